@@ -1,0 +1,105 @@
+"""Domain types shared by ingestion, retrieval and the HTTP API.
+
+These are plain dataclasses: the ORM rows (``service.store.tables``) and the HTTP schemas
+(``service.api.schemas``) are separate classes converted explicitly at the edges.
+
+Offsets are half-open character offsets into the *document text*: the text of every page,
+joined by ``PAGE_SEPARATOR``. For a plain-text file the document text is the file's decoded
+content exactly, so offsets are offsets into the file.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+PAGE_SEPARATOR = "\f"
+"""Joins page texts into the document text (the form feed is the traditional page break)."""
+
+
+class TextSource(enum.StrEnum):
+    """Where a page's text came from."""
+
+    TEXT_LAYER = "text_layer"
+    OCR = "ocr"
+    NONE = "none"
+
+
+class DocumentStatus(enum.StrEnum):
+    """Lifecycle of a stored document."""
+
+    INGESTED = "ingested"
+    NEEDS_OCR = "needs_ocr"
+    """Stored, but some pages had no text layer and wait for OCR."""
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    """One page of a parsed document, numbered from 1."""
+
+    number: int
+    text: str
+    needs_ocr: bool = False
+    text_source: TextSource = TextSource.TEXT_LAYER
+    ocr_confidence: float | None = None
+    label: str | None = None
+    """The page label a lawyer would cite (e.g. the printed page number), when it differs."""
+    skip_spans: tuple[tuple[int, int], ...] = ()
+    """Page-relative spans (running heads, ECF stamps) that chunks must not contain."""
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """What a parser returns: pages of text plus what the file says about itself."""
+
+    media_type: str
+    pages: tuple[ParsedPage, ...]
+    title: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The document text: page texts joined by ``PAGE_SEPARATOR``."""
+        return PAGE_SEPARATOR.join(page.text for page in self.pages)
+
+    def page_offsets(self) -> list[tuple[int, int]]:
+        """``(char_start, char_end)`` of every page inside ``text``."""
+        offsets: list[tuple[int, int]] = []
+        position = 0
+        for page in self.pages:
+            offsets.append((position, position + len(page.text)))
+            position += len(page.text) + len(PAGE_SEPARATOR)
+        return offsets
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    """A chunk before it is stored: an exact slice of the document text."""
+
+    ordinal: int
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    token_count: int
+    text: str
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One ranked retrieval result."""
+
+    chunk_id: int
+    document_id: str
+    collection: str
+    source: str
+    title: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    score: float
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)

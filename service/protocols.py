@@ -1,0 +1,96 @@
+"""The seams of docqa: one required job per role, implementations named by technology.
+
+``service.components`` is the only module that maps settings to concrete implementations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vectors = npt.NDArray[np.float32]
+"""A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
+
+
+class Embedder(Protocol):
+    """Turns text into normalised vectors. Queries and documents go through separate calls."""
+
+    @property
+    def id(self) -> str:
+        """Names the model *and* the numeric backend; written into index manifests."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input, in the model's tokens including special tokens; longer input is cut."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages, batched; returns one normalised row per text."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query; returns a ``(1, dimension)`` normalised matrix."""
+        ...
+
+
+class VectorIndex(Protocol):
+    """Nearest-neighbour search over vectors whose ids are chunk ids."""
+
+    def add(self, ids: Sequence[int], vectors: Vectors) -> None: ...
+
+    def remove(self, ids: Sequence[int]) -> None: ...
+
+    def search(self, query: Vectors, k: int, allowed_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(chunk_id, score)`` pairs, best first; ``allowed_ids`` restricts the candidates."""
+        ...
+
+    def ids(self) -> set[int]: ...
+
+    def save(self) -> None:
+        """Persist atomically (temporary file, fsync, rename)."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a chat prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Generator(Protocol):
+    """Writes an answer from a chat prompt (an LLM, or none for the extractive mode)."""
+
+    @property
+    def mode(self) -> str:
+        """``openai``, ``transformers`` or ``extractive``; reported in every answer."""
+        ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def context_window(self) -> int:
+        """Prompt plus answer, in the generator's own tokens."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the generator's own tokenizer."""
+        ...
+
+    def stream(self, messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[str]:
+        """Yield answer text deltas as they are produced."""
+        ...
+
+    def generate(self, messages: Sequence[ChatMessage], max_tokens: int) -> str:
+        """The whole answer; by default the joined ``stream``."""
+        ...

