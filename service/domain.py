@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 PAGE_SEPARATOR = "\f"
@@ -101,5 +102,77 @@ class SearchHit:
     char_start: int
     char_end: int
     score: float
+    """The ranking score (its scale depends on the retrieval mode)."""
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    relevance: float = 0.0
+    """Cosine similarity of query and chunk, comparable across modes: what refusals are decided on."""
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What identifies one version of a source file."""
+
+    source: str
+    """Path relative to the ingested root (or the uploaded file name)."""
+    sha256: str
+    size_bytes: int
+    mtime_ns: int
+    origin: str = ""
+    """Absolute path of the file read."""
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """A stored document, as listed to users."""
+
+    id: str
+    collection: str
+    source: str
+    title: str
+    sha256: str
+    size_bytes: int
+    mtime_ns: int
+    media_type: str
+    page_count: int
+    metadata: dict[str, Any]
+    status: DocumentStatus
+    error: str | None
+    needs_ocr_pages: tuple[int, ...]
+    created_at: datetime
+    updated_at: datetime
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """One stored page of a document."""
+
+    document_id: str
+    number: int
+    char_start: int
+    char_end: int
+    text: str
+    needs_ocr: bool
+    text_source: TextSource
+    ocr_confidence: float | None
+    label: str | None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A stored chunk with what a hit or a citation needs of its document."""
+
+    chunk_id: int
+    document_id: str
+    collection: str
+    source: str
+    title: str
+    ordinal: int
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    token_count: int
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)

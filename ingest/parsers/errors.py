@@ -1,0 +1,9 @@
+"""The error every parser raises for a file it cannot read."""
+
+from __future__ import annotations
+
+from service.errors import InvalidInput
+
+
+class ParseError(InvalidInput):
+    """A file that cannot be parsed; the message says why and what to do."""

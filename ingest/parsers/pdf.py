@@ -1,0 +1,70 @@
+"""PDF: one text per page through pdfium (about 11 times faster than pypdf here, same text).
+
+Pages without a text layer are kept as empty pages flagged ``needs_ocr`` so that they are
+never silently lost; OCR fills them in later.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+
+from ingest.parsers.errors import ParseError
+from service.domain import ParsedDocument, ParsedPage, TextSource
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
+
+
+def normalise_page_text(raw: str) -> str:
+    """pdfium ends lines with CRLF and may emit control characters (check boxes); keep plain text."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(" ", text)
+
+
+def _reason(path: Path, error: pdfium.PdfiumError) -> str:
+    message = str(error).lower()
+    if "password" in message:
+        return f"{path.name}: the PDF is password-protected; remove the password (e.g. qpdf --decrypt) and ingest again"
+    return (
+        f"{path.name}: not a readable PDF ({error}); the file may be truncated or corrupt — re-export or re-download it"
+    )
+
+
+def parse_pdf(path: Path) -> ParsedDocument:
+    """Every page's text layer, in order; pages with no text are flagged ``needs_ocr``."""
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as error:
+        raise ParseError(_reason(path, error)) from error
+    try:
+        if len(document) == 0:
+            raise ParseError(f"{path.name}: the PDF has no pages")
+        pages: list[ParsedPage] = []
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                text = normalise_page_text(textpage.get_text_range())
+                textpage.close()
+            finally:
+                page.close()
+            if text.strip():
+                pages.append(ParsedPage(index + 1, text))
+            else:
+                pages.append(ParsedPage(index + 1, "", needs_ocr=True, text_source=TextSource.NONE))
+        metadata = {key.lower(): value for key, value in document.get_metadata_dict(skip_empty=True).items()}
+    finally:
+        document.close()
+    title = str(metadata.pop("title", "")).strip() or _first_line(pages)
+    kept = {key: metadata[key] for key in ("author", "subject", "creationdate") if key in metadata}
+    return ParsedDocument(media_type="application/pdf", pages=tuple(pages), title=title, metadata=kept)
+
+
+def _first_line(pages: list[ParsedPage]) -> str | None:
+    for page in pages:
+        for line in page.text.splitlines():
+            if len(stripped := " ".join(line.split())) >= 3:
+                return stripped[:200]
+    return None

@@ -1,0 +1,209 @@
+"""The ingestion pipeline: discover -> parse -> chunk -> embed -> store (SQL) -> index (FAISS).
+
+Each document is committed to SQL in one transaction, then added to the collection's FAISS
+index in memory; the index is saved every ``save_every_s`` seconds and at the end. A crash
+between the two is repaired from SQL on the next start (``FaissIndex.reconcile``), so re-running
+the same command finishes the job with nothing lost and nothing duplicated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from ingest.chunking import Chunker
+from ingest.discover import Candidate, discover
+from ingest.parsers import PARSERS, parser_for
+from service.domain import FileFacts, ParsedDocument
+from service.errors import DocqaError
+from service.protocols import Embedder
+from service.settings import IngestSettings
+from service.store.faiss_index import FaissIndex
+from service.store.sql import SqlDocumentStore
+
+Outcome = Literal["new", "updated", "unchanged", "failed", "removed"]
+
+PageProcessor = Callable[[Path, ParsedDocument], ParsedDocument]
+"""A step between parsing and chunking (OCR, court structure); returns the document to chunk."""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What happened to one file of a batch."""
+
+    source: str
+    outcome: Outcome
+    document_id: str | None = None
+    pages: int = 0
+    chunks: int = 0
+    error: str | None = None
+
+
+@dataclass
+class IngestSummary:
+    """Counts of a batch, and every file's result."""
+
+    collection: str
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for result in self.files if result.outcome == outcome)
+
+    @property
+    def pages(self) -> int:
+        return sum(result.pages for result in self.files)
+
+    @property
+    def chunks(self) -> int:
+        return sum(result.chunks for result in self.files)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "collection": self.collection,
+            **{outcome: self.count(outcome) for outcome in ("new", "updated", "unchanged", "failed", "removed")},
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "pages_per_s": round(self.pages / self.seconds, 2) if self.seconds else 0.0,
+            "failures": [{"source": r.source, "error": r.error} for r in self.files if r.outcome == "failed"],
+            "files": [r.__dict__ for r in self.files],
+        }
+
+
+class Progress:
+    """Receives progress from the pipeline; the CLI draws a bar, other callers ignore it."""
+
+    def start(self, total_files: int | None) -> None: ...
+
+    def file_done(self, result: FileResult) -> None: ...
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class IngestPipeline:
+    """Ingests files into one collection of the store and its FAISS index."""
+
+    def __init__(
+        self,
+        store: SqlDocumentStore,
+        index: FaissIndex,
+        embedder: Callable[[], Embedder],
+        chunker: Chunker,
+        settings: IngestSettings,
+        processors: Sequence[PageProcessor] = (),
+    ) -> None:
+        self.store = store
+        self.index = index
+        self.collection = index.collection
+        self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
+        self.chunker = chunker
+        self.settings = settings
+        self.processors = processors
+        self._last_save = time.monotonic()
+
+    def ingest(self, roots: Sequence[Path], prune: bool = False, progress: Progress | None = None) -> IngestSummary:
+        """Ingest every file under ``roots``; with ``prune``, delete documents whose files are gone."""
+        progress = progress or Progress()
+        started = time.perf_counter()
+        summary = IngestSummary(self.collection)
+        candidates = list(discover(roots))
+        progress.start(len(candidates))
+        seen: set[str] = set()
+        try:
+            for candidate in candidates:
+                seen.add(candidate.source)
+                result = self.ingest_file(candidate)
+                summary.files.append(result)
+                progress.file_done(result)
+                self._save_if_due()
+            if prune:
+                for source, document_id in sorted(self.store.sources(self.collection).items()):
+                    if source not in seen:
+                        self.delete(document_id)
+                        result = FileResult(source, "removed", document_id)
+                        summary.files.append(result)
+                        progress.file_done(result)
+        finally:
+            self.index.save()
+        summary.seconds = time.perf_counter() - started
+        return summary
+
+    def ingest_file(self, candidate: Candidate) -> FileResult:
+        """Ingest one file; any failure becomes a result with a reason, never an exception."""
+        source = candidate.source
+        if candidate.error:
+            return FileResult(source, "failed", error=candidate.error)
+        try:
+            return self._ingest_file(candidate.path, source)
+        except DocqaError as error:
+            return self._failed(candidate.path, source, error.message)
+        except OSError as error:
+            return self._failed(candidate.path, source, f"{source}: cannot read file ({error.strerror or error})")
+        except Exception as error:  # one bad file must never stop a batch; the reason is recorded
+            return self._failed(candidate.path, source, f"{source}: unexpected {type(error).__name__}: {error}")
+
+    def _ingest_file(self, path: Path, source: str) -> FileResult:
+        parser = parser_for(path)
+        if parser is None:
+            known = ", ".join(sorted(PARSERS))
+            return FileResult(source, "failed", error=f"{source}: unsupported file type (docqa reads {known})")
+        stat = path.stat()
+        if stat.st_size == 0:
+            raise DocqaError(f"{source}: the file is empty (0 bytes)")
+        limit = self.settings.max_file_mb * 1024 * 1024
+        if stat.st_size > limit:
+            raise DocqaError(
+                f"{source}: {stat.st_size / 1048576:.1f} MiB is above the limit of {self.settings.max_file_mb:g} MiB "
+                "(setting DOCQA_INGEST__MAX_FILE_MB)"
+            )
+        existing = self.store.find_document(self.collection, source)
+        usable = existing is not None and existing.status != "failed"
+        if usable and existing and (existing.size_bytes, existing.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+            return FileResult(source, "unchanged", existing.id)  # same size and time: not even hashed
+        sha256 = sha256_of(path)
+        if usable and existing and existing.sha256 == sha256:
+            return FileResult(source, "unchanged", existing.id)
+        parsed = parser(path)
+        for process in self.processors:
+            parsed = process(path, parsed)
+        drafts = self.chunker.chunk(parsed)
+        vectors = self._embedder().embed_documents([draft.text for draft in drafts])
+        facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
+        document_id, new_ids, replaced_ids = self.store.replace_document(
+            self.collection, facts, parsed, drafts, vectors
+        )
+        self.index.remove(replaced_ids)
+        self.index.add(new_ids, vectors)
+        outcome: Outcome = "updated" if existing else "new"
+        return FileResult(source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
+
+    def _failed(self, path: Path, source: str, reason: str) -> FileResult:
+        try:
+            stat = path.stat()
+            facts = FileFacts(source, "", stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            facts = FileFacts(source, "", 0, 0)
+        document_id = self.store.record_failure(self.collection, facts, reason)
+        return FileResult(source, "failed", document_id, error=reason)
+
+    def delete(self, document_id: str) -> None:
+        """Delete a document from SQL and FAISS; the index is saved at once."""
+        removed = self.store.delete_document(document_id)
+        self.index.remove(removed)
+        self.index.save()
+
+    def _save_if_due(self) -> None:
+        if time.monotonic() - self._last_save >= self.settings.save_every_s:
+            self.index.save()
+            self._last_save = time.monotonic()

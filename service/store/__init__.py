@@ -1,0 +1,1 @@
+"""Persistence: SQL metadata and text (SQLAlchemy) and per-collection FAISS indexes."""

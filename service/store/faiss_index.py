@@ -1,0 +1,177 @@
+"""``FaissIndex``: one exact inner-product index per collection, ids = SQL chunk ids.
+
+Vectors are normalised, so inner product is cosine similarity. The index is saved atomically
+(temporary file, fsync, rename) beside a manifest that records what built it; an index built by
+another embedder or other chunking settings is refused. SQL is the source of truth: after a
+crash, ``reconcile`` adds what SQL has and FAISS lacks (from the stored vectors) and drops what
+SQL no longer has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from service.errors import IndexMismatch, InvalidInput
+from service.protocols import Vectors
+from service.store.sql import SqlDocumentStore
+
+MANIFEST_VERSION = 1
+_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_collection_name(name: str) -> str:
+    """Collection names become file names: letters, digits, ``_ . -``, at most 64 characters."""
+    if not _COLLECTION_NAME.match(name):
+        raise InvalidInput(
+            f"collection name {name!r} is not allowed: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit",
+            detail={"field": "collection"},
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """What built an index; two manifests agree when every field but ``count`` matches."""
+
+    embedder: str
+    dimension: int
+    chunk_tokens: int
+    overlap_tokens: int
+    count: int = 0
+    version: int = MANIFEST_VERSION
+
+    def mismatch(self, other: IndexManifest) -> list[str]:
+        """Human-readable differences that make ``other``'s index unusable with these settings."""
+        fields = ("version", "embedder", "dimension", "chunk_tokens", "overlap_tokens")
+        return [
+            f"{name}: index has {getattr(other, name)!r}, settings say {getattr(self, name)!r}"
+            for name in fields
+            if getattr(self, name) != getattr(other, name)
+        ]
+
+
+def _write_atomically(path: Path, write: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(temporary)
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+class FaissIndex:
+    """A collection's vectors in ``IndexIDMap2(IndexFlatIP)``; thread-safe."""
+
+    def __init__(self, directory: Path, collection: str, expected: IndexManifest) -> None:
+        self.collection = check_collection_name(collection)
+        self.index_path = directory / f"{collection}.faiss"
+        self.manifest_path = directory / f"{collection}.manifest.json"
+        self.expected = expected
+        self._lock = threading.RLock()
+        self._loaded_mtime: float | None = None
+        self._dirty = False
+        self._index = self._load()
+
+    def _load(self) -> Any:
+        if not self.manifest_path.exists() or not self.index_path.exists():
+            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.expected.dimension))
+        stored = IndexManifest(**json.loads(self.manifest_path.read_text()))
+        problems = self.expected.mismatch(stored)
+        if problems:
+            raise IndexMismatch(
+                f"collection {self.collection!r} was indexed with other settings ({'; '.join(problems)}); "
+                "restore those settings, or ingest into a new collection",
+                detail={"collection": self.collection, "differences": problems},
+            )
+        self._loaded_mtime = self.manifest_path.stat().st_mtime
+        return faiss.read_index(str(self.index_path))
+
+    @property
+    def count(self) -> int:
+        return int(self._index.ntotal)
+
+    def add(self, ids: Sequence[int], vectors: Vectors) -> None:
+        if not len(ids):
+            return
+        with self._lock:
+            self._index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+            self._dirty = True
+
+    def remove(self, ids: Sequence[int]) -> None:
+        if not len(ids):
+            return
+        with self._lock:
+            self._index.remove_ids(np.asarray(ids, dtype=np.int64))
+            self._dirty = True
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            return {int(value) for value in faiss.vector_to_array(self._index.id_map)}
+
+    def search(self, query: Vectors, k: int, allowed_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(chunk_id, cosine)`` pairs; ``allowed_ids`` filters before ranking."""
+        with self._lock:
+            if self._index.ntotal == 0 or k <= 0:
+                return []
+            params = None
+            if allowed_ids is not None:
+                if not len(allowed_ids):
+                    return []
+                selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+                params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # the stub lacks sel
+            scores, ids = self._index.search(
+                np.ascontiguousarray(query, dtype=np.float32), min(k, self._index.ntotal), params=params
+            )
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def save(self) -> None:
+        """Write index then manifest atomically; the manifest is written last so it never names a newer index."""
+        with self._lock:
+            self.index_path.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomically(self.index_path, lambda path: faiss.write_index(self._index, str(path)))
+            manifest = IndexManifest(**{**asdict(self.expected), "count": self.count})
+            _write_atomically(self.manifest_path, lambda path: path.write_text(json.dumps(asdict(manifest), indent=1)))
+            self._loaded_mtime = self.manifest_path.stat().st_mtime
+            self._dirty = False
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
+        try:
+            mtime = self.manifest_path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        with self._lock:
+            if self._dirty or mtime == self._loaded_mtime:
+                return False
+            self._index = self._load()
+            return True
+
+    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]:
+        """Make FAISS hold exactly the chunks SQL holds; returns ``(added, removed)``."""
+        with self._lock:
+            wanted = store.chunk_ids(self.collection)
+            present = self.ids()
+            extra = sorted(present - wanted)
+            missing = sorted(wanted - present)
+            self.remove(extra)
+            if missing:
+                found, vectors = store.vectors(missing, self.expected.dimension)
+                self.add(found, vectors)
+            if extra or missing:
+                self.save()
+            return len(missing), len(extra)
