@@ -1,0 +1,1 @@
+"""Generator implementations: an OpenAI-compatible server (vLLM) or a local transformers model."""
