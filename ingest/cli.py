@@ -1,0 +1,344 @@
+"""The ``docqa`` command line: ingest, search, documents, delete, serve.
+
+Usage errors exit with status 2; a batch that ran exits 0 even when some files failed (they are
+listed). Errors are one clear line on stderr, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ingest.pipeline import FileResult, IngestSummary
+from ingest.pipeline import Progress as PipelineProgress
+from service.components import Components
+from service.errors import DocqaError
+from service.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are never reached at run time
+
+app = typer.Typer(
+    help="docqa: question answering over private documents with verified citations.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console(highlight=False)
+
+CollectionOption = Annotated[str, typer.Option("--collection", "-c", help="Collection (matter) name.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment; a bad setting is a usage error naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"DOCQA_{'__'.join(str(part).upper() for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        fail(f"invalid settings: {problems}", code=2)
+
+
+@contextmanager
+def components(settings: Settings | None = None) -> Iterator[Components]:
+    """Components for one command, closed (indexes saved, connections released) at its end."""
+    parts = Components(settings or load_settings())
+    try:
+        yield parts
+    finally:
+        parts.close()
+
+
+class BarProgress(PipelineProgress):
+    """A live bar: files done of total, pages, chunks, pages per second."""
+
+    def __init__(self, console: Console) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files · {task.fields[pages]} pages · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.pages = self.chunks = 0
+        self.started = time.perf_counter()
+        self.task = self.bar.add_task("ingest", total=None, pages=0, chunks=0, rate="")
+
+    def start(self, total_files: int | None) -> None:
+        self.bar.start()
+        self.bar.update(self.task, total=total_files)
+
+    def file_done(self, result: FileResult) -> None:
+        self.pages += result.pages
+        self.chunks += result.chunks
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        self.bar.update(
+            self.task,
+            advance=1,
+            pages=self.pages,
+            chunks=self.chunks,
+            rate=f"{self.pages / elapsed:.1f} pages/s",
+        )
+        if result.outcome == "failed":
+            self.bar.console.print(f"[yellow]failed:[/yellow] {result.error}", highlight=False)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    counts = " · ".join(
+        f"{summary.count(outcome)} {outcome}" for outcome in ("new", "updated", "unchanged", "failed", "removed")
+    )
+    out.print(
+        f"[bold]{summary.collection}[/bold]: {counts} · {summary.pages} pages · {summary.chunks} chunks "
+        f"· {summary.seconds:.1f} s"
+    )
+    for result in summary.files:
+        if result.outcome == "failed":
+            out.print(f"  [red]✗[/red] {result.error}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    collection: CollectionOption = "default",
+    prune: Annotated[bool, typer.Option(help="Delete documents whose files are no longer under PATHS.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ingest files into a collection: new and changed files are indexed, unchanged ones skipped."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        fail(f"no such file or folder: {', '.join(missing)}", code=2)
+    with components() as parts:
+        try:
+            pipeline = parts.pipeline(collection)
+        except DocqaError as error:
+            fail(error.message, code=2)
+        for message in parts.repairs:
+            err.print(f"[yellow]{message}[/yellow]", highlight=False)
+        progress = BarProgress(err) if not as_json and sys.stderr.isatty() else None
+        try:
+            summary = pipeline.ingest(paths, prune=prune, progress=progress)
+        finally:
+            if progress:
+                progress.stop()
+    if as_json:
+        print(json.dumps(summary.as_dict(), indent=1))
+    else:
+        _print_summary(summary)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    collection: CollectionOption = "default",
+    k: Annotated[int, typer.Option("-k", min=1, max=200, help="How many hits.")] = 8,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the chunks of a collection that best match QUERY."""
+    with components() as parts:
+        if collection not in parts.store.collections():
+            fail(f"collection {collection!r} not found; ingest into it first (docqa ingest PATH -c {collection})", 2)
+        hits = parts.retriever.search(query, collection, k)
+    if as_json:
+        keys = ("chunk_id", "document_id", "source", "title", "page_start", "page_end", "char_start", "char_end")
+        rows = [{key: getattr(hit, key) for key in keys} | {"score": hit.score, "text": hit.text} for hit in hits]
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for rank, hit in enumerate(hits, 1):
+        out.print(f"[bold]{rank}. {hit.title}[/bold] — {hit.source} p. {hit.page_start} · score {hit.score:.3f}")
+        out.print("   " + " ".join(hit.text.split())[:300])
+
+
+@app.command()
+def documents(collection: CollectionOption = "default", as_json: JsonFlag = False) -> None:
+    """List a collection's documents with their status and errors."""
+    with components() as parts:
+        records = parts.store.list_documents(collection)
+    if as_json:
+        keys = ("id", "source", "title", "status", "error", "page_count", "media_type", "sha256", "needs_ocr_pages")
+        print(json.dumps([{key: getattr(r, key) for key in keys} for r in records], indent=1, default=str))
+        return
+    table = Table("id", "source", "status", "pages", "error")
+    for record in records:
+        table.add_row(record.id, record.source, record.status.value, str(record.page_count), record.error or "")
+    out.print(table)
+
+
+@app.command()
+def delete(document_id: Annotated[str, typer.Argument(help="Document id (see docqa documents).")]) -> None:
+    """Delete a document: its rows, text and vectors are gone."""
+    with components() as parts:
+        try:
+            record = parts.store.get_document(document_id)
+            parts.pipeline(record.collection).delete(document_id)
+        except DocqaError as error:
+            fail(error.message)
+    out.print(f"deleted {document_id} ({record.source}) from {record.collection}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@app.command()
+def serve(
+    ingest_paths: Annotated[
+        list[Path] | None, typer.Option("--ingest", help="Ingest these files or folders first (repeatable).")
+    ] = None,
+    collection: CollectionOption = "default",
+    host: Annotated[str | None, typer.Option(help="Bind address (default: DOCQA_SERVER__HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: DOCQA_SERVER__PORT).")] = None,
+) -> None:
+    """Serve the HTTP API and web UI; with --ingest, ingest a folder first."""
+    import uvicorn
+
+    from service.api.app import create_app
+
+    settings = load_settings()
+    server = settings.server.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    settings = settings.model_copy(update={"server": server})
+    with components(settings) as parts:
+        if ingest_paths:
+            missing = [str(path) for path in ingest_paths if not path.exists()]
+            if missing:
+                fail(f"no such file or folder: {', '.join(missing)}", code=2)
+            try:
+                pipeline = parts.pipeline(collection)
+            except DocqaError as error:
+                fail(error.message, code=2)
+            progress = BarProgress(err) if sys.stderr.isatty() else None
+            try:
+                summary = pipeline.ingest(ingest_paths, progress=progress)
+            finally:
+                if progress:
+                    progress.stop()
+            _print_summary(summary)
+        bind = settings.server.host
+        if not parts.keys.any_active() and bind not in LOOPBACK:
+            err.print(
+                f"[yellow]no API keys exist, so docqa binds to 127.0.0.1 instead of {bind}; "
+                "create one with 'docqa keys create' to serve other machines[/yellow]",
+                highlight=False,
+            )
+            bind = "127.0.0.1"
+        elif not parts.keys.any_active():
+            err.print("[yellow]no API keys exist: the API is open to this machine only (localhost)[/yellow]")
+        try:
+            app_ = create_app(settings, parts)
+            mode = parts.qa.mode
+        except DocqaError as error:
+            fail(error.message, code=2)
+        out.print(f"docqa serving on http://{bind}:{settings.server.port} (answers: {mode}); Ctrl+C stops it")
+        uvicorn.run(app_, host=bind, port=settings.server.port, log_level="warning")
+
+
+keys_app = typer.Typer(help="API keys: each reads only its collections.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    collections: Annotated[str, typer.Option("--collections", help="Comma-separated collections it may read.")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="Reads and writes every collection.")] = False,
+) -> None:
+    """Create a key; the secret is printed once and stored only as a hash."""
+    names = [part.strip() for part in collections.split(",") if part.strip()]
+    with components() as parts:
+        try:
+            secret = parts.keys.create(name, names, admin)
+        except DocqaError as error:
+            fail(error.message, code=2)
+        parts.audit.record("key_create", None, None, "created", {"name": name, "collections": names, "admin": admin})
+    err.print("Store this key now; it is not shown again:", highlight=False)
+    print(secret)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonFlag = False) -> None:
+    """List keys (names, prefixes, collections; never secrets)."""
+    with components() as parts:
+        keys = parts.keys.list()
+    if as_json:
+        print(json.dumps([key.__dict__ for key in keys], indent=1))
+        return
+    table = Table("name", "prefix", "collections", "admin", "created", "revoked")
+    for key in keys:
+        table.add_row(key.name, key.prefix, ",".join(key.collections), str(key.admin), key.created_at, str(key.revoked))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke a key at once."""
+    with components() as parts:
+        try:
+            parts.keys.revoke(name)
+        except DocqaError as error:
+            fail(error.message)
+        parts.audit.record("key_revoke", None, None, "revoked", {"name": name})
+    out.print(f"revoked {name}")
+
+
+audit_app = typer.Typer(help="The hash-chained audit trail: 'docqa audit --since 2026-11-01 --json' exports it.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback(invoke_without_command=True)
+def audit_export(
+    context: typer.Context,
+    since: Annotated[str | None, typer.Option(help="ISO date or time, e.g. 2026-11-01.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Export as JSON (the only format).")] = True,
+) -> None:
+    """Export audit rows as a JSON array, oldest first (or run 'docqa audit verify')."""
+    from datetime import UTC, datetime
+
+    if context.invoked_subcommand is not None:
+        return
+    moment = None
+    if since:
+        try:
+            moment = datetime.fromisoformat(since)
+        except ValueError:
+            fail(f"--since {since!r} is not an ISO date or time (e.g. 2026-11-01 or 2026-11-01T09:30)", code=2)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    with components() as parts:
+        print(json.dumps(parts.audit.export(moment), indent=1, ensure_ascii=False))
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 at the first altered, inserted or removed row."""
+    with components() as parts:
+        result = parts.audit.verify()
+    if not result.ok:
+        fail(result.message)
+    out.print(result.message)

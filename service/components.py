@@ -1,0 +1,154 @@
+"""The one place that maps settings to concrete implementations, built lazily and once per process.
+
+Nothing else imports a backend directly: the CLI, the HTTP app and the tests ask ``Components``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from ingest.chunking import Chunker
+from ingest.embedding import build_embedder, load_tokenizer, max_sequence_tokens
+from ingest.pipeline import IngestPipeline
+from service.audit import AuditLog
+from service.auth import KeyStore
+from service.errors import InvalidInput
+from service.extractive import ExtractiveAnswerer
+from service.prompts import Prompts, load_prompts
+from service.protocols import Embedder, Generator
+from service.qa import QaEngine
+from service.retrieval import Retriever
+from service.settings import Settings
+from service.store.faiss_index import FaissIndex, IndexManifest, check_collection_name
+from service.store.sql import SqlDocumentStore, make_engine
+
+
+class Components:
+    """Lazily built, shared parts of docqa for one set of settings."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        if embedder is not None:  # tests share one loaded model across many components
+            self.__dict__["embedder"] = embedder
+        self._lock = threading.RLock()
+        self._indexes: dict[str, FaissIndex] = {}
+        self.repairs: list[str] = []
+        """Messages about indexes repaired from SQL at load (shown by the CLI and logged by the server)."""
+
+    def close(self) -> None:
+        """Save dirty indexes and release database connections."""
+        with self._lock:
+            for index in self._indexes.values():
+                index.save()
+        if "store" in self.__dict__:
+            self.store.engine.dispose()
+
+    @cached_property
+    def store(self) -> SqlDocumentStore:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = SqlDocumentStore(make_engine(self.settings.resolved_database_url))
+        store.create_schema()
+        return store
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        cache_dir = self.settings.embedding.cache_dir or self.settings.data_dir / "models"
+        return build_embedder(self.settings.embedding, cache_dir)
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        model_dir = self.settings.embedding.model_dir
+        special_tokens = 2  # [CLS] and [SEP] count against the model's maximum
+        budget = min(self.settings.chunking.chunk_tokens, max_sequence_tokens(model_dir) - special_tokens)
+        return Chunker(load_tokenizer(model_dir), budget=budget, overlap=self.settings.chunking.overlap_tokens)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.settings.data_dir / "index"
+
+    def manifest(self) -> IndexManifest:
+        """What an index built with these settings records."""
+        return IndexManifest(
+            embedder=self.embedder.id,
+            dimension=self.embedder.dimension,
+            chunk_tokens=self.chunker.budget,
+            overlap_tokens=self.chunker.overlap,
+        )
+
+    def index(self, collection: str) -> FaissIndex:
+        """The collection's FAISS index, loaded once and reconciled with SQL (crash repair)."""
+        check_collection_name(collection)
+        with self._lock:
+            index = self._indexes.get(collection)
+            if index is None:
+                index = FaissIndex(self.index_dir, collection, self.manifest())
+                added, removed = index.reconcile(self.store)
+                if added or removed:
+                    self.repairs.append(
+                        f"repaired the index of collection {collection!r} from the database: "
+                        f"{added} chunk vectors restored, {removed} stale vectors dropped"
+                    )
+                self._indexes[collection] = index
+            else:
+                index.refresh_if_changed()
+            return index
+
+    def pipeline(self, collection: str) -> IngestPipeline:
+        """An ingestion pipeline into ``collection``."""
+        return IngestPipeline(
+            self.store,
+            self.index(collection),
+            lambda: self.embedder,
+            self.chunker,
+            self.settings.ingest,
+        )
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.index, lambda: self.embedder)
+
+    @cached_property
+    def prompts(self) -> Prompts:
+        """Templates from the prompts folder, checked (a bad template stops the start-up)."""
+        return load_prompts(self.settings.prompts_dir)
+
+    @cached_property
+    def generator(self) -> Generator | None:
+        """The configured LLM, or None for the extractive mode."""
+        llm = self.settings.llm
+        if llm.backend == "extractive":
+            return None
+        if not llm.model:
+            raise InvalidInput(f"DOCQA_LLM__MODEL must name the model for the {llm.backend} backend")
+        if llm.backend == "openai":
+            from service.generators.openai_chat import OpenAIChatGenerator
+
+            if not llm.base_url:
+                raise InvalidInput(
+                    "DOCQA_LLM__BASE_URL must point at the OpenAI-compatible server, e.g. http://vllm:8000/v1"
+                )
+            return OpenAIChatGenerator(llm)
+        from service.generators.transformers_local import TransformersGenerator
+
+        return TransformersGenerator(llm)
+
+    @cached_property
+    def qa(self) -> QaEngine:
+        return QaEngine(
+            self.retriever,
+            self.store,
+            self.generator,
+            self.prompts,
+            self.settings,
+            ExtractiveAnswerer(lambda: self.embedder),
+        )
+
+    @cached_property
+    def keys(self) -> KeyStore:
+        return KeyStore(self.store)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.store)

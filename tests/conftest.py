@@ -1,0 +1,122 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings and components on real parts."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+
+from service.components import Components
+from service.protocols import Embedder
+from service.settings import EmbeddingSettings, Settings
+
+if TYPE_CHECKING:
+    from llm_fixture import ServedModel
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+sys.path.insert(0, str(Path(__file__).parent))  # test helpers (documents.py, llm_fixture.py) import by name
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = REPO / ".cache"
+POSTGRES_ADMIN_URL = os.environ.get("DOCQA_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite in tmp_path, or a new PostgreSQL database dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'docqa.db'}"
+        return
+    name = f"docqa_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    admin = psycopg.conninfo.conninfo_to_dict(POSTGRES_ADMIN_URL)
+    yield f"postgresql+psycopg://{admin.get('host', '127.0.0.1')}:{admin.get('port', 5432)}/{name}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def models_cache() -> Path:
+    """Exported embedding models shared by every test of a run (and across runs)."""
+    path = CACHE / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def embedder(models_cache: Path) -> Embedder:
+    """The shipped all-MiniLM-L6-v2 on the default backend, loaded once per run."""
+    from ingest.embedding import build_embedder
+
+    return build_embedder(EmbeddingSettings(), models_cache)
+
+
+def make_settings(data_dir: Path, database_url: str, models_cache: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own data folder and database, the shared model cache."""
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        embedding=EmbeddingSettings(cache_dir=models_cache),
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, models_cache: Path) -> Settings:
+    return make_settings(tmp_path / "data", database_url, models_cache)
+
+
+@pytest.fixture
+def components(settings: Settings, embedder: Embedder) -> Iterator[Components]:
+    parts = Components(settings, embedder=embedder)
+    yield parts
+    parts.close()
+
+
+# --- LLM: a tiny random-weight chat model, in-process and behind `transformers serve` ---------------
+
+
+@pytest.fixture(scope="session")
+def tiny_chat_model() -> Path:
+    """Folder of a tiny random Llama with a trained BPE tokenizer and chat template (built once, cached).
+
+    Its answers are gibberish, but greedy and exactly ``max_tokens`` long (it never emits end-of-turn).
+    """
+    from llm_fixture import build_tiny_chat_model, recipe_id
+
+    return build_tiny_chat_model(CACHE / f"tiny-chat-model-{recipe_id()}")
+
+
+@pytest.fixture(scope="session")
+def tiny_chat_server(tiny_chat_model: Path) -> Iterator[ServedModel]:
+    """``transformers serve`` running the tiny model on CPU for the whole session.
+
+    Yields ``ServedModel(base_url=".../v1", model=str(tiny_chat_model), model_dir=tiny_chat_model)``;
+    requests must name ``model`` (the folder path): the server is pinned to it and refuses other names.
+    """
+    from llm_fixture import ServedModel, serve_model
+
+    with serve_model(tiny_chat_model) as base_url:
+        yield ServedModel(base_url=base_url, model=str(tiny_chat_model), model_dir=tiny_chat_model)
+
+
+@pytest.fixture
+def make_components(embedder: Embedder) -> Iterator[Callable[..., Components]]:
+    """Build Components (sharing the loaded model) that are all closed after the test."""
+    made: list[Components] = []
+
+    def make(settings: Settings, embedder_override: Embedder | None = None) -> Components:
+        parts = Components(settings, embedder=embedder_override or embedder)
+        made.append(parts)
+        return parts
+
+    yield make
+    for parts in made:
+        parts.close()
