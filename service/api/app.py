@@ -1,0 +1,166 @@
+"""``create_app(settings)``: the FastAPI application. Routes are thin; the engines do the work.
+
+Every non-2xx response is ``{"error": {"code", "message", "detail"}}``: ``DocqaError``s map to
+their status, request validation to 422, unknown routes to 404, anything unexpected to a 500
+that says where to look (the log), never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api import routes_documents, routes_health, routes_openai, routes_qa
+from service.api.state import AppState
+from service.auth import RateLimiter
+from service.components import Components
+from service.errors import DocqaError, PayloadTooLarge
+from service.settings import Settings
+
+log = logging.getLogger("docqa")
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def error_response(status: int, code: str, message: str, detail: Any = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "detail": detail}}, status_code=status)
+
+
+def _validation_message(error: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
+    problems = []
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        problems.append({"field": ".".join(location) or "body", "problem": problem.get("msg", "invalid")})
+    summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
+    return f"invalid request: {summary}", problems
+
+
+class BodyLimit:
+    """Refuses request bodies above a limit with 413, by header and while streaming (pure ASGI)."""
+
+    def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
+        self.app = app
+        self.json_limit = json_limit
+        self.upload_limit = upload_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
+        declared = headers.get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(_too_large(limit), detail={"limit_bytes": limit})
+            return message
+
+        await self.app(scope, counted, send)
+
+    @staticmethod
+    async def _refuse(send: Send, limit: int) -> None:
+        response = error_response(413, PayloadTooLarge.code, _too_large(limit), {"limit_bytes": limit})
+        await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+
+def _too_large(limit: int) -> str:
+    return f"request body above the limit of {limit / 1048576:g} MiB; send less (see DOCQA_SERVER__MAX_* settings)"
+
+
+def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
+    """Build the app for ``settings``; tests may pass prebuilt ``components``."""
+    parts = components or Components(settings)
+    parts.prompts  # noqa: B018 - a bad prompt template must stop the start-up, not the first request
+    registry = CollectorRegistry()
+    requests = Counter("docqa_requests", "HTTP requests", ["route", "status"], registry=registry)
+    latency = Histogram(
+        "docqa_request_seconds",
+        "HTTP request latency",
+        ["route"],
+        registry=registry,
+        buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    )
+    state = AppState(settings, parts, RateLimiter(settings.server.rate_limit_per_minute), registry)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.jobs.shutdown()
+
+    app = FastAPI(
+        title="docqa",
+        version="0.1.0",
+        description="Question answering over private documents with page-exact, verified citations.",
+        lifespan=lifespan,
+    )
+    app.state.docqa = state
+
+    @app.exception_handler(DocqaError)
+    async def docqa_error(_request: Request, error: DocqaError) -> JSONResponse:
+        if error.status_code >= 500:
+            log.warning("%s: %s", error.code, error.message)
+        return error_response(error.status_code, error.code, error.message, error.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        message, problems = _validation_message(error)
+        return error_response(422, "invalid_input", message, problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        message = str(error.detail) if error.status_code != 404 else f"no such endpoint: {request.url.path}"
+        return error_response(error.status_code, codes.get(error.status_code, "http_error"), message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(500, "internal", f"internal error ({type(error).__name__}); see the server log")
+
+    @app.middleware("http")
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        requests.labels(name, str(response.status_code)).inc()
+        latency.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(
+        BodyLimit,
+        json_limit=int(settings.server.max_request_mb * 1048576),
+        upload_limit=int(settings.server.max_upload_mb * 1048576),
+    )
+    for router in (routes_health.router, routes_qa.router, routes_documents.router, routes_openai.router):
+        app.include_router(router)
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html")
+
+    return app

@@ -1,0 +1,37 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from service.api.state import StateDep
+from service.errors import NotReady
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", summary="The process is up.")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Database reachable, embedding model and indexes loaded.")
+def readyz(state: StateDep) -> dict[str, object]:
+    parts = state.components
+    try:
+        with parts.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        collections = parts.store.collections()
+        chunks = {name: parts.index(name).count for name in collections}
+        embedder = parts.embedder.id
+    except Exception as error:  # readiness reports why, it never crashes
+        raise NotReady(f"not ready: {type(error).__name__}: {error}") from error
+    return {"status": "ready", "embedder": embedder, "mode": parts.qa.mode, "collections": chunks}
+
+
+@router.get("/metrics", summary="Prometheus metrics.", response_class=Response)
+def metrics(state: StateDep) -> Response:
+    return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)

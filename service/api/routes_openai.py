@@ -1,0 +1,134 @@
+"""OpenAI-compatible ``/v1/models`` and ``/v1/chat/completions``, so existing clients work unchanged.
+
+The model name selects the collection (``docqa/<collection>``); the last user message is the
+question. Citations travel twice: as numbered references appended to the content, and as the
+extra top-level field ``citations`` (on the response, or on the last chunk of a stream).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_stream
+from service.api.schemas import ChatCompletionRequest, CitationOut
+from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.errors import DocqaError, InvalidInput
+from service.qa import AnswerResult, Citation
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
+MODEL_PREFIX = "docqa/"
+
+
+@router.get("/models", summary="One model per readable collection: docqa/<collection>.")
+def models(state: StateDep, principal: PrincipalDep) -> dict[str, Any]:
+    names = principal.visible(state.components.store.collections())
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_PREFIX + name, "object": "model", "created": 0, "owned_by": "docqa"} for name in names],
+    }
+
+
+def references(citations: list[Citation]) -> str:
+    """Numbered references as a lawyer would write them, appended to the answer."""
+    if not citations:
+        return ""
+    lines = []
+    for citation in citations:
+        page = f"p. {citation.page}" + (f" ({citation.page_label})" if citation.page_label else "")
+        paragraph = f", ¶ {citation.paragraph}" if citation.paragraph else ""
+        lines.append(f"[{citation.marker}] {citation.title}, {page}{paragraph}: “{' '.join(citation.quote.split())}”")
+    return "\n\nReferences:\n" + "\n".join(lines)
+
+
+def question_of(body: ChatCompletionRequest) -> str:
+    for message in reversed(body.messages):
+        if message.role == "user":
+            if isinstance(message.content, str):
+                return message.content
+            if isinstance(message.content, list):
+                return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+    raise InvalidInput("messages must contain a user message with the question", detail={"field": "messages"})
+
+
+def collection_of(model: str) -> str:
+    return model[len(MODEL_PREFIX) :] if model.startswith(MODEL_PREFIX) else model
+
+
+def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str) -> dict[str, Any]:
+    content = result.answer + references(result.citations)
+    usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0}
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {**usage, "total_tokens": sum(usage.values())},
+        "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
+        "refused": result.refused,
+        "mode": result.mode,
+    }
+
+
+@router.post("/chat/completions", dependencies=[JsonBody], summary="OpenAI chat completions over a collection.")
+def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: PrincipalDep) -> Any:
+    collection = state.readable_collection(principal, collection_of(body.model))
+    question = question_of(body)
+    k = state.settings.retrieval.default_k
+    qa = state.components.qa
+    completion_id = "chatcmpl-" + secrets.token_hex(12)
+    if not body.stream:
+        try:
+            result = qa.ask(question, collection, k)
+        except DocqaError as error:
+            audit_failure(state, principal, "chat", collection, question, error)
+            raise
+        audit_answer(state, principal, "chat", result)
+        return completion(body, result, completion_id)
+    try:
+        first, rest = start_stream(qa.stream(question, collection, k))
+    except DocqaError as error:
+        audit_failure(state, principal, "chat", collection, question, error)
+        raise
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    def events() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        try:
+            for kind, payload in [first, *rest]:
+                if kind == "delta" and payload:
+                    yield chunk({"content": payload})
+                elif kind == "done":
+                    audit_answer(state, principal, "chat", payload)
+                    yield chunk({"content": references(payload.citations)})
+                    yield chunk(
+                        {},
+                        "stop",
+                        citations=[CitationOut.from_citation(c).model_dump() for c in payload.citations],
+                        refused=payload.refused,
+                        answer=payload.answer,
+                    )
+        except DocqaError as error:
+            audit_failure(state, principal, "chat", collection, question, error)
+            error_body = {"error": {"code": error.code, "message": error.message, "detail": error.detail}}
+            yield f"data: {json.dumps(error_body)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,130 @@
+"""``/v1/search`` and ``/v1/ask`` (JSON or Server-Sent Events)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from service.api.schemas import (
+    AskRequest,
+    AskResponse,
+    CitationOut,
+    ErrorEnvelope,
+    HitOut,
+    SearchRequest,
+    SearchResponse,
+)
+from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.audit import content_hash
+from service.auth import Principal
+from service.domain import SearchHit
+from service.errors import DocqaError
+from service.qa import AnswerResult, Event
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorEnvelope} for code in (400, 401, 404, 413, 415, 422, 429, 502, 504)
+}
+router = APIRouter(prefix="/v1", tags=["questions"], responses=ERRORS)
+
+
+def retrieved_for_audit(hits: list[SearchHit]) -> list[dict[str, object]]:
+    return [{"chunk_id": hit.chunk_id, "sha256": content_hash(hit.text)} for hit in hits]
+
+
+@router.post("/search", response_model=SearchResponse, dependencies=[JsonBody], summary="Rank a collection's chunks.")
+def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) -> SearchResponse:
+    started = time.perf_counter()
+    collection = state.readable_collection(principal, body.collection)
+    hits = state.components.retriever.search(body.query, collection, body.k, body.filters)
+    took_ms = round(1000 * (time.perf_counter() - started), 3)
+    state.components.audit.record(
+        "search",
+        principal.key_name,
+        collection,
+        "ok",
+        {"query": body.query, "k": body.k, "filters": body.filters, "retrieved": retrieved_for_audit(hits)},
+    )
+    return SearchResponse(hits=[HitOut.from_hit(hit) for hit in hits], took_ms=took_ms)
+
+
+def audit_answer(state: Any, principal: Principal, action: str, result: AnswerResult) -> None:
+    state.components.audit.record(
+        action,
+        principal.key_name,
+        result.collection,
+        "refused" if result.refused else "answered",
+        {
+            "question": result.question,
+            "retrieved": retrieved_for_audit(result.retrieved),
+            "mode": result.mode,
+            "model": result.model,
+            "prompt_version": result.prompt_version,
+            "answer": result.answer,
+            "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
+            "dropped_markers": result.dropped_markers,
+        },
+    )
+
+
+def audit_failure(
+    state: Any, principal: Principal, action: str, collection: str, question: str, error: DocqaError
+) -> None:
+    state.components.audit.record(
+        action, principal.key_name, collection, f"error:{error.code}", {"question": question, "error": error.message}
+    )
+
+
+def sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def start_stream(events: Iterator[Event]) -> tuple[Event, Iterator[Event]]:
+    """Run up to the first event, so errors before any output get a normal status code."""
+    return next(events), events
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    dependencies=[JsonBody],
+    summary="Answer a question with verified citations; with stream=true, as Server-Sent Events.",
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
+    collection = state.readable_collection(principal, body.collection)
+    k = body.k or state.settings.retrieval.default_k
+    qa = state.components.qa
+    if not body.stream:
+        try:
+            result = qa.ask(body.question, collection, k, body.filters)
+        except DocqaError as error:
+            audit_failure(state, principal, "ask", collection, body.question, error)
+            raise
+        audit_answer(state, principal, "ask", result)
+        return AskResponse.from_result(result)
+    try:
+        first, rest = start_stream(qa.stream(body.question, collection, k, body.filters))
+    except DocqaError as error:
+        audit_failure(state, principal, "ask", collection, body.question, error)
+        raise
+
+    def events() -> Iterator[str]:
+        try:
+            for kind, payload in [first, *rest]:
+                if kind == "delta":
+                    yield sse("delta", {"text": payload})
+                elif kind == "citations":
+                    yield sse("citations", {"citations": [CitationOut.from_citation(c).model_dump() for c in payload]})
+                elif kind == "done":
+                    audit_answer(state, principal, "ask", payload)
+                    yield sse("done", AskResponse.from_result(payload).model_dump())
+        except DocqaError as error:
+            audit_failure(state, principal, "ask", collection, body.question, error)
+            yield sse("error", {"error": {"code": error.code, "message": error.message, "detail": error.detail}})
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,248 @@
+"""HTTP request and response bodies. Domain types convert to these explicitly, in ``from_*`` helpers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.domain import DocumentRecord, PageRecord, SearchHit
+from service.qa import AnswerResult, Citation
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, invalid_input, llm_unavailable.")
+    message: str = Field(description="What went wrong and what to do, for a person.")
+    detail: Any = Field(None, description="Structured context: the field, the limits, the differences.")
+
+
+class ErrorEnvelope(BaseModel):
+    """The body of every non-2xx response."""
+
+    error: ErrorDetail
+
+
+Query: Any = Field(min_length=1, max_length=4000)
+CollectionName: Any = Field(min_length=1, max_length=64, description="Collection (matter) name.")
+Filters: Any = Field(
+    default_factory=dict,
+    description="Metadata filters: equality (court=ca1, document_type=order) "
+    "or filed_after / filed_before (YYYY-MM-DD).",
+)
+
+
+class SearchRequest(Body):
+    query: str = Query
+    collection: str = CollectionName
+    k: int = Field(8, ge=1, le=200)
+    filters: dict[str, str] = Filters
+
+
+class HitOut(BaseModel):
+    chunk_id: int
+    document_id: str
+    source: str
+    title: str
+    page_start: int
+    page_end: int
+    char_start: int
+    char_end: int
+    score: float
+    text: str
+
+    @classmethod
+    def from_hit(cls, hit: SearchHit) -> HitOut:
+        return cls(
+            chunk_id=hit.chunk_id,
+            document_id=hit.document_id,
+            source=hit.source,
+            title=hit.title,
+            page_start=hit.page_start,
+            page_end=hit.page_end,
+            char_start=hit.char_start,
+            char_end=hit.char_end,
+            score=hit.score,
+            text=hit.text,
+        )
+
+
+class SearchResponse(BaseModel):
+    hits: list[HitOut]
+    took_ms: float
+
+
+class AskRequest(Body):
+    question: str = Query
+    collection: str = CollectionName
+    k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
+    stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, done.")
+    filters: dict[str, str] = Filters
+
+
+class CitationOut(BaseModel):
+    marker: int = Field(description="The [n] in the answer text.")
+    document_id: str
+    source: str
+    title: str
+    page: int = Field(description="Physical page, from 1.")
+    page_label: str | None = Field(description="The page a lawyer would cite, when it differs (ECF or printed).")
+    paragraph: str | None = Field(description="Numbered paragraph holding the quote, when there is one.")
+    char_start: int = Field(description="Quote start in the document text.")
+    char_end: int
+    page_char_start: int = Field(description="Quote start in the page text.")
+    page_char_end: int
+    quote: str = Field(description="Exact text of the document at [char_start, char_end).")
+    verified: bool = Field(description="False when the model's quoted words were not found verbatim in the source.")
+    ocr_confidence: float | None = Field(description="Set when the page text came from OCR (0-1).")
+
+    @classmethod
+    def from_citation(cls, citation: Citation) -> CitationOut:
+        return cls(**citation.__dict__)
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    refused: bool
+    message: str | None
+    closest: list[HitOut]
+    mode: str = Field(description="extractive, openai or transformers.")
+    model: str
+    usage: dict[str, int]
+    timings: dict[str, float]
+
+    @classmethod
+    def from_result(cls, result: AnswerResult) -> AskResponse:
+        return cls(
+            answer=result.answer,
+            citations=[CitationOut.from_citation(c) for c in result.citations],
+            refused=result.refused,
+            message=result.message,
+            closest=[HitOut.from_hit(hit) for hit in result.closest],
+            mode=result.mode,
+            model=result.model,
+            usage=result.usage,
+            timings=result.timings,
+        )
+
+
+class DocumentOut(BaseModel):
+    id: str
+    collection: str
+    source: str
+    title: str
+    status: Literal["ingested", "needs_ocr", "failed"]
+    error: str | None
+    page_count: int
+    media_type: str
+    sha256: str
+    needs_ocr_pages: list[int]
+    metadata: dict[str, Any]
+    updated_at: str
+
+    @classmethod
+    def from_record(cls, record: DocumentRecord) -> DocumentOut:
+        return cls(
+            id=record.id,
+            collection=record.collection,
+            source=record.source,
+            title=record.title,
+            status=record.status.value,
+            error=record.error,
+            page_count=record.page_count,
+            media_type=record.media_type,
+            sha256=record.sha256,
+            needs_ocr_pages=list(record.needs_ocr_pages),
+            metadata={k: v for k, v in record.metadata.items() if not k.startswith("_")},
+            updated_at=record.updated_at.isoformat(),
+        )
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+
+
+class PageOut(BaseModel):
+    document_id: str
+    title: str
+    source: str
+    page: int
+    page_count: int
+    label: str | None
+    text: str
+    text_source: str
+    ocr_confidence: float | None
+
+    @classmethod
+    def from_page(cls, document: DocumentRecord, page: PageRecord) -> PageOut:
+        return cls(
+            document_id=document.id,
+            title=document.title,
+            source=document.source,
+            page=page.number,
+            page_count=document.page_count,
+            label=page.label,
+            text=page.text,
+            text_source=page.text_source.value,
+            ocr_confidence=page.ocr_confidence,
+        )
+
+
+class HighlightOut(BaseModel):
+    width: float
+    height: float
+    rects: list[tuple[float, float, float, float]]
+
+
+class CollectionOut(BaseModel):
+    name: str
+    document_count: int
+
+
+class CollectionsResponse(BaseModel):
+    collections: list[CollectionOut]
+
+
+class JobFileOut(BaseModel):
+    name: str
+    outcome: str
+    document_id: str | None
+    error: str | None
+
+
+class JobOut(BaseModel):
+    job_id: str
+    collection: str
+    status: Literal["queued", "running", "done"]
+    files: list[JobFileOut]
+
+
+class JobCreated(BaseModel):
+    job_id: str
+
+
+class WhoAmI(BaseModel):
+    auth_required: bool
+    key_name: str | None
+    admin: bool
+    collections: list[str]
+
+
+class ChatMessageIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """OpenAI's request shape; unknown OpenAI fields are accepted and ignored."""
+
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(description="docqa/<collection>")
+    messages: list[ChatMessageIn] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)

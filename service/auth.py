@@ -1,0 +1,160 @@
+"""API keys and the walls between matters.
+
+A key reads only its collections (an admin key reads all). When no key exists the service is
+open, and ``docqa serve`` binds to localhost only. A collection or document a key may not read
+answers exactly like one that does not exist: ``NotFound``, with the same message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from service.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from service.store.faiss_index import check_collection_name
+from service.store.sql import SqlDocumentStore
+from service.store.tables import ApiKeyRow, utcnow
+
+KEY_PREFIX = "dq_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a key's name and the collections it may read (None: all)."""
+
+    key_name: str | None
+    collections: frozenset[str] | None
+    admin: bool = False
+
+    def can_read(self, collection: str) -> bool:
+        return self.collections is None or collection in self.collections
+
+    def require(self, collection: str) -> str:
+        """The collection, or the same ``NotFound`` a missing collection gets."""
+        if not self.can_read(collection):
+            raise collection_not_found(collection)
+        return collection
+
+    def visible(self, collections: Iterable[str]) -> list[str]:
+        return sorted(name for name in collections if self.can_read(name))
+
+
+OPEN = Principal(key_name=None, collections=None, admin=True)
+"""The principal of every request while no key exists."""
+
+
+def collection_not_found(collection: str) -> NotFound:
+    return NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key as listed (never its secret)."""
+
+    name: str
+    prefix: str
+    collections: list[str]
+    admin: bool
+    created_at: str
+    revoked: bool
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyStore:
+    """Creates, lists, revokes and checks API keys in the SQL store."""
+
+    def __init__(self, store: SqlDocumentStore) -> None:
+        self.store = store
+
+    def any_active(self) -> bool:
+        with self.store.session() as session:
+            return bool(session.scalar(select(func.count(ApiKeyRow.id)).where(ApiKeyRow.revoked_at.is_(None))))
+
+    def create(self, name: str, collections: Sequence[str], admin: bool = False) -> str:
+        """Create a key; returns the secret, which is shown once and never stored."""
+        if not name.strip():
+            raise InvalidInput("a key needs a name (--name)")
+        if not collections and not admin:
+            raise InvalidInput("a key needs --collections A,B (or --admin for every collection)")
+        for collection in collections:
+            check_collection_name(collection)
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        with self.store.session() as session, session.begin():
+            if session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name)) is not None:
+                raise Conflict(f"a key named {name!r} exists already; pick another name or revoke it first")
+            session.add(
+                ApiKeyRow(
+                    name=name,
+                    key_hash=_hash(secret),
+                    prefix=secret[:10],
+                    collections=sorted(set(collections)),
+                    admin=admin,
+                )
+            )
+        return secret
+
+    def list(self) -> list[KeyInfo]:
+        with self.store.session() as session:
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.name)).all()
+            return [
+                KeyInfo(
+                    r.name, r.prefix, list(r.collections), r.admin, r.created_at.isoformat(), r.revoked_at is not None
+                )
+                for r in rows
+            ]
+
+    def revoke(self, name: str) -> None:
+        with self.store.session() as session, session.begin():
+            row = session.scalar(select(ApiKeyRow).where(ApiKeyRow.name == name, ApiKeyRow.revoked_at.is_(None)))
+            if row is None:
+                raise NotFound(f"no active key named {name!r} (see docqa keys list)")
+            row.revoked_at = utcnow()
+
+    def authenticate(self, secret: str | None) -> Principal:
+        """The principal for a request's key; ``OPEN`` while no key exists."""
+        if not secret:
+            if not self.any_active():
+                return OPEN
+            raise Unauthorized("an API key is required: send it as 'Authorization: Bearer <key>'")
+        with self.store.session() as session:
+            row = session.scalar(
+                select(ApiKeyRow).where(ApiKeyRow.key_hash == _hash(secret), ApiKeyRow.revoked_at.is_(None))
+            )
+        if row is None:
+            if not self.any_active():
+                return OPEN
+            raise Unauthorized("the API key is not valid or was revoked")
+        return Principal(row.name, None if row.admin else frozenset(row.collections), row.admin)
+
+
+class RateLimiter:
+    """A token bucket per key: ``per_minute`` requests, refilled continuously. Process-local."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        if self.per_minute <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
+            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60)
+            if tokens < 1:
+                retry = (1 - tokens) * 60 / self.per_minute
+                raise RateLimited(
+                    f"rate limit of {self.per_minute} requests per minute reached; retry in {retry:.1f} s",
+                    detail={"retry_after_s": round(retry, 1)},
+                )
+            self._buckets[key] = (tokens - 1, now)

@@ -1,0 +1,136 @@
+"""Verified citations: markers must name a supplied source; quotes must be verbatim in it.
+
+The model writes ``[n]`` after claims and may quote in double quotes. For each marker that names
+a source we supplied, the citation's quote is the model's quote when it is found verbatim in that
+source (whitespace may differ: PDF text breaks lines anywhere), otherwise the source sentence that
+best supports the claim, flagged ``verified=False``. Markers naming no supplied source are removed
+from the answer and reported. Every quote is an exact slice of the document text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.domain import SearchHit
+
+MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+QUOTE = re.compile(r"[\"“]([^\"“”]{8,}?)[\"”]")
+# A sentence ends at . ! ? ; (after closing quotes or brackets) before a capital, digit or §.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9§(])|\n\s*\n")  # noqa: RUF001 - typographic quotes are real
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "which", "what", "who", "when", "where", "how", "does", "do", "did", "shall", "not", "no"]
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a quote sits in its source chunk (chunk-relative offsets)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class DraftCitation:
+    """A citation before page facts are attached: the source hit and the quote's chunk span."""
+
+    marker: int
+    hit: SearchHit
+    span: Span
+    verified: bool
+
+    @property
+    def quote(self) -> str:
+        return self.hit.text[self.span.start : self.span.end]
+
+    @property
+    def char_start(self) -> int:
+        return self.hit.char_start + self.span.start
+
+    @property
+    def char_end(self) -> int:
+        return self.hit.char_start + self.span.end
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Sentence-like spans of ``text`` with surrounding whitespace trimmed."""
+    spans: list[Span] = []
+    start = 0
+    for boundary in [*_SENTENCE_END.finditer(text), None]:
+        end = boundary.start() if boundary else len(text)
+        piece = text[start:end]
+        if piece.strip():
+            left = start + len(piece) - len(piece.lstrip())
+            right = start + len(piece.rstrip())
+            spans.append(Span(left, right))
+        if boundary:
+            start = boundary.end()
+    return spans
+
+
+def find_verbatim(quote: str, text: str) -> Span | None:
+    """Find ``quote`` in ``text`` exactly, or with any run of whitespace matching any other."""
+    quote = quote.strip()
+    if not quote:
+        return None
+    position = text.find(quote)
+    if position >= 0:
+        return Span(position, position + len(quote))
+    words = quote.split()
+    pattern = r"\s+".join(re.escape(word) for word in words)
+    match = re.search(pattern, text)
+    return Span(match.start(), match.end()) if match else None
+
+
+def _terms(text: str) -> set[str]:
+    return {word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS}
+
+
+def best_supporting_span(claim: str, text: str) -> Span:
+    """The sentence of ``text`` sharing the most content words with ``claim`` (the first on ties)."""
+    spans = sentence_spans(text) or [Span(0, len(text))]
+    claim_terms = _terms(claim)
+    return max(spans, key=lambda span: len(claim_terms & _terms(text[span.start : span.end])))
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    """The answer with invalid markers removed, its citations, and what was dropped."""
+
+    answer: str
+    citations: list[DraftCitation]
+    dropped_markers: list[int]
+
+
+def check_citations(answer: str, sources: Sequence[SearchHit]) -> CheckedAnswer:
+    """Keep markers that name a supplied source, verify quotes, and map each citation to a span."""
+    citations: dict[int, DraftCitation] = {}
+    dropped: list[int] = []
+
+    def keep_valid(match: re.Match[str]) -> str:
+        numbers = [int(number) for number in re.split(r"\s*,\s*", match.group(1))]
+        valid = [number for number in numbers if 1 <= number <= len(sources)]
+        dropped.extend(number for number in numbers if number not in valid)
+        return "".join(f"[{number}]" for number in valid)
+
+    cleaned = MARKER.sub(keep_valid, answer)
+    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    for sentence in sentence_spans(cleaned):
+        claim = cleaned[sentence.start : sentence.end]
+        quotes = [match.group(1) for match in QUOTE.finditer(claim)]
+        for match in MARKER.finditer(claim):
+            for number in (int(n) for n in re.split(r"\s*,\s*", match.group(1))):
+                if number in citations:
+                    continue
+                hit = sources[number - 1]
+                found = next((span for q in quotes if (span := find_verbatim(q, hit.text))), None)
+                if found is not None:
+                    citations[number] = DraftCitation(number, hit, found, verified=True)
+                else:
+                    plain_claim = MARKER.sub("", claim)
+                    span = best_supporting_span(plain_claim, hit.text)
+                    citations[number] = DraftCitation(number, hit, span, verified=not quotes)
+    return CheckedAnswer(cleaned, sorted(citations.values(), key=lambda c: c.marker), sorted(set(dropped)))

@@ -1,0 +1,245 @@
+"""The question-answering flow: retrieve -> refuse or budget the context -> generate -> verify citations.
+
+``QaEngine.stream`` yields events ``("delta", str)`` while the answer is written, then
+``("citations", list[Citation])`` and ``("done", AnswerResult)``; ``ask`` consumes the stream.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from service.citations import DraftCitation, check_citations
+from service.domain import SearchHit
+from service.errors import BadRequest
+from service.extractive import ExtractiveAnswerer
+from service.prompts import REFUSAL_SENTENCE, Prompts
+from service.protocols import ChatMessage, Generator
+from service.retrieval import Retriever
+from service.settings import Settings
+from service.store.sql import SqlDocumentStore
+
+NOT_FOUND_MESSAGE = "Not found in these documents: the documents do not answer this question."
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verified pointer from the answer to an exact passage of a stored document."""
+
+    marker: int
+    document_id: str
+    source: str
+    title: str
+    page: int
+    page_label: str | None
+    paragraph: str | None
+    char_start: int
+    char_end: int
+    page_char_start: int
+    page_char_end: int
+    quote: str
+    verified: bool
+    ocr_confidence: float | None
+
+
+@dataclass
+class AnswerResult:
+    """Everything an answer carries, for the API and the audit trail."""
+
+    question: str
+    collection: str
+    answer: str
+    citations: list[Citation]
+    refused: bool
+    message: str | None
+    closest: list[SearchHit]
+    mode: str
+    model: str
+    prompt_version: str
+    retrieved: list[SearchHit]
+    usage: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    dropped_markers: list[int] = field(default_factory=list)
+
+
+Event = tuple[str, Any]
+
+
+def is_refusal(answer: str) -> bool:
+    """True when the model answered with the refusal sentence (case and punctuation aside)."""
+
+    def simplify(text: str) -> str:
+        return re.sub(r"[^a-z ]", "", text.lower()).strip()
+
+    return simplify(REFUSAL_SENTENCE) in simplify(answer)
+
+
+class QaEngine:
+    """Answers questions over one collection at a time."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        store: SqlDocumentStore,
+        generator: Generator | None,
+        prompts: Prompts,
+        settings: Settings,
+        answerer: ExtractiveAnswerer,
+    ) -> None:
+        self.retriever = retriever
+        self.store = store
+        self.generator = generator
+        self.prompts = prompts
+        self.settings = settings
+        self.answerer = answerer
+
+    @property
+    def mode(self) -> str:
+        return self.generator.mode if self.generator else "extractive"
+
+    @property
+    def model(self) -> str:
+        return self.generator.model if self.generator else "none"
+
+    def ask(self, question: str, collection: str, k: int, filters: Mapping[str, str] | None = None) -> AnswerResult:
+        """The whole answer at once."""
+        result: AnswerResult | None = None
+        for kind, payload in self.stream(question, collection, k, filters):
+            if kind == "done":
+                result = payload
+        assert result is not None
+        return result
+
+    def stream(
+        self, question: str, collection: str, k: int, filters: Mapping[str, str] | None = None
+    ) -> Iterator[Event]:
+        """Answer events as they happen; the last is ``("done", AnswerResult)``."""
+        started = time.perf_counter()
+        question = question.strip()
+        if not question:
+            raise BadRequest("question is empty; ask something about the documents", detail={"field": "question"})
+        hits = self.retriever.search(question, collection, k, filters)
+        retrieved_at = time.perf_counter()
+        result = AnswerResult(
+            question=question,
+            collection=collection,
+            answer="",
+            citations=[],
+            refused=False,
+            message=None,
+            closest=[],
+            mode=self.mode,
+            model=self.model,
+            prompt_version=self.prompts.version,
+            retrieved=list(hits),
+        )
+        threshold = self.settings.retrieval.min_relevance
+        if not hits or hits[0].relevance < threshold:
+            self._refuse(result, hits)
+            yield ("delta", result.answer)
+        elif self.generator is None:
+            answer, drafts = self.answerer.answer(question, hits)
+            result.answer = answer
+            result.citations = self._citations(drafts)
+            yield ("delta", answer)
+        else:
+            yield from self._generate(result, question, hits, self.generator)
+        finished = time.perf_counter()
+        result.timings = {
+            "retrieve_ms": round(1000 * (retrieved_at - started), 2),
+            "generate_ms": round(1000 * (finished - retrieved_at), 2),
+            "total_ms": round(1000 * (finished - started), 2),
+        }
+        yield ("citations", result.citations)
+        yield ("done", result)
+
+    def _refuse(self, result: AnswerResult, hits: Sequence[SearchHit]) -> None:
+        result.refused = True
+        result.answer = REFUSAL_SENTENCE
+        result.message = NOT_FOUND_MESSAGE
+        result.citations = []
+        result.closest = list(hits[:3])
+
+    def _generate(
+        self, result: AnswerResult, question: str, hits: Sequence[SearchHit], generator: Generator
+    ) -> Iterator[Event]:
+        messages, sources, prompt_tokens = self.build_prompt(question, hits, generator)
+        parts: list[str] = []
+        for delta in generator.stream(messages, self.settings.llm.answer_tokens):
+            parts.append(delta)
+            yield ("delta", delta)
+        raw = "".join(parts)
+        result.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": generator.count_tokens(raw)}
+        if is_refusal(raw):
+            self._refuse(result, hits)
+            return
+        checked = check_citations(raw, sources)
+        result.answer = checked.answer
+        result.citations = self._citations(checked.citations)
+        result.dropped_markers = checked.dropped_markers
+
+    def build_prompt(
+        self, question: str, hits: Sequence[SearchHit], generator: Generator
+    ) -> tuple[list[ChatMessage], list[SearchHit], int]:
+        """Fit system prompt, question, sources and the answer reserve inside the context window.
+
+        Sources are added in rank order; the first that does not fit ends the list, so the
+        lowest-ranked chunks are the ones dropped. Returns ``(messages, sources, prompt_tokens)``.
+        """
+        system = self.prompts.render_system()
+        skeleton = self.prompts.render_user([], question)
+        reserve = self.settings.llm.answer_tokens
+        overhead = 16  # chat-template tokens around each message
+        used = generator.count_tokens(system) + generator.count_tokens(skeleton) + 2 * overhead
+        available = generator.context_window - reserve - used
+        sources: list[SearchHit] = []
+        blocks: list[str] = []
+        for hit in hits:
+            block = self.prompts.render_source(len(sources) + 1, hit.title, hit.page_start, hit.text)
+            cost = generator.count_tokens(block) + 2
+            if cost > available:
+                break
+            available -= cost
+            sources.append(hit)
+            blocks.append(block)
+        if not sources:
+            raise BadRequest(
+                "the question leaves no room for any source in the model's context window "
+                f"({generator.context_window} tokens); ask a shorter question",
+                detail={"field": "question"},
+            )
+        user = self.prompts.render_user(blocks, question)
+        messages = [ChatMessage("system", system), ChatMessage("user", user)]
+        prompt_tokens = generator.context_window - reserve - available
+        return messages, sources, prompt_tokens
+
+    def _citations(self, drafts: Sequence[DraftCitation]) -> list[Citation]:
+        from ingest.court import paragraph_at
+
+        citations: list[Citation] = []
+        for draft in drafts:
+            hit = draft.hit
+            page = self.store.get_page(hit.document_id, hit.page_start)
+            page_char_start = draft.char_start - page.char_start
+            citations.append(
+                Citation(
+                    marker=draft.marker,
+                    document_id=hit.document_id,
+                    source=hit.source,
+                    title=hit.title,
+                    page=page.number,
+                    page_label=page.label,
+                    paragraph=paragraph_at(page.text, page_char_start),
+                    char_start=draft.char_start,
+                    char_end=draft.char_end,
+                    page_char_start=page_char_start,
+                    page_char_end=draft.char_end - page.char_start,
+                    quote=draft.quote,
+                    verified=draft.verified,
+                    ocr_confidence=page.ocr_confidence,
+                )
+            )
+        return citations
