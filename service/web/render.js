@@ -1,0 +1,183 @@
+// Rendering: build DOM from API objects. Text from the server only ever goes in as text nodes,
+// never as HTML. Event handling lives in app.js (delegated by data-* attributes), not here.
+
+/** Create an element: attributes are set with setAttribute (`hidden: true` sets a boolean one). */
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === false || value === null || value === undefined) continue;
+    element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+export const LOW_OCR_CONFIDENCE = 0.8;
+export const OCR_WARNING = "OCR — verify against the scan";
+export const UNVERIFIED_WARNING = "Quote not verified";
+
+/** "p. 5", or "p. 3 (ECF p. 5)" when the printed page label differs from the file's page number. */
+export function pageCitation(page, label) {
+  if (label && String(label) !== String(page)) return `p. ${label} (ECF p. ${page})`;
+  return `p. ${page}`;
+}
+
+export function paragraphCitation(paragraph) {
+  if (paragraph === null || paragraph === undefined || String(paragraph).trim() === "") return null;
+  return `¶ ${String(paragraph).replace(/^\s*¶\s*/, "")}`;
+}
+
+/** "Smith v. Jones, Order Granting Motion, p. 3, ¶ 12" */
+export function citationReference(citation) {
+  return [
+    citation.title || citation.source,
+    pageCitation(citation.page, citation.page_label),
+    paragraphCitation(citation.paragraph),
+  ]
+    .filter(Boolean)
+    .join(", ");
+}
+
+export function hitReference(hit) {
+  const pages = hit.page_end && hit.page_end !== hit.page_start ? `pp. ${hit.page_start}–${hit.page_end}` : `p. ${hit.page_start}`;
+  return `${hit.title || hit.source}, ${pages}`;
+}
+
+export function isLowOcr(citation) {
+  return typeof citation.ocr_confidence === "number" && citation.ocr_confidence < LOW_OCR_CONFIDENCE;
+}
+
+export function percent(fraction) {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+// "[1]", "[1][2]" and "[1, 2]" all name citations.
+const MARKER_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
+
+/** Fill `container` with the answer text, turning markers that match a citation into buttons. */
+export function renderAnswerText(container, text, citations) {
+  const byMarker = new Map(citations.map((citation) => [citation.marker, citation]));
+  const parts = [];
+  let last = 0;
+  for (const match of text.matchAll(MARKER_GROUP)) {
+    const markers = match[1].split(/\s*[,;]\s*/).map(Number);
+    if (!markers.every((marker) => byMarker.has(marker))) continue; // leave "[3]" as text if unknown
+    parts.push(text.slice(last, match.index));
+    for (const marker of markers) {
+      const citation = byMarker.get(marker);
+      const label = `Citation ${marker}: ${citationReference(citation)}${citation.verified ? "" : " (quote not verified)"}`;
+      parts.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: citation.verified ? "cite" : "cite cite-unverified",
+            "data-marker": marker,
+            "aria-label": label,
+            title: label,
+          },
+          `[${marker}]`,
+        ),
+      );
+    }
+    last = match.index + match[0].length;
+  }
+  parts.push(text.slice(last));
+  container.replaceChildren(...parts);
+}
+
+/** The numbered reference list under the answer. */
+export function renderReferences(list, citations) {
+  const sorted = [...citations].sort((a, b) => a.marker - b.marker);
+  list.replaceChildren(
+    ...sorted.map((citation) =>
+      h(
+        "li",
+        { id: `ref-${citation.marker}`, class: "reference", "data-marker": citation.marker },
+        h("span", { class: "ref-marker", "aria-hidden": "true" }, `[${citation.marker}]`),
+        h(
+          "div",
+          { class: "ref-body" },
+          h(
+            "button",
+            { type: "button", class: "ref-open link-button", "data-marker": citation.marker },
+            citationReference(citation),
+          ),
+          isLowOcr(citation)
+            ? h(
+                "span",
+                { class: "badge badge-warn ocr-warning", title: `OCR confidence ${percent(citation.ocr_confidence)}` },
+                OCR_WARNING,
+              )
+            : null,
+          citation.verified
+            ? null
+            : h(
+                "span",
+                {
+                  class: "badge badge-danger unverified",
+                  title: "This quote was not found word-for-word in the document. Check the source before relying on it.",
+                },
+                UNVERIFIED_WARNING,
+              ),
+          citation.quote ? h("blockquote", { class: "ref-quote" }, `“${citation.quote}”`) : null,
+          citation.source && citation.source !== citation.title ? h("p", { class: "ref-source" }, citation.source) : null,
+        ),
+      ),
+    ),
+  );
+}
+
+const SNIPPET_LENGTH = 320;
+
+/** The passages offered after a refusal; each opens the source viewer (data-index into `hits`). */
+export function renderClosest(list, hits) {
+  list.replaceChildren(
+    ...hits.map((hit, index) => {
+      const text = hit.text.length > SNIPPET_LENGTH ? `${hit.text.slice(0, SNIPPET_LENGTH).trimEnd()}…` : hit.text;
+      return h(
+        "li",
+        { class: "closest" },
+        h("button", { type: "button", class: "closest-open link-button", "data-index": index }, hitReference(hit)),
+        h("p", { class: "closest-text" }, text),
+      );
+    }),
+  );
+}
+
+/** The answer as a lawyer would paste it: the text, then each reference written out. */
+export function buildCopyText(answer, citations) {
+  const references = [...citations]
+    .sort((a, b) => a.marker - b.marker)
+    .map((citation) => {
+      const notes = [];
+      if (!citation.verified) notes.push("quote not verified against the source");
+      if (isLowOcr(citation)) notes.push("OCR text — verify against the scan");
+      const quote = citation.quote ? `: "${citation.quote}"` : "";
+      const note = notes.length ? ` [${notes.join("; ")}]` : "";
+      return `[${citation.marker}] ${citationReference(citation)}${quote}${note}`;
+    });
+  return [answer.trim(), ...(references.length ? ["", references.join("\n")] : [])].join("\n");
+}
+
+/** Document status for the documents table: [label, badge class, explanation|null]. */
+export function documentStatus(documentInfo) {
+  switch (documentInfo.status) {
+    case "ingested":
+      return ["Ingested", "badge-ok", null];
+    case "needs_ocr":
+      return ["Needs OCR", "badge-warn", documentInfo.error || "No text layer was found; the pages need OCR before they can be searched."];
+    case "failed":
+      return ["Failed", "badge-danger", documentInfo.error || "The file could not be read."];
+    default:
+      return [String(documentInfo.status), "badge-neutral", documentInfo.error];
+  }
+}
+
+export function formatDate(isoText) {
+  const date = new Date(isoText);
+  return Number.isNaN(date.getTime()) ? String(isoText ?? "") : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+}
