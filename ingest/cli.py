@@ -77,14 +77,21 @@ class BarProgress(PipelineProgress):
             TextColumn("[bold]ingest"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("files · {task.fields[pages]} pages · {task.fields[chunks]} chunks · {task.fields[rate]}"),
+            TextColumn(
+                "files · {task.fields[pages]} pages · {task.fields[chunks]} chunks · "
+                "{task.fields[ocr]} OCR pages · {task.fields[rate]}"
+            ),
             TimeElapsedColumn(),
             console=console,
             transient=False,
         )
-        self.pages = self.chunks = 0
+        self.pages = self.chunks = self.ocr = 0
         self.started = time.perf_counter()
-        self.task = self.bar.add_task("ingest", total=None, pages=0, chunks=0, rate="")
+        self.task = self.bar.add_task("ingest", total=None, pages=0, chunks=0, ocr=0, rate="")
+
+    def ocr_page_done(self) -> None:
+        self.ocr += 1
+        self.bar.update(self.task, ocr=self.ocr)
 
     def start(self, total_files: int | None) -> None:
         self.bar.start()
@@ -108,6 +115,17 @@ class BarProgress(PipelineProgress):
         self.bar.stop()
 
 
+def key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    """``["a=1", "b=2"]`` as a dict; a malformed item is a usage error naming the option."""
+    pairs: dict[str, str] = {}
+    for item in items or []:
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip() or not value.strip():
+            fail(f"{option} {item!r} must look like KEY=VALUE", code=2)
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 def _print_summary(summary: IngestSummary) -> None:
     counts = " · ".join(
         f"{summary.count(outcome)} {outcome}" for outcome in ("new", "updated", "unchanged", "failed", "removed")
@@ -126,15 +144,20 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
     collection: CollectionOption = "default",
     prune: Annotated[bool, typer.Option(help="Delete documents whose files are no longer under PATHS.")] = False,
+    meta: Annotated[
+        list[str] | None,
+        typer.Option("--meta", help="KEY=VALUE set on every document (repeatable), e.g. case=12-2209."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest files into a collection: new and changed files are indexed, unchanged ones skipped."""
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}", code=2)
+    extra = key_values(meta, "--meta")
     with components() as parts:
         try:
-            pipeline = parts.pipeline(collection)
+            pipeline = parts.pipeline(collection, extra)
         except DocqaError as error:
             fail(error.message, code=2)
         for message in parts.repairs:
@@ -156,13 +179,21 @@ def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     collection: CollectionOption = "default",
     k: Annotated[int, typer.Option("-k", min=1, max=200, help="How many hits.")] = 8,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="KEY=VALUE metadata filter (repeatable): court=ca1, filed_after=2015-01-01."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Print the chunks of a collection that best match QUERY."""
+    wanted = key_values(filters, "--filter")
     with components() as parts:
         if collection not in parts.store.collections():
             fail(f"collection {collection!r} not found; ingest into it first (docqa ingest PATH -c {collection})", 2)
-        hits = parts.retriever.search(query, collection, k)
+        try:
+            hits = parts.retriever.search(query, collection, k, wanted)
+        except DocqaError as error:
+            fail(error.message, code=2)
     if as_json:
         keys = ("chunk_id", "document_id", "source", "title", "page_start", "page_end", "char_start", "char_end")
         rows = [{key: getattr(hit, key) for key in keys} | {"score": hit.score, "text": hit.text} for hit in hits]

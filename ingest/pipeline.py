@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,7 +18,8 @@ from typing import Literal
 from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
 from ingest.parsers import PARSERS, parser_for
-from service.domain import FileFacts, ParsedDocument
+from ingest.structure import OcrProcessor, court_structure
+from service.domain import DocumentStatus, FileFacts
 from service.errors import DocqaError
 from service.protocols import Embedder
 from service.settings import IngestSettings
@@ -26,9 +27,6 @@ from service.store.faiss_index import FaissIndex
 from service.store.sql import SqlDocumentStore
 
 Outcome = Literal["new", "updated", "unchanged", "failed", "removed"]
-
-PageProcessor = Callable[[Path, ParsedDocument], ParsedDocument]
-"""A step between parsing and chunking (OCR, court structure); returns the document to chunk."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +80,8 @@ class Progress:
 
     def file_done(self, result: FileResult) -> None: ...
 
+    def ocr_page_done(self) -> None: ...
+
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
@@ -101,7 +101,8 @@ class IngestPipeline:
         embedder: Callable[[], Embedder],
         chunker: Chunker,
         settings: IngestSettings,
-        processors: Sequence[PageProcessor] = (),
+        ocr: OcrProcessor | None = None,
+        extra_metadata: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
         self.index = index
@@ -109,12 +110,14 @@ class IngestPipeline:
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
         self.chunker = chunker
         self.settings = settings
-        self.processors = processors
+        self.ocr = ocr
+        self.extra_metadata = dict(extra_metadata or {})
+        self.progress = Progress()
         self._last_save = time.monotonic()
 
     def ingest(self, roots: Sequence[Path], prune: bool = False, progress: Progress | None = None) -> IngestSummary:
         """Ingest every file under ``roots``; with ``prune``, delete documents whose files are gone."""
-        progress = progress or Progress()
+        progress = self.progress = progress or Progress()
         started = time.perf_counter()
         summary = IngestSummary(self.collection)
         candidates = list(discover(roots))
@@ -168,15 +171,18 @@ class IngestPipeline:
                 "(setting DOCQA_INGEST__MAX_FILE_MB)"
             )
         existing = self.store.find_document(self.collection, source)
-        usable = existing is not None and existing.status != "failed"
+        # A document stored before OCR was possible is processed again once it is.
+        waiting_for_ocr = existing is not None and existing.status == DocumentStatus.NEEDS_OCR and self._can_ocr()
+        usable = existing is not None and existing.status != DocumentStatus.FAILED and not waiting_for_ocr
         if usable and existing and (existing.size_bytes, existing.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
             return FileResult(source, "unchanged", existing.id)  # same size and time: not even hashed
         sha256 = sha256_of(path)
         if usable and existing and existing.sha256 == sha256:
             return FileResult(source, "unchanged", existing.id)
         parsed = parser(path)
-        for process in self.processors:
-            parsed = process(path, parsed)
+        if self.ocr is not None:
+            parsed = self.ocr(path, parsed, self.progress.ocr_page_done)
+        parsed = court_structure(path, parsed, self.extra_metadata)
         drafts = self.chunker.chunk(parsed)
         vectors = self._embedder().embed_documents([draft.text for draft in drafts])
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
@@ -187,6 +193,9 @@ class IngestPipeline:
         self.index.add(new_ids, vectors)
         outcome: Outcome = "updated" if existing else "new"
         return FileResult(source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
+
+    def _can_ocr(self) -> bool:
+        return self.ocr is not None and self.ocr.available()
 
     def _failed(self, path: Path, source: str, reason: str) -> FileResult:
         try:

@@ -6,12 +6,14 @@ Nothing else imports a backend directly: the CLI, the HTTP app and the tests ask
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.embedding import build_embedder, load_tokenizer, max_sequence_tokens
 from ingest.pipeline import IngestPipeline
+from ingest.structure import OcrProcessor
 from service.audit import AuditLog
 from service.auth import KeyStore
 from service.errors import InvalidInput
@@ -95,14 +97,16 @@ class Components:
                 index.refresh_if_changed()
             return index
 
-    def pipeline(self, collection: str) -> IngestPipeline:
-        """An ingestion pipeline into ``collection``."""
+    def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
+        """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""
         return IngestPipeline(
             self.store,
             self.index(collection),
             lambda: self.embedder,
             self.chunker,
             self.settings.ingest,
+            ocr=OcrProcessor(self.settings.ocr),
+            extra_metadata=extra_metadata,
         )
 
     @cached_property

@@ -14,7 +14,7 @@ import pytest
 
 from service.components import Components
 from service.protocols import Embedder
-from service.settings import EmbeddingSettings, Settings
+from service.settings import EmbeddingSettings, OcrSettings, Settings
 
 if TYPE_CHECKING:
     from llm_fixture import ServedModel
@@ -60,11 +60,13 @@ def embedder(models_cache: Path) -> Embedder:
 
 def make_settings(data_dir: Path, database_url: str, models_cache: Path, **overrides: object) -> Settings:
     """Settings for a test: its own data folder and database, the shared model cache."""
+    # OCR is slow (seconds a page); tests that exercise it turn it on explicitly.
+    fields: dict[str, object] = {"ocr": OcrSettings(enabled=False), **overrides}
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
         embedding=EmbeddingSettings(cache_dir=models_cache),
-        **overrides,  # type: ignore[arg-type]
+        **fields,  # type: ignore[arg-type]
     )
 
 

@@ -170,6 +170,7 @@ def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
     monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
     monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
+    monkeypatch.setenv("DOCQA_OCR__ENABLED", "false")
     return settings
 
 
@@ -228,3 +229,26 @@ def test_real_filings_ingest(tmp_path: Path, components: Components) -> None:
     shutil.copytree(DATA / "court", root)
     summary = run_batch(components, root)
     assert summary.count("failed") == 0 and summary.count("new") == len(list(root.iterdir()))
+
+
+def test_cli_meta_and_filters(tmp_path: Path, cli_env: Settings) -> None:
+    runner = CliRunner()
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "minutes.txt").write_text("The board approved the merger with Halvorsen Maritime.\n")
+    (second / "memo.txt").write_text("The board rejected the merger with Halvorsen Maritime.\n")
+    tagged = runner.invoke(app, ["ingest", str(first), "-c", "m", "--meta", "case=ABC-1", "--meta", "court=ca1"])
+    assert tagged.exit_code == 0, tagged.output
+    assert runner.invoke(app, ["ingest", str(second), "-c", "m"]).exit_code == 0
+    listed = {d["source"]: d for d in json.loads(runner.invoke(app, ["documents", "-c", "m", "--json"]).stdout)}
+    assert set(listed) == {"minutes.txt", "memo.txt"}
+
+    query = ["search", "merger Halvorsen", "-c", "m", "--json"]
+    assert len(json.loads(runner.invoke(app, query).stdout)) == 2
+    filtered = json.loads(runner.invoke(app, [*query, "--filter", "case=ABC-1"]).stdout)
+    assert [hit["source"] for hit in filtered] == ["minutes.txt"]
+    bad = runner.invoke(app, [*query, "--filter", "filed_after=yesterday"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
+    malformed = runner.invoke(app, ["ingest", str(first), "-c", "m", "--meta", "nokey"])
+    assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.stderr
