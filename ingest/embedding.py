@@ -31,7 +31,7 @@ SENTENCE_TRANSFORMERS_BACKEND = "sentence-transformers"
 
 # Bump when the export recipe changes (exporter, fusion, quantisation) so caches built by an older
 # recipe are not reused: the version is part of the cache folder name.
-EXPORT_RECIPE_VERSION = 1
+EXPORT_RECIPE_VERSION = 2
 ONNX_FILE_NAME = "model.onnx"
 EXPORT_MANIFEST_NAME = "export.json"
 _WEIGHTS_FILE_NAMES = ("model.safetensors", "pytorch_model.bin")
@@ -138,16 +138,18 @@ def export_onnx_model(model_dir: Path, cache_dir: Path) -> Path:
 
 
 def _export_int8(model_dir: Path, out_dir: Path) -> None:
-    """Export fp32 ONNX with torch, fuse BERT attention, quantise weights to per-channel int8."""
+    """Export fp32 ONNX with torch, then quantise its weights to per-channel int8.
+
+    Attention, GELU and layer norms are fused when the session loads (``ORT_ENABLE_ALL``). Fusing them
+    beforehand with ``onnxruntime.transformers.optimizer`` was measured no faster, so the file stays plain.
+    """
     # Heavy imports stay here: only the one-off export needs torch and transformers.
-    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(model_dir)
-    # Eager attention traces to plain MatMul/Softmax, which onnxruntime's BERT optimiser fuses.
+    # Eager attention traces to plain MatMul/Softmax, which onnxruntime's graph optimiser can fuse.
     model = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
     input_names = ["input_ids", "attention_mask"]
     if getattr(config, "type_vocab_size", 0) > 0:
@@ -172,7 +174,6 @@ def _export_int8(model_dir: Path, out_dir: Path) -> None:
     }
     dynamic_axes = {name: {0: "batch", 1: "sequence"} for name in [*input_names, "last_hidden_state"]}
     fp32_path = out_dir / "model-fp32.onnx"
-    fused_path = out_dir / "model-fp32-fused.onnx"
     with warnings.catch_warnings(), torch.no_grad():
         # The TorchScript exporter is deprecated in torch 2.13, but its replacement (dynamo=True) needs
         # onnxscript, which docqa does not install. It also warns about tracing shape checks in
@@ -192,27 +193,14 @@ def _export_int8(model_dir: Path, out_dir: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
-    # Fusing attention, GELU and layer norms before quantising lets the int8 graph use onnxruntime's
-    # fused (quantised) attention kernels; measured ~1.4x faster than quantising the plain graph.
-    fused = optimize_model(
-        str(fp32_path),
-        model_type="bert",
-        num_heads=config.num_attention_heads,
-        hidden_size=config.hidden_size,
-        opt_level=1,
-    )
-    fused.save_model_to_file(str(fused_path))
     quantize_dynamic(
-        fused_path,
+        fp32_path,
         out_dir / ONNX_FILE_NAME,
         # Per-tensor int8 loses accuracy on MiniLM (mean cosine to fp32 0.93); per-channel keeps it (0.99).
         per_channel=True,
         weight_type=QuantType.QInt8,
-        # Fused contrib ops defeat ONNX shape inference; their outputs are float.
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
     )
     fp32_path.unlink()
-    fused_path.unlink()
     manifest = {
         "model_name": model_name(model_dir),
         "model_dir": str(model_dir),
@@ -249,6 +237,7 @@ class OnnxEmbedder:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         # One graph runs at a time; parallel branches would only compete with intra-op threads.
         options.inter_op_num_threads = 1
+        # Fusing attention and layer norms at load: measured 5-20% less CPU time per chunk than no fusion.
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = onnxruntime.InferenceSession(
             str(self.model_path), sess_options=options, providers=["CPUExecutionProvider"]
