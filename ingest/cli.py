@@ -126,6 +126,19 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
+def audit_batch(parts: Components, summary: IngestSummary) -> None:
+    """Every document change of a CLI batch goes into the audit trail (unchanged files are not changes)."""
+    for result in summary.files:
+        if result.outcome != "unchanged":
+            parts.audit.record(
+                "ingest",
+                None,
+                summary.collection,
+                result.outcome,
+                {"source": result.source, "document_id": result.document_id, "error": result.error},
+            )
+
+
 def _print_summary(summary: IngestSummary) -> None:
     counts = " · ".join(
         f"{summary.count(outcome)} {outcome}" for outcome in ("new", "updated", "unchanged", "failed", "removed")
@@ -168,6 +181,7 @@ def ingest(
         finally:
             if progress:
                 progress.stop()
+        audit_batch(parts, summary)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=1))
     else:
@@ -226,6 +240,9 @@ def delete(document_id: Annotated[str, typer.Argument(help="Document id (see doc
         try:
             record = parts.store.get_document(document_id)
             parts.pipeline(record.collection).delete(document_id)
+            parts.audit.record(
+                "delete", None, record.collection, "deleted", {"document_id": document_id, "source": record.source}
+            )
         except DocqaError as error:
             fail(error.message)
     out.print(f"deleted {document_id} ({record.source}) from {record.collection}")
@@ -234,9 +251,6 @@ def delete(document_id: Annotated[str, typer.Argument(help="Document id (see doc
 def main() -> None:
     """Console-script entry point."""
     app()
-
-
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 @app.command()
@@ -252,6 +266,7 @@ def serve(
     import uvicorn
 
     from service.api.app import create_app
+    from service.auth import bind_address, is_loopback
 
     settings = load_settings()
     server = settings.server.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
@@ -271,22 +286,17 @@ def serve(
             finally:
                 if progress:
                     progress.stop()
+            audit_batch(parts, summary)
             _print_summary(summary)
-        bind = settings.server.host
-        if not parts.keys.any_active() and bind not in LOOPBACK:
-            err.print(
-                f"[yellow]no API keys exist, so docqa binds to 127.0.0.1 instead of {bind}; "
-                "create one with 'docqa keys create' to serve other machines[/yellow]",
-                highlight=False,
-            )
-            bind = "127.0.0.1"
-        elif not parts.keys.any_active():
-            err.print("[yellow]no API keys exist: the API is open to this machine only (localhost)[/yellow]")
+        bind, warning = bind_address(settings.server.host, parts.keys.any_active())
+        if warning:
+            err.print(f"[yellow]{warning}[/yellow]", highlight=False)
         try:
             app_ = create_app(settings, parts)
             mode = parts.qa.mode
         except DocqaError as error:
             fail(error.message, code=2)
+        app_.state.docqa.served_publicly = not is_loopback(bind)
         out.print(f"docqa serving on http://{bind}:{settings.server.port} (answers: {mode}); Ctrl+C stops it")
         uvicorn.run(app_, host=bind, port=settings.server.port, log_level="warning")
 
@@ -373,3 +383,47 @@ def audit_verify() -> None:
     if not result.ok:
         fail(result.message)
     out.print(result.message)
+
+
+@app.command("eval")
+def eval_(
+    bench_dir: Annotated[Path, typer.Argument(help="Benchmark folder: corpus/ plus query files.")],
+    query_files: Annotated[list[Path], typer.Argument(help="LegalBench-RAG query files (JSON).")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the table and latency here.")] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Scratch data folder, kept (a re-run skips unchanged files); default: a new temporary one."),
+    ] = None,
+) -> None:
+    """Retrieval benchmark: ingest BENCH_DIR/corpus into a scratch collection, run every query through the
+    search path, print precision@k and recall@k per query file and ALL, and search latency p50/p95."""
+    import shutil
+    import tempfile
+
+    from service.evaluation import evaluate, evaluation_settings
+
+    if not (bench_dir / "corpus").is_dir():
+        fail(f"{bench_dir}: no corpus/ folder; a benchmark folder holds corpus/ and its query files", code=2)
+    missing = [str(path) for path in query_files if not path.is_file()]
+    if missing:
+        fail(f"no such query file: {', '.join(missing)}", code=2)
+    scratch = data_dir or Path(tempfile.mkdtemp(prefix="docqa-eval-"))
+    settings = evaluation_settings(load_settings(), scratch)
+    progress = BarProgress(err) if sys.stderr.isatty() else None
+    try:
+        report = evaluate(settings, bench_dir, query_files, ingest_progress=progress)
+    except DocqaError as error:
+        fail(error.message)
+    finally:
+        if progress:
+            progress.stop()
+        if data_dir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"{report.documents} documents, {report.chunks} chunks; precision@k and recall@k in %:")
+    print(report.markdown())  # Markdown, not a rich table: 15 columns, and it pastes into a README
+    print(
+        f"search latency: p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms over {len(report.latency_ms)} "
+        f"queries; ingest {report.ingest_seconds:.0f} s"
+    )
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.as_dict(), indent=1))

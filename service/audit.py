@@ -1,20 +1,30 @@
 """The audit trail: an append-only, hash-chained log of asks, searches and document changes.
 
-Each row's hash is SHA-256 over the previous row's hash and the row's canonical JSON, so a
-changed, inserted or deleted row breaks the chain; ``verify`` finds the first broken row.
+Each row's hash is HMAC-SHA256, keyed by a secret kept outside the database, over the previous
+row's hash and the row's canonical JSON. So a changed, inserted or deleted row breaks the chain,
+and someone who can write to the database but cannot read the key file cannot forge a consistent
+one; ``verify`` finds the first broken row. The key lives in ``<data_dir>/audit.key`` (created on
+the first record, mode 0600): back it up with the database, and keep it from database users.
+
+What a chain cannot show is the newest rows cut off the end: ``verify`` reports the head hash,
+which is worth recording elsewhere from time to time.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import false, select, text, update
 
 from service.store.sql import SqlDocumentStore
 from service.store.tables import AuditRow, utcnow
@@ -27,7 +37,8 @@ def content_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _row_hash(
+def row_hash(
+    key: bytes,
     prev_hash: str,
     at: datetime,
     key_name: str | None,
@@ -36,9 +47,10 @@ def _row_hash(
     outcome: str,
     payload: Mapping[str, Any],
 ) -> str:
+    """The chained hash of one row: HMAC-SHA256 over the previous hash and the row's canonical JSON."""
     canonical = json.dumps(
         {
-            "at": at.isoformat(),
+            "at": _aware(at).isoformat(),
             "key_name": key_name,
             "action": action,
             "collection": collection,
@@ -49,7 +61,7 @@ def _row_hash(
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return hmac.new(key, (prev_hash + canonical).encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -58,14 +70,45 @@ class Verification:
     rows: int
     first_bad_id: int | None = None
     message: str = ""
+    head: str = GENESIS
+    """The hash of the last row checked (GENESIS for an empty log)."""
 
 
 class AuditLog:
     """Appends and verifies audit rows."""
 
-    def __init__(self, store: SqlDocumentStore) -> None:
+    def __init__(self, store: SqlDocumentStore, key_file: Path) -> None:
         self.store = store
+        self.key_file = key_file
         self._lock = threading.Lock()
+        self._key: bytes | None = None
+
+    def _chain_key(self, create: bool) -> bytes | None:
+        """The secret that keys the chain; made once, atomically, by whichever process needs it first."""
+        if self._key is None:
+            try:
+                self._key = bytes.fromhex(self.key_file.read_text().strip())
+            except FileNotFoundError:
+                if not create:
+                    return None
+                self._key = self._create_key()
+        return self._key
+
+    def _create_key(self) -> bytes:
+        self.key_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.key_file.with_name(f".{self.key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, self.key_file)  # fails if another process made the key first: use theirs
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+        return bytes.fromhex(self.key_file.read_text().strip())
 
     def record(
         self,
@@ -76,13 +119,18 @@ class AuditLog:
         payload: Mapping[str, Any],
     ) -> None:
         """Append one row, chained to the last (serialised within and across processes)."""
+        key = self._chain_key(create=True)
+        assert key is not None
         payload = json.loads(json.dumps(payload, default=str))  # what JSON columns will give back
         with self._lock, self.store.session() as session, session.begin():
+            # Take the database's write lock *before* reading the last hash, so two processes (the
+            # server and a CLI command) never chain two rows to the same predecessor.
             if self.store.engine.dialect.name == "postgresql":
                 session.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
+            else:  # SQLite: a write statement, even one that changes nothing, takes the write lock
+                session.execute(update(AuditRow).where(false()).values(outcome=AuditRow.outcome))
             last = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
             at = utcnow()
-            row_hash = _row_hash(last, at, key_name, action, collection, outcome, payload)
             session.add(
                 AuditRow(
                     at=at,
@@ -92,15 +140,16 @@ class AuditLog:
                     outcome=outcome,
                     payload=payload,
                     prev_hash=last,
-                    hash=row_hash,
+                    hash=row_hash(key, last, at, key_name, action, collection, outcome, payload),
                 )
             )
 
     def export(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Rows at or after ``since`` (any time zone), oldest first."""
         with self.store.session() as session:
             query = select(AuditRow).order_by(AuditRow.id)
             if since is not None:
-                query = query.where(AuditRow.at >= since)
+                query = query.where(AuditRow.at >= _aware(since))
             return [
                 {
                     "id": row.id,
@@ -117,21 +166,37 @@ class AuditLog:
             ]
 
     def verify(self) -> Verification:
-        """Recompute the chain; report the first row whose hash or link does not match."""
+        """Recompute the chain; report the first row whose link or hash does not match."""
+        key = self._chain_key(create=False)
         previous = GENESIS
         count = 0
         with self.store.session() as session:
             for row in session.scalars(select(AuditRow).order_by(AuditRow.id)):
                 count += 1
-                expected = _row_hash(
-                    previous, _aware(row.at), row.key_name, row.action, row.collection, row.outcome, row.payload
-                )
-                if row.prev_hash != previous or row.hash != expected:
+                if key is None:
                     return Verification(
-                        False, count, row.id, f"audit row {row.id} was altered, inserted or a row before it removed"
+                        False,
+                        count,
+                        row.id,
+                        f"the audit key {self.key_file} is missing, so no row can be checked; "
+                        "restore it from the backup taken with the database",
                     )
+                if row.prev_hash != previous:
+                    return Verification(
+                        False,
+                        count,
+                        row.id,
+                        f"audit row {row.id} does not follow the row before it: a row before it was removed "
+                        "or inserted",
+                        previous,
+                    )
+                expected = row_hash(
+                    key, previous, row.at, row.key_name, row.action, row.collection, row.outcome, row.payload
+                )
+                if not hmac.compare_digest(row.hash, expected):
+                    return Verification(False, count, row.id, f"audit row {row.id} was altered or forged", previous)
                 previous = row.hash
-        return Verification(True, count, None, f"{count} audit rows, chain intact")
+        return Verification(True, count, None, f"{count} audit rows, chain intact; head {previous}", previous)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,6 +8,7 @@ answers exactly like one that does not exist: ``NotFound``, with the same messag
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import threading
 import time
@@ -90,7 +91,8 @@ class KeyStore:
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         with self.store.session() as session, session.begin():
             if session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name)) is not None:
-                raise Conflict(f"a key named {name!r} exists already; pick another name or revoke it first")
+                # names stay unique even after a revoke, so an audit row's key name means one key
+                raise Conflict(f"a key named {name!r} exists already (perhaps revoked); pick another name")
             session.add(
                 ApiKeyRow(
                     name=name,
@@ -139,8 +141,9 @@ class KeyStore:
 class RateLimiter:
     """A token bucket per key: ``per_minute`` requests, refilled continuously. Process-local."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, max_buckets: int = 10_000) -> None:
         self.per_minute = per_minute
+        self.max_buckets = max_buckets
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
@@ -149,6 +152,8 @@ class RateLimiter:
             return
         now = time.monotonic()
         with self._lock:
+            if len(self._buckets) >= self.max_buckets:
+                self._forget_full(now)
             tokens, last = self._buckets.get(key, (float(self.per_minute), now))
             tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60)
             if tokens < 1:
@@ -158,3 +163,34 @@ class RateLimiter:
                     detail={"retry_after_s": round(retry, 1)},
                 )
             self._buckets[key] = (tokens - 1, now)
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled (a full bucket is the same as none), so many callers
+        (client addresses while no key exists) cannot grow memory without bound."""
+        refill_s = 60.0
+        stale = [key for key, (_, last) in self._buckets.items() if now - last >= refill_s]
+        for key in stale:
+            del self._buckets[key]
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address (or ``localhost``) that only this machine can reach."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind_address(requested: str, keys_exist: bool) -> tuple[str, str | None]:
+    """Where ``docqa serve`` binds and what it says about it: while no key exists the API is open, so
+    it binds to this machine only, whatever address was asked for."""
+    if keys_exist:
+        return requested, None
+    if is_loopback(requested):
+        return requested, "no API keys exist: the API is open to this machine only (localhost)"
+    return "127.0.0.1", (
+        f"no API keys exist, so docqa binds to 127.0.0.1 instead of {requested or 'all addresses'}; "
+        "create one with 'docqa keys create' to serve other machines"
+    )

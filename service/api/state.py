@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.pipeline import FileResult
-from service.auth import Principal, RateLimiter, collection_not_found
+from service.auth import OPEN, Principal, RateLimiter, collection_not_found, is_loopback
 from service.components import Components
-from service.errors import UnsupportedMediaType
+from service.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
 from service.jobs import Job, JobRunner
 from service.settings import Settings
 
@@ -24,6 +25,9 @@ class AppState:
     components: Components
     limiter: RateLimiter
     registry: CollectorRegistry
+    served_publicly: bool = False
+    """Set by ``docqa serve`` when it binds beyond this machine (keys existed at start). Should every
+    key be revoked later, the open API then answers only requests from this machine."""
     jobs: JobRunner = field(init=False)
 
     def __post_init__(self) -> None:
@@ -38,6 +42,18 @@ class AppState:
             result.outcome,
             {"job_id": job.job_id, "source": result.source, "document_id": result.document_id, "error": result.error},
         )
+
+    def bounded_k(self, k: int | None) -> int:
+        """The request's k, or the default; above ``DOCQA_RETRIEVAL__MAX_K`` it is a 422 naming ``k``."""
+        retrieval = self.settings.retrieval
+        if k is None:
+            return min(retrieval.default_k, retrieval.max_k)
+        if k > retrieval.max_k:
+            raise InvalidInput(
+                f"k: {k} is above the largest allowed, {retrieval.max_k} (DOCQA_RETRIEVAL__MAX_K); ask for fewer",
+                detail={"field": "k", "max": retrieval.max_k},
+            )
+        return k
 
     def readable_collection(self, principal: Principal, collection: str) -> str:
         """An existing collection the principal may read; otherwise one and the same 404."""
@@ -55,11 +71,29 @@ StateDep = Annotated[AppState, Depends(get_state)]
 
 
 def get_principal(request: Request, state: StateDep) -> Principal:
-    """The caller, from ``Authorization: Bearer <key>`` (or ``X-API-Key``); rate-limited per key."""
+    """The caller, from ``Authorization: Bearer <key>`` (or ``X-API-Key``); rate-limited per key.
+
+    Failed authentications are rate-limited per client address, so keys cannot be guessed at speed.
+    """
     header = request.headers.get("authorization", "")
     secret = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("x-api-key")
-    principal = state.components.keys.authenticate(secret or None)
-    state.limiter.check(principal.key_name or (request.client.host if request.client else "local"))
+    address = request.client.host if request.client else "local"
+    try:
+        principal = state.components.keys.authenticate(secret or None)
+    except Unauthorized:
+        state.limiter.check(f"address:{address}")
+        raise
+    except SQLAlchemyError as error:
+        raise NotReady(f"the database is unreachable ({type(error).__name__}); see the server log") from error
+    if principal is OPEN:
+        state.limiter.check(f"address:{address}")
+        if state.served_publicly and not is_loopback(address):
+            raise Unauthorized(
+                "no API key exists any more, so docqa answers only requests from its own machine; "
+                "create one with 'docqa keys create'"
+            )
+        return principal
+    state.limiter.check(f"key:{principal.key_name}")
     return principal
 
 
@@ -76,3 +110,17 @@ def require_json(request: Request) -> None:
 
 
 JsonBody = Depends(require_json)
+
+
+def require_multipart(request: Request) -> None:
+    """Uploads answer 415 to anything but ``multipart/form-data``, instead of 'files: Field required'."""
+    content_type = request.headers.get("content-type", "")
+    if not content_type.split(";")[0].strip().lower() == "multipart/form-data":
+        raise UnsupportedMediaType(
+            "send the files as multipart/form-data, one part per file named 'files' "
+            f"(got {content_type or 'no content type'!r})",
+            detail={"field": "files"},
+        )
+
+
+MultipartBody = Depends(require_multipart)
