@@ -28,15 +28,16 @@ import pytesseract
 from PIL import Image
 
 from ingest.court import find_stamps, line_number_spans
+from ingest.pdfium_lock import PDFIUM_LOCK, open_pdf, pdfium_serialised
 from service.errors import DocqaError
 from service.settings import OcrSettings
 
-MIN_LETTERS = 50
+MIN_LETTERS = 20
 """A page with fewer letters than this, once ECF stamps and line numbers are removed, is a scan
-whose text layer is only the court's stamp (or a stray date); about one line of prose. On the
-filings in tests/data/court the stamp-only scans keep 0-11 letters and the shortest real text
-page (a signature block) 29, so real near-empty pages are OCR'd too: that costs a few seconds
-and loses nothing, while missing a scan loses a whole page of the record."""
+whose text layer is only the court's stamp (or a stray date). On the filings in tests/data/court
+the stamp-only scans keep 0-11 letters and the shortest real text page (a signature block) 29;
+the threshold sits between them, so a short real page is neither re-read nor reported as
+needing OCR when Tesseract is missing."""
 MIN_LETTER_RATIO = 0.4
 """Letters per non-space character below this mean a garbage layer (broken font encoding, or
 a previous poor OCR); real pages, bankruptcy schedules full of numbers included, stay above 0.55."""
@@ -153,6 +154,7 @@ def _text_and_confidence(data: dict[str, list[Any]]) -> tuple[str, float]:
     return normalise_text("\n".join(lines)), min(max(mean, 0.0), 1.0)
 
 
+@pdfium_serialised
 def _render(document: pdfium.PdfDocument, page_number: int, dpi: int) -> Image.Image:
     page = document[page_number - 1]
     try:
@@ -196,7 +198,7 @@ def ocr_pages(
     wanted = sorted(set(page_numbers))
     if not wanted:
         return {}
-    with pdfium.PdfDocument(pdf_path) as probe:
+    with open_pdf(pdf_path) as probe, PDFIUM_LOCK:
         page_count = len(probe)
     out_of_range = [number for number in wanted if not 1 <= number <= page_count]
     if out_of_range:
@@ -213,7 +215,7 @@ def ocr_pages(
     # PDFium is not thread-safe, so pages are rendered here, in the caller's thread, one ahead of
     # the readers; Tesseract is a subprocess, so threads are enough to keep every core busy. At
     # most ``workers`` rendered pages wait or are being read at a time, which bounds memory.
-    with pdfium.PdfDocument(pdf_path) as document, ThreadPoolExecutor(max_workers=workers) as pool:
+    with open_pdf(pdf_path) as document, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: dict[Future[OcrResult], int] = {}
 
         def collect(block_until: int) -> None:

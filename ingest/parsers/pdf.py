@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from ingest.parsers.errors import ParseError
+from ingest.pdfium_lock import pdfium_serialised
 from service.domain import ParsedDocument, ParsedPage, TextSource
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
@@ -32,6 +33,7 @@ def _reason(path: Path, error: pdfium.PdfiumError) -> str:
     )
 
 
+@pdfium_serialised
 def parse_pdf(path: Path) -> ParsedDocument:
     """Every page's text layer, in order; pages with no text are flagged ``needs_ocr``."""
     try:

@@ -24,15 +24,34 @@ const documents = createDocumentsTab(api, {
   getCollection: () => state.collection,
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
+  onChange: () => refreshMatterCounts(),
 });
 
 // ---- errors -------------------------------------------------------------------------------
 
 let retryAction = null;
 
+/**
+ * What a failure means for the reader, in plain words; the server's own message (written for
+ * whoever runs docqa) follows it. Null when the message is already plain (network, 4xx).
+ */
+function errorLead(error) {
+  if (error?.code === "llm_timeout") return "The language model took too long, so no answer was given. Try again in a minute.";
+  if (error?.code === "llm_unavailable") {
+    return "The language model behind docqa is not available, so no answer was given. Try again in a minute; if it keeps failing, tell whoever runs docqa.";
+  }
+  if (error?.status === 429) return "Too many requests with this key for now. Wait a minute and try again.";
+  if (error?.status >= 500) return "The docqa server ran into a problem. Try again; if it keeps failing, tell whoever runs docqa.";
+  if (error?.status === 200) return "The answer stopped part-way, so it is incomplete.";
+  return null;
+}
+
 /** Show an API (or any) failure in the banner. 401s are shown on the sign-in form instead. */
-function showError(error, { retry = null } = {}) {
+function showError(error, { retry = null, lead = null } = {}) {
   if (error?.status === 401) return;
+  const leadText = lead ?? errorLead(error);
+  $("error-lead").textContent = leadText ?? "";
+  $("error-lead").hidden = !leadText;
   $("error-message").textContent = error?.message || "Something went wrong.";
   $("error-code").textContent = error?.code ? `(${error.code})` : "";
   $("error-banner").dataset.code = error?.code ?? "";
@@ -132,7 +151,7 @@ async function loadCollections() {
   }
   const select = $("matter-select");
   select.replaceChildren(
-    ...collections.map((c) => new Option(`${c.name} (${c.document_count} document${c.document_count === 1 ? "" : "s"})`, c.name)),
+    ...collections.map((c) => new Option(matterLabel(c), c.name)),
   );
   $("matter-bar").hidden = collections.length === 0;
   $("no-matters").hidden = collections.length > 0;
@@ -141,6 +160,24 @@ async function loadCollections() {
   const chosen = collections.find((c) => c.name === stored)?.name ?? collections[0]?.name ?? null;
   if (chosen) select.value = chosen;
   selectCollection(chosen);
+}
+
+function matterLabel({ name, document_count: count }) {
+  return `${name} (${count} document${count === 1 ? "" : "s"})`;
+}
+
+/** Uploads and deletes change the counts in the matter picker; the choice itself stays. */
+async function refreshMatterCounts() {
+  let collections;
+  try {
+    collections = await api.collections();
+  } catch {
+    return; // only the counts would be stale; the documents tab reports its own failures
+  }
+  for (const option of $("matter-select").options) {
+    const collection = collections.find((c) => c.name === option.value);
+    if (collection) option.textContent = matterLabel(collection);
+  }
 }
 
 function selectCollection(name) {
@@ -248,7 +285,10 @@ function showResult(result) {
     $("answer-text").hidden = true;
     $("references-section").hidden = true;
     const detail = result.message && !/not found in these documents/i.test(result.message) ? result.message : "";
-    $("refusal-detail").textContent = detail;
+    const explanation = state.closest.length
+      ? "No passage in this matter is close enough to answer the question. The closest ones are below; they may help you rephrase it."
+      : "No passage in this matter is close enough to answer the question.";
+    $("refusal-detail").textContent = detail || explanation;
     renderClosest($("closest-list"), state.closest);
     $("closest-heading").hidden = state.closest.length === 0;
     $("refusal").hidden = false;

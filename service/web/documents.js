@@ -13,16 +13,22 @@ const OUTCOME_LABELS = {
   failed: "Failed",
   pending: "Processing…",
 };
+/** "a.pdf: not a readable PDF" shown beside the name a.pdf reads better as "not a readable PDF". */
+function withoutFileName(error, name) {
+  return error.startsWith(`${name}: `) ? error.slice(name.length + 2) : error;
+}
+
 const POLL_FIRST_MS = 800;
 const POLL_MAX_MS = 4000;
 const POLL_RETRIES = 3; // consecutive failed polls before giving up
 
 /**
  * @param api the client from api.js
- * @param {{getCollection: () => string|null, showError: (e: Error) => void,
- *          openDocument: (target: object, opener: Element) => void}} hooks
+ * @param {{getCollection: () => string|null, showError: (e: Error, options?: object) => void,
+ *          openDocument: (target: object, opener: Element) => void, onChange?: () => void}} hooks
+ *   `onChange` runs after documents were added or deleted (the matter picker shows counts).
  */
-export function createDocumentsTab(api, { getCollection, showError, openDocument }) {
+export function createDocumentsTab(api, { getCollection, showError, openDocument, onChange = () => {} }) {
   const els = {
     heading: $("documents-heading"),
     matter: $("documents-matter"),
@@ -61,7 +67,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
           h(
             "div",
             { class: "document-main" },
-            doc.status === "ingested"
+            doc.status !== "failed" // a document that needs OCR still has pages to look at
               ? h("button", { type: "button", class: "document-open link-button", "data-document-id": doc.id }, name)
               : h("span", { class: "document-name" }, name),
             doc.source && doc.source !== name ? h("span", { class: "document-source" }, doc.source) : null,
@@ -71,7 +77,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
             "div",
             { class: "document-status" },
             h("span", { class: `badge ${badgeClass}` }, label),
-            reason ? h("span", { class: "document-reason" }, reason) : null,
+            reason ? h("span", { class: "document-reason" }, withoutFileName(reason, doc.source)) : null,
           ),
           h(
             "button",
@@ -130,7 +136,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
           h("span", { class: "upload-name" }, file.name),
           " — ",
           h("span", { class: "upload-outcome" }, OUTCOME_LABELS[file.outcome] ?? file.outcome),
-          file.error ? h("span", { class: "upload-error" }, `: ${file.error}`) : null,
+          file.error ? h("span", { class: "upload-error" }, `: ${withoutFileName(file.error, file.name)}`) : null,
         ),
       ),
     );
@@ -159,7 +165,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
       els.uploadStatus.textContent = `Upload failed: ${error.message}`;
       els.results.replaceChildren();
       setUploading(false);
-      showError(error);
+      showError(error, { lead: "Nothing was uploaded." });
       return;
     }
     els.progress.removeAttribute("value"); // indeterminate while the server processes
@@ -200,11 +206,14 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     const summary = Object.entries(tally).map(([outcome, n]) => `${n} ${(OUTCOME_LABELS[outcome] ?? outcome).toLowerCase()}`);
     els.uploadStatus.textContent = `Processing finished${summary.length ? `: ${summary.join(", ")}` : ""}.`;
     await load();
+    onChange();
   }
 
   async function confirmDelete(doc) {
     const name = doc.title || doc.source;
-    els.confirmText.textContent = `Delete “${name}” from ${getCollection()}? It will no longer be searched or cited. This cannot be undone.`;
+    // Filings often share a title ("United States Court of Appeals"): name the file too.
+    const file = doc.source && doc.source !== name ? ` (${doc.source})` : "";
+    els.confirmText.textContent = `Delete “${name}”${file} from ${getCollection()}? It will no longer be searched or cited. This cannot be undone.`;
     els.dialog.returnValue = ""; // Escape leaves the previous value in place
     els.dialog.showModal();
     await new Promise((resolve) => els.dialog.addEventListener("close", resolve, { once: true }));
@@ -213,6 +222,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     try {
       await api.deleteDocument(doc.id);
       note = `Deleted “${name}”.`;
+      onChange();
     } catch (error) {
       showError(error);
     }

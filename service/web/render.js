@@ -142,6 +142,7 @@ export function renderClosest(list, hits) {
         "li",
         { class: "closest" },
         h("button", { type: "button", class: "closest-open link-button", "data-index": index }, hitReference(hit)),
+        hit.source && hit.source !== hit.title ? h("p", { class: "ref-source" }, hit.source) : null,
         h("p", { class: "closest-text" }, text),
       );
     }),
@@ -163,13 +164,23 @@ export function buildCopyText(answer, citations) {
   return [answer.trim(), ...(references.length ? ["", references.join("\n")] : [])].join("\n");
 }
 
+/** Which pages cannot be searched yet: all of them, or a few among pages that can. */
+function needsOcrReason({ needs_ocr_pages: pages = [], page_count: pageCount = 0 }) {
+  if (!pages.length || pages.length >= pageCount) {
+    return "No usable text layer: the document cannot be searched until it is OCR'd.";
+  }
+  const shown = pages.length > 8 ? `${pages.slice(0, 8).join(", ")} and ${pages.length - 8} more` : pages.join(", ");
+  const searchable = pageCount - pages.length;
+  return `${pages.length === 1 ? "Page" : "Pages"} ${shown} ${pages.length === 1 ? "has" : "have"} no usable text layer and ${pages.length === 1 ? "is" : "are"} not searched until OCR'd; the other ${searchable} page${searchable === 1 ? " is" : "s are"} searchable.`;
+}
+
 /** Document status for the documents table: [label, badge class, explanation|null]. */
 export function documentStatus(documentInfo) {
   switch (documentInfo.status) {
     case "ingested":
       return ["Ingested", "badge-ok", null];
     case "needs_ocr":
-      return ["Needs OCR", "badge-warn", documentInfo.error || "No text layer was found; the pages need OCR before they can be searched."];
+      return ["Needs OCR", "badge-warn", documentInfo.error || needsOcrReason(documentInfo)];
     case "failed":
       return ["Failed", "badge-danger", documentInfo.error || "The file could not be read."];
     default:

@@ -25,6 +25,40 @@ function validRange(text, start, end) {
     : null;
 }
 
+/**
+ * The page text joined for reading: a PDF's hard-wrapped lines become one paragraph, except after a
+ * short line (a heading, a caption, a signature block, the end of a paragraph). Only line breaks
+ * become spaces, so the text keeps its length and citation offsets still point at the quote.
+ */
+export function reflow(text) {
+  return text.replace(/([^\n]{50,})\n(?=[^\n])/g, (_match, line) => `${line} `);
+}
+
+/**
+ * Join the per-character-run boxes of one line into one box, so a highlighted line reads as one
+ * band instead of a row of outlined fragments (and slivers for spaces disappear into it).
+ */
+export function mergeLineRects(rects) {
+  const sorted = [...rects].sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+  const merged = [];
+  for (const [x0, y0, x1, y1] of sorted) {
+    const line = merged.find(([mx0, my0, mx1, my1]) => {
+      const overlap = Math.min(y1, my1) - Math.max(y0, my0);
+      const height = Math.max(y1 - y0, my1 - my0);
+      return overlap > 0.4 * Math.min(y1 - y0, my1 - my0) && x0 <= mx1 + height && x1 >= mx0 - height;
+    });
+    if (line) {
+      line[0] = Math.min(line[0], x0);
+      line[1] = Math.min(line[1], y0);
+      line[2] = Math.max(line[2], x1);
+      line[3] = Math.max(line[3], y1);
+    } else {
+      merged.push([x0, y0, x1, y1]);
+    }
+  }
+  return merged;
+}
+
 const prefersReducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 const isNarrow = () => window.matchMedia("(max-width: 899px)").matches;
 
@@ -53,7 +87,9 @@ export function createViewer(api) {
   let title = "";
   let page = 1;
   let pageCount = null;
-  let preferText = false; // the reader's choice of view, kept across pages
+  // The reader's choice of view, kept across pages and citations. Until there is one, phones get
+  // the text (a whole page image is too small to read at 390px) and wider screens the page image.
+  let preferText = null;
   let hasImage = false;
   let imageUrl = null;
   let opener = null;
@@ -84,10 +120,19 @@ export function createViewer(api) {
     scrollToHighlight();
   }
 
+  /** Centre the highlight in the panel. Only the panel scrolls: scrollIntoView would also scroll the
+   *  page behind it and push the top bar (matter, sign-out) out of sight. */
   function scrollToHighlight() {
     const visible = els.textView.hidden ? els.imageView : els.textView;
     const highlight = visible.querySelector("mark, .highlight-box");
-    highlight?.scrollIntoView({ block: "center", behavior: prefersReducedMotion() ? "auto" : "smooth" });
+    if (!highlight) return;
+    const offset = highlight.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+    const headHeight = panel.querySelector(".viewer-top").offsetHeight;
+    const room = panel.clientHeight - headHeight;
+    panel.scrollTo({
+      top: panel.scrollTop + offset - headHeight - Math.max(0, (room - highlight.offsetHeight) / 2),
+      behavior: prefersReducedMotion() ? "auto" : "smooth",
+    });
   }
 
   function updateHeader(label) {
@@ -105,11 +150,12 @@ export function createViewer(api) {
     els.imageView.replaceChildren();
   }
 
-  function renderText(text, range) {
-    if (!text) {
+  function renderText(pageText, range) {
+    if (!pageText) {
       els.textView.replaceChildren(h("p", { class: "muted" }, "This page has no text."));
       return;
     }
+    const text = reflow(pageText);
     if (!range) {
       els.textView.replaceChildren(text);
       return;
@@ -138,7 +184,7 @@ export function createViewer(api) {
     }
     imageUrl = URL.createObjectURL(blob);
     const frame = h("div", { class: "page-frame" }, h("img", { id: "viewer-img", src: imageUrl, alt: `Page ${pageNumber} of ${title}` }));
-    for (const [x0, y0, x1, y1] of boxes?.rects ?? []) {
+    for (const [x0, y0, x1, y1] of mergeLineRects(boxes?.rects ?? [])) {
       const box = h("div", { class: "highlight-box", "aria-hidden": "true" });
       box.style.left = `${(x0 / boxes.width) * 100}%`;
       box.style.top = `${(y0 / boxes.height) * 100}%`;
@@ -192,7 +238,7 @@ export function createViewer(api) {
       renderText(text, range);
       els.notice.textContent = notices.join(" ");
       els.notice.hidden = notices.length === 0;
-      setView(preferText);
+      setView(preferText ?? isNarrow());
     } catch (error) {
       if (error.name === "AbortError" || mine !== generation) return;
       els.textView.replaceChildren();
