@@ -20,9 +20,13 @@ QUOTE = re.compile(r"[\"“]([^\"“”]{8,}?)[\"”]")
 # A sentence ends at . ! ? ; (after closing quotes or brackets) before a capital, digit or §.
 _SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9§(])|\n\s*\n")  # noqa: RUF001 - typographic quotes are real
 _WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is", "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "which", "what", "who", "when", "where", "how", "does", "do", "did", "shall", "not", "no"]
-)
+# fmt: off
+_STOPWORDS = frozenset([
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
+    "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "which",
+    "what", "who", "when", "where", "how", "does", "do", "did", "shall", "not", "no",
+])
+# fmt: on
 
 
 @dataclass(frozen=True)
@@ -105,19 +109,68 @@ class CheckedAnswer:
     dropped_markers: list[int]
 
 
+# A marker with the spaces before it: a marker naming no supplied source goes with its spaces,
+# so that "unknown [7]." becomes "unknown." rather than "unknown .".
+_SPACED_MARKER = re.compile(r"[ \t]*" + MARKER.pattern)
+# The tail of a text that may still grow into a spaced marker.
+_SPACED_MARKER_START = re.compile(r"[ \t]*(?:\[(?:\d{1,3}(?:\s*,\s*\d{1,3})*\s*(?:,\s*)?)?)?\Z")
+
+
+def _valid_markers(match: re.Match[str], source_count: int, dropped: list[int]) -> str:
+    """A spaced marker with only the numbers 1..source_count kept; the rest go to ``dropped``."""
+    numbers = [int(number) for number in re.split(r"\s*,\s*", match.group(1))]
+    valid = [number for number in numbers if 1 <= number <= source_count]
+    dropped.extend(number for number in numbers if number not in valid)
+    if not valid:
+        return ""
+    spaces = match.group(0)[: match.group(0).index("[")]
+    return spaces + "".join(f"[{number}]" for number in valid)
+
+
+def drop_invalid_markers(answer: str, source_count: int, dropped: list[int] | None = None) -> str:
+    """``answer`` without the markers that name no supplied source (1..source_count)."""
+    sink = [] if dropped is None else dropped
+    return _SPACED_MARKER.sub(lambda match: _valid_markers(match, source_count, sink), answer)
+
+
+class MarkerFilter:
+    """Drops markers naming no supplied source from an answer as it streams.
+
+    Text is passed on at once, except a tail that may still become a marker (``[``, ``[1``, or
+    spaces before them), which is held until it is one (then kept or dropped) or cannot be. The
+    pieces joined equal ``drop_invalid_markers`` of the whole answer, so a streaming client never
+    shows a citation that the final answer does not have.
+    """
+
+    def __init__(self, source_count: int) -> None:
+        self.source_count = source_count
+        self.dropped: list[int] = []
+        self._pending = ""
+
+    def feed(self, delta: str) -> str:
+        """The part of the text so far that is safe to show."""
+        self._pending += delta
+        shown: list[str] = []
+        while match := _SPACED_MARKER.search(self._pending):
+            shown.append(self._pending[: match.start()] + _valid_markers(match, self.source_count, self.dropped))
+            self._pending = self._pending[match.end() :]
+        hold = _SPACED_MARKER_START.search(self._pending)
+        cut = hold.start() if hold else len(self._pending)
+        shown.append(self._pending[:cut])
+        self._pending = self._pending[cut:]
+        return "".join(shown)
+
+    def flush(self) -> str:
+        """What is still held at the end of the stream (an unfinished marker is plain text)."""
+        rest, self._pending = self._pending, ""
+        return rest
+
+
 def check_citations(answer: str, sources: Sequence[SearchHit]) -> CheckedAnswer:
     """Keep markers that name a supplied source, verify quotes, and map each citation to a span."""
     citations: dict[int, DraftCitation] = {}
     dropped: list[int] = []
-
-    def keep_valid(match: re.Match[str]) -> str:
-        numbers = [int(number) for number in re.split(r"\s*,\s*", match.group(1))]
-        valid = [number for number in numbers if 1 <= number <= len(sources)]
-        dropped.extend(number for number in numbers if number not in valid)
-        return "".join(f"[{number}]" for number in valid)
-
-    cleaned = MARKER.sub(keep_valid, answer)
-    cleaned = re.sub(r"[ \t]+([.,;:])", r"\1", cleaned).strip()
+    cleaned = drop_invalid_markers(answer, len(sources), dropped).strip()
     for sentence in sentence_spans(cleaned):
         claim = cleaned[sentence.start : sentence.end]
         quotes = [match.group(1) for match in QUOTE.finditer(claim)]

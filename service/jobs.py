@@ -22,6 +22,11 @@ from service.errors import NotFound
 JobStatus = Literal["queued", "running", "done"]
 
 
+def previous_copy(path: Path) -> Path:
+    """Where an upload puts the file it replaces until the new version is ingested (or fails)."""
+    return path.with_name(f".{path.name}.previous")
+
+
 @dataclass
 class Job:
     """An upload being ingested; ``files`` fill in as they finish."""
@@ -75,6 +80,14 @@ class JobRunner:
         try:
             for name, path in files:
                 result = pipeline.ingest_file(Candidate(path, name))
+                previous = previous_copy(path)
+                if previous.exists():
+                    if result.outcome == "failed":
+                        # The stored version was kept (the pipeline's rule); so is its original file,
+                        # which the source viewer renders page images and highlights from.
+                        previous.replace(path)
+                    else:
+                        previous.unlink()
                 job.results[name] = result
                 if self._on_file_done:
                     self._on_file_done(job, result)

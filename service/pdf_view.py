@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from ingest.pdfium_lock import pdfium_serialised
 from service.errors import NotFound
 
 
@@ -17,6 +18,7 @@ def _open(path: Path) -> pdfium.PdfDocument:
         raise NotFound("the original PDF is no longer readable; the page text is still available") from error
 
 
+@pdfium_serialised
 def render_png(path: Path, page_number: int, width_px: int = 1100) -> bytes:
     """The page as a PNG about ``width_px`` wide."""
     document = _open(path)
@@ -41,31 +43,32 @@ def _raw_indexes(raw: str) -> list[int]:
     return indexes
 
 
+@pdfium_serialised
 def highlight_rects(
     path: Path, page_number: int, start: int, end: int
 ) -> tuple[float, float, list[tuple[float, float, float, float]]]:
     """``(width, height, rects)`` covering page-text characters ``[start, end)``; origin top-left, in points.
 
-    Character boxes are merged into one rectangle per line.
+    pdfium merges the characters' boxes into one rectangle per line (per text run), as PDF viewers
+    do when they highlight a selection; punctuation stays inside its line's rectangle.
     """
     document = _open(path)
     try:
         page = document[page_number - 1]
         width, height = page.get_size()
         textpage = page.get_textpage()
-        indexes = _raw_indexes(textpage.get_text_range())
-        rects: list[list[float]] = []
-        for position in range(max(start, 0), min(end, len(indexes))):
-            left, bottom, right, top = textpage.get_charbox(indexes[position])
-            if right - left <= 0 or top - bottom <= 0.5:
-                continue  # generated spaces and line breaks have no ink
-            box = [left, height - top, right, height - bottom]
-            last = rects[-1] if rects else None
-            if last and abs(last[1] - box[1]) < 0.5 * (box[3] - box[1]) and box[0] >= last[0] - 2:
-                last[0], last[1] = min(last[0], box[0]), min(last[1], box[1])
-                last[2], last[3] = max(last[2], box[2]), max(last[3], box[3])
-            else:
-                rects.append(box)
-        return width, height, [(r[0], r[1], r[2], r[3]) for r in rects]
+        raw = textpage.get_text_range()
+        indexes = _raw_indexes(raw)
+        start, end = max(start, 0), min(end, len(indexes))
+        if start >= end:
+            return width, height, []
+        raw_start = indexes[start]
+        raw_end = indexes[end] if end < len(indexes) else len(raw)
+        rects: list[tuple[float, float, float, float]] = []
+        for index in range(textpage.count_rects(raw_start, raw_end - raw_start)):
+            left, bottom, right, top = textpage.get_rect(index)
+            if right - left > 0 and top - bottom > 0:
+                rects.append((left, height - top, right, height - bottom))
+        return width, height, rects
     finally:
         document.close()

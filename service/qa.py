@@ -10,11 +10,12 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from service.citations import DraftCitation, check_citations
+from service.auth import Principal
+from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.domain import SearchHit
-from service.errors import BadRequest
+from service.errors import BadRequest, DocqaError, InvalidInput
 from service.extractive import ExtractiveAnswerer
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
@@ -104,24 +105,41 @@ class QaEngine:
     def model(self) -> str:
         return self.generator.model if self.generator else "none"
 
-    def ask(self, question: str, collection: str, k: int, filters: Mapping[str, str] | None = None) -> AnswerResult:
+    def ask(
+        self,
+        question: str,
+        collection: str,
+        k: int,
+        filters: Mapping[str, str] | None = None,
+        *,
+        principal: Principal | None = None,
+    ) -> AnswerResult:
         """The whole answer at once."""
         result: AnswerResult | None = None
-        for kind, payload in self.stream(question, collection, k, filters):
+        for kind, payload in self.stream(question, collection, k, filters, principal=principal):
             if kind == "done":
                 result = payload
         assert result is not None
         return result
 
     def stream(
-        self, question: str, collection: str, k: int, filters: Mapping[str, str] | None = None
+        self,
+        question: str,
+        collection: str,
+        k: int,
+        filters: Mapping[str, str] | None = None,
+        *,
+        principal: Principal | None = None,
     ) -> Iterator[Event]:
-        """Answer events as they happen; the last is ``("done", AnswerResult)``."""
+        """Answer events as they happen; the last is ``("done", AnswerResult)``.
+
+        ``principal`` is who asks: retrieval refuses a collection it may not read (see ``Retriever.search``).
+        """
         started = time.perf_counter()
         question = question.strip()
         if not question:
-            raise BadRequest("question is empty; ask something about the documents", detail={"field": "question"})
-        hits = self.retriever.search(question, collection, k, filters)
+            raise InvalidInput("question is empty; ask something about the documents", detail={"field": "question"})
+        hits = self.retriever.search(question, collection, k, filters, principal=principal)
         retrieved_at = time.perf_counter()
         result = AnswerResult(
             question=question,
@@ -137,7 +155,8 @@ class QaEngine:
             retrieved=list(hits),
         )
         threshold = self.settings.retrieval.min_relevance
-        if not hits or hits[0].relevance < threshold:
+        # The best cosine, not the first hit's: fused or reranked order need not follow the cosine.
+        if max((hit.relevance for hit in hits), default=-1.0) < threshold:
             self._refuse(result, hits)
             yield ("delta", result.answer)
         elif self.generator is None:
@@ -168,9 +187,15 @@ class QaEngine:
     ) -> Iterator[Event]:
         messages, sources, prompt_tokens = self.build_prompt(question, hits, generator)
         parts: list[str] = []
+        # Streamed text already lacks the markers the final answer drops: a client that only reads
+        # the deltas (an OpenAI SDK stream) must never show a citation that does not exist.
+        markers = MarkerFilter(len(sources))
         for delta in generator.stream(messages, self.settings.llm.answer_tokens):
             parts.append(delta)
-            yield ("delta", delta)
+            if shown := markers.feed(delta):
+                yield ("delta", shown)
+        if rest := markers.flush():
+            yield ("delta", rest)
         raw = "".join(parts)
         result.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": generator.count_tokens(raw)}
         if is_refusal(raw):
@@ -197,24 +222,39 @@ class QaEngine:
         available = generator.context_window - reserve - used
         sources: list[SearchHit] = []
         blocks: list[str] = []
+        costs: list[int] = []
         for hit in hits:
             block = self.prompts.render_source(len(sources) + 1, hit.title, hit.page_start, hit.text)
-            cost = generator.count_tokens(block) + 2
-            if cost > available:
+            costs.append(generator.count_tokens(block) + 2)
+            if costs[-1] > available:
                 break
-            available -= cost
+            available -= costs[-1]
             sources.append(hit)
             blocks.append(block)
         if not sources:
-            raise BadRequest(
-                "the question leaves no room for any source in the model's context window "
-                f"({generator.context_window} tokens); ask a shorter question",
-                detail={"field": "question"},
-            )
+            self._no_room(question, generator, available, costs[0] if costs else 0)
         user = self.prompts.render_user(blocks, question)
         messages = [ChatMessage("system", system), ChatMessage("user", user)]
         prompt_tokens = generator.context_window - reserve - available
         return messages, sources, prompt_tokens
+
+    def _no_room(self, question: str, generator: Generator, available: int, best_cost: int) -> NoReturn:
+        """Say why not even the best source fits: the question's length, or a window set too small."""
+        window, reserve = generator.context_window, self.settings.llm.answer_tokens
+        if best_cost <= available + generator.count_tokens(question):
+            raise BadRequest(
+                f"the question leaves no room for any source in the model's context window ({window} tokens); "
+                "ask a shorter question",
+                detail={"field": "question"},
+            )
+        # The question is not at fault: the best source alone is larger than the settings allow.
+        raise DocqaError(
+            f"the best source needs {best_cost} tokens but the model's context window ({window} tokens, "
+            f"{reserve} reserved for the answer) leaves {max(available, 0)} after the prompt; raise "
+            "DOCQA_LLM__CONTEXT_WINDOW to the model's real window, or lower DOCQA_LLM__ANSWER_TOKENS "
+            "or DOCQA_CHUNKING__CHUNK_TOKENS",
+            detail={"context_window": window, "answer_tokens": reserve, "source_tokens": best_cost},
+        )
 
     def _citations(self, drafts: Sequence[DraftCitation]) -> list[Citation]:
         from ingest.court import paragraph_at

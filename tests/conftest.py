@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import uuid
@@ -27,19 +28,31 @@ CACHE = REPO / ".cache"
 POSTGRES_ADMIN_URL = os.environ.get("DOCQA_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: SQLite in tmp_path, or a new PostgreSQL database dropped afterwards."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'docqa.db'}"
+@contextlib.contextmanager
+def fresh_database(kind: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite in ``folder``, or a new PostgreSQL database dropped afterwards.
+
+    Module-scoped fixtures (one ingested corpus per module and database) call it directly.
+    """
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'docqa.db'}"
         return
     name = f"docqa_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     admin = psycopg.conninfo.conninfo_to_dict(POSTGRES_ADMIN_URL)
-    yield f"postgresql+psycopg://{admin.get('host', '127.0.0.1')}:{admin.get('port', 5432)}/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql+psycopg://{admin.get('host', '127.0.0.1')}:{admin.get('port', 5432)}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite in tmp_path, or a new PostgreSQL database dropped afterwards."""
+    with fresh_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -40,14 +40,27 @@ def error_response(status: int, code: str, message: str, detail: Any = None) -> 
 def _validation_message(error: RequestValidationError) -> tuple[str, list[dict[str, Any]]]:
     problems = []
     for problem in error.errors():
-        location = [str(part) for part in problem.get("loc", ()) if part not in ("body", "query", "path")]
+        if problem.get("type") == "json_invalid":
+            # pydantic puts the character position where a field name would be: say what it is.
+            position = problem.get("loc", ("body", "?"))[-1]
+            reason = (problem.get("ctx") or {}).get("error", "malformed")
+            problems.append({"field": "body", "problem": f"not valid JSON ({reason}, at character {position})"})
+            continue
+        location = [str(part) for part in problem.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header", "cookie"):
+            location = location[1:]  # where the field was sent, not its name ("query" is also a field)
         problems.append({"field": ".".join(location) or "body", "problem": problem.get("msg", "invalid")})
     summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])
     return f"invalid request: {summary}", problems
 
 
 class BodyLimit:
-    """Refuses request bodies above a limit with 413, by header and while streaming (pure ASGI)."""
+    """Refuses request bodies above a limit with 413, by header and while streaming (pure ASGI).
+
+    A body sent without ``Content-Length`` (chunked) is counted as it arrives. FastAPI turns any
+    exception raised while it reads the body into its own 400, so once the limit is passed the
+    app's response is replaced by the 413 envelope.
+    """
 
     def __init__(self, app: ASGIApp, json_limit: int, upload_limit: int) -> None:
         self.app = app
@@ -60,33 +73,51 @@ class BodyLimit:
             return
         headers = dict(scope.get("headers") or [])
         content_type = headers.get(b"content-type", b"").decode("latin-1")
-        limit = self.upload_limit if content_type.startswith("multipart/") else self.json_limit
+        upload = content_type.startswith("multipart/")
+        limit = self.upload_limit if upload else self.json_limit
+        setting = "DOCQA_SERVER__MAX_UPLOAD_MB" if upload else "DOCQA_SERVER__MAX_REQUEST_MB"
         declared = headers.get(b"content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+            await self._refuse(send, limit, setting)
             return
         received = 0
+        exceeded = False
+        refused = False
 
         async def counted() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(_too_large(limit), detail={"limit_bytes": limit})
+                    exceeded = True
+                    raise PayloadTooLarge(_too_large(limit, setting), detail={"limit_bytes": limit})
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            nonlocal refused
+            if not exceeded:
+                await send(message)
+            elif not refused and message["type"] == "http.response.start":
+                refused = True
+                await self._refuse(send, limit, setting)
+
+        try:
+            await self.app(scope, counted, guarded)
+        except PayloadTooLarge:
+            if refused:
+                return
+            await self._refuse(send, limit, setting)
 
     @staticmethod
-    async def _refuse(send: Send, limit: int) -> None:
-        response = error_response(413, PayloadTooLarge.code, _too_large(limit), {"limit_bytes": limit})
+    async def _refuse(send: Send, limit: int, setting: str) -> None:
+        response = error_response(413, PayloadTooLarge.code, _too_large(limit, setting), {"limit_bytes": limit})
         await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
         await send({"type": "http.response.body", "body": response.body})
 
 
-def _too_large(limit: int) -> str:
-    return f"request body above the limit of {limit / 1048576:g} MiB; send less (see DOCQA_SERVER__MAX_* settings)"
+def _too_large(limit: int, setting: str) -> str:
+    return f"request body above the limit of {limit / 1048576:g} MiB; send less or raise {setting}"
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
@@ -131,8 +162,16 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-        message = str(error.detail) if error.status_code != 404 else f"no such endpoint: {request.url.path}"
-        return error_response(error.status_code, codes.get(error.status_code, "http_error"), message)
+        headers = dict(error.headers or {})
+        message = str(error.detail)
+        if error.status_code == 404:
+            message = f"no such endpoint: {request.url.path}"
+        elif error.status_code == 405:
+            allowed = headers.get("Allow", "another method")
+            message = f"{request.method} is not allowed on {request.url.path}; use {allowed}"
+        response = error_response(error.status_code, codes.get(error.status_code, "http_error"), message)
+        response.headers.update(headers)  # e.g. Allow on 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:

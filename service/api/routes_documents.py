@@ -23,10 +23,11 @@ from service.api.schemas import (
     PageOut,
     WhoAmI,
 )
-from service.api.state import AppState, PrincipalDep, StateDep
+from service.api.state import AppState, MultipartBody, PrincipalDep, StateDep
 from service.auth import OPEN, Principal
 from service.domain import DocumentRecord
 from service.errors import InvalidInput, NotFound, PayloadTooLarge
+from service.jobs import previous_copy
 from service.pdf_view import highlight_rects, render_png
 from service.store.faiss_index import check_collection_name
 
@@ -75,6 +76,7 @@ def safe_name(name: str | None) -> str:
     "/collections/{collection}/documents",
     status_code=202,
     response_model=JobCreated,
+    dependencies=[MultipartBody],
     summary="Upload files; they are ingested by a background job (see /v1/jobs/{job_id}).",
 )
 async def upload(
@@ -90,28 +92,37 @@ async def upload(
     folder.mkdir(parents=True, exist_ok=True)
     limit = int(state.settings.ingest.max_file_mb * 1048576)
     saved: list[tuple[str, Path]] = []
-    for upload_file in files:
-        name = safe_name(upload_file.filename)
-        if Path(name).suffix.lower() not in PARSERS:
-            known = ", ".join(sorted(PARSERS))
-            raise InvalidInput(f"{name}: unsupported file type (docqa reads {known})", {"field": "files", "file": name})
-        partial = folder / f".{name}.upload"
-        written = 0
-        with open(partial, "wb") as handle:
-            while block := await upload_file.read(1 << 20):
-                written += len(block)
-                if written > limit:
-                    handle.close()
-                    partial.unlink(missing_ok=True)
-                    raise PayloadTooLarge(
-                        f"{name}: above the per-file limit of {state.settings.ingest.max_file_mb:g} MiB",
-                        {"file": name, "limit_bytes": limit},
-                    )
-                handle.write(block)
-        saved.append((name, partial))
+    try:
+        for upload_file in files:
+            name = safe_name(upload_file.filename)
+            if Path(name).suffix.lower() not in PARSERS:
+                known = ", ".join(sorted(PARSERS))
+                raise InvalidInput(
+                    f"{name}: unsupported file type (docqa reads {known})", {"field": "files", "file": name}
+                )
+            partial = folder / f".{name}.upload"
+            written = 0
+            with open(partial, "wb") as handle:
+                while block := await upload_file.read(1 << 20):
+                    written += len(block)
+                    if written > limit:
+                        handle.close()
+                        partial.unlink(missing_ok=True)
+                        raise PayloadTooLarge(
+                            f"{name}: above the per-file limit of {state.settings.ingest.max_file_mb:g} MiB",
+                            {"file": name, "limit_bytes": limit},
+                        )
+                    handle.write(block)
+            saved.append((name, partial))
+    except BaseException:
+        for _, partial in saved:  # a refused request leaves no part of itself behind
+            partial.unlink(missing_ok=True)
+        raise
     final: list[tuple[str, Path]] = []
     for name, partial in saved:
         target = folder / name
+        if target.exists():  # kept until the new version is ingested: a bad upload must not lose the old one
+            target.replace(previous_copy(target))
         partial.replace(target)  # only complete uploads replace an earlier version of the file
         final.append((name, target))
     job = state.jobs.submit(collection, final, principal.key_name)

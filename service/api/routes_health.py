@@ -1,4 +1,9 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+Only ``/healthz`` is open to all. Once a key exists, readiness and metrics need one too, and
+readiness reports only the collections the caller may read: a matter's name and size are
+themselves confidential.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from service.api.state import StateDep
+from service.api.state import PrincipalDep, StateDep
 from service.errors import NotReady
 
 router = APIRouter(tags=["health"])
@@ -18,13 +23,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database reachable, embedding model and indexes loaded.")
-def readyz(state: StateDep) -> dict[str, object]:
+@router.get("/readyz", summary="Database reachable, embedding model and the caller's indexes loaded.")
+def readyz(state: StateDep, principal: PrincipalDep) -> dict[str, object]:
     parts = state.components
     try:
         with parts.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        collections = parts.store.collections()
+        collections = principal.visible(parts.store.collections())
         chunks = {name: parts.index(name).count for name in collections}
         embedder = parts.embedder.id
     except Exception as error:  # readiness reports why, it never crashes
@@ -33,5 +38,5 @@ def readyz(state: StateDep) -> dict[str, object]:
 
 
 @router.get("/metrics", summary="Prometheus metrics.", response_class=Response)
-def metrics(state: StateDep) -> Response:
+def metrics(state: StateDep, _principal: PrincipalDep) -> Response:
     return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)

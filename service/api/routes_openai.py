@@ -7,6 +7,7 @@ extra top-level field ``citations`` (on the response, or on the last chunk of a 
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import time
@@ -16,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_stream
+from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
 from service.api.schemas import ChatCompletionRequest, CitationOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
 from service.errors import DocqaError, InvalidInput
@@ -81,19 +82,19 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
 def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: PrincipalDep) -> Any:
     collection = state.readable_collection(principal, collection_of(body.model))
     question = question_of(body)
-    k = state.settings.retrieval.default_k
+    k = state.bounded_k(None)
     qa = state.components.qa
     completion_id = "chatcmpl-" + secrets.token_hex(12)
     if not body.stream:
         try:
-            result = qa.ask(question, collection, k)
+            result = qa.ask(question, collection, k, principal=principal)
         except DocqaError as error:
             audit_failure(state, principal, "chat", collection, question, error)
             raise
         audit_answer(state, principal, "chat", result)
         return completion(body, result, completion_id)
     try:
-        first, rest = start_stream(qa.stream(question, collection, k))
+        first, rest = start_stream(qa.stream(question, collection, k, principal=principal))
     except DocqaError as error:
         audit_failure(state, principal, "chat", collection, question, error)
         raise
@@ -112,7 +113,7 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
     def events() -> Iterator[str]:
         yield chunk({"role": "assistant", "content": ""})
         try:
-            for kind, payload in [first, *rest]:
+            for kind, payload in itertools.chain([first], rest):
                 if kind == "delta" and payload:
                     yield chunk({"content": payload})
                 elif kind == "done":
@@ -125,7 +126,8 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                         refused=payload.refused,
                         answer=payload.answer,
                     )
-        except DocqaError as error:
+        except Exception as caught:  # the status line has gone out: the stream itself must say what failed
+            error = stream_failure(caught)
             audit_failure(state, principal, "chat", collection, question, error)
             error_body = {"error": {"code": error.code, "message": error.message, "detail": error.detail}}
             yield f"data: {json.dumps(error_body)}\n\n"

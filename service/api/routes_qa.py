@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +32,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 404, 413, 415, 422, 429, 502, 504)
 }
 router = APIRouter(prefix="/v1", tags=["questions"], responses=ERRORS)
+log = logging.getLogger("docqa")
 
 
 def retrieved_for_audit(hits: list[SearchHit]) -> list[dict[str, object]]:
@@ -40,14 +43,19 @@ def retrieved_for_audit(hits: list[SearchHit]) -> list[dict[str, object]]:
 def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) -> SearchResponse:
     started = time.perf_counter()
     collection = state.readable_collection(principal, body.collection)
-    hits = state.components.retriever.search(body.query, collection, body.k, body.filters)
+    k = state.bounded_k(body.k)
+    try:
+        hits = state.components.retriever.search(body.query, collection, k, body.filters, principal=principal)
+    except DocqaError as error:
+        audit_failure(state, principal, "search", collection, body.query, error)
+        raise
     took_ms = round(1000 * (time.perf_counter() - started), 3)
     state.components.audit.record(
         "search",
         principal.key_name,
         collection,
         "ok",
-        {"query": body.query, "k": body.k, "filters": body.filters, "retrieved": retrieved_for_audit(hits)},
+        {"query": body.query, "k": k, "filters": body.filters, "retrieved": retrieved_for_audit(hits)},
     )
     return SearchResponse(hits=[HitOut.from_hit(hit) for hit in hits], took_ms=took_ms)
 
@@ -74,9 +82,29 @@ def audit_answer(state: Any, principal: Principal, action: str, result: AnswerRe
 def audit_failure(
     state: Any, principal: Principal, action: str, collection: str, question: str, error: DocqaError
 ) -> None:
+    qa = state.components.qa
     state.components.audit.record(
-        action, principal.key_name, collection, f"error:{error.code}", {"question": question, "error": error.message}
+        action,
+        principal.key_name,
+        collection,
+        f"error:{error.code}",
+        {
+            "question": question,
+            "error": error.message,
+            "mode": qa.mode,
+            "model": qa.model,
+            "prompt_version": qa.prompts.version,
+        },
     )
+
+
+def stream_failure(error: Exception) -> DocqaError:
+    """What a started stream reports for ``error``: a ``DocqaError`` as it is, anything else as the
+    500 envelope, logged with its traceback (which never reaches the client)."""
+    if isinstance(error, DocqaError):
+        return error
+    log.error("unexpected error while streaming an answer", exc_info=error)
+    return DocqaError(f"internal error ({type(error).__name__}); see the server log")
 
 
 def sse(event: str, data: object) -> str:
@@ -84,7 +112,11 @@ def sse(event: str, data: object) -> str:
 
 
 def start_stream(events: Iterator[Event]) -> tuple[Event, Iterator[Event]]:
-    """Run up to the first event, so errors before any output get a normal status code."""
+    """Run up to the first event, so errors before any output get a normal status code.
+
+    Chain the two back lazily (``itertools.chain``): unpacking the rest into a list would wait for
+    the whole answer before sending its first word, and lose the words sent before an error.
+    """
     return next(events), events
 
 
@@ -97,25 +129,25 @@ def start_stream(events: Iterator[Event]) -> tuple[Event, Iterator[Event]]:
 )
 def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
     collection = state.readable_collection(principal, body.collection)
-    k = body.k or state.settings.retrieval.default_k
+    k = state.bounded_k(body.k)
     qa = state.components.qa
     if not body.stream:
         try:
-            result = qa.ask(body.question, collection, k, body.filters)
+            result = qa.ask(body.question, collection, k, body.filters, principal=principal)
         except DocqaError as error:
             audit_failure(state, principal, "ask", collection, body.question, error)
             raise
         audit_answer(state, principal, "ask", result)
         return AskResponse.from_result(result)
     try:
-        first, rest = start_stream(qa.stream(body.question, collection, k, body.filters))
+        first, rest = start_stream(qa.stream(body.question, collection, k, body.filters, principal=principal))
     except DocqaError as error:
         audit_failure(state, principal, "ask", collection, body.question, error)
         raise
 
     def events() -> Iterator[str]:
         try:
-            for kind, payload in [first, *rest]:
+            for kind, payload in itertools.chain([first], rest):
                 if kind == "delta":
                     yield sse("delta", {"text": payload})
                 elif kind == "citations":
@@ -123,7 +155,8 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
                 elif kind == "done":
                     audit_answer(state, principal, "ask", payload)
                     yield sse("done", AskResponse.from_result(payload).model_dump())
-        except DocqaError as error:
+        except Exception as caught:  # the status line has gone out: the stream itself must say what failed
+            error = stream_failure(caught)
             audit_failure(state, principal, "ask", collection, body.question, error)
             yield sse("error", {"error": {"code": error.code, "message": error.message, "detail": error.detail}})
 

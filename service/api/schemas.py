@@ -38,7 +38,7 @@ Filters: Any = Field(
 class SearchRequest(Body):
     query: str = Query
     collection: str = CollectionName
-    k: int = Field(8, ge=1, le=200)
+    k: int | None = Field(None, ge=1, le=200, description="Chunks returned; default from settings.")
     filters: dict[str, str] = Filters
 
 

@@ -1,0 +1,229 @@
+"""``/v1/search`` over HTTP on a ~30k-chunk collection, beside the peer's ``similarity_search``.
+
+    .venv/bin/python tests/benchmarks/search_latency.py ../shared/data/legalbench-rag-dev
+
+1. Ingests BENCH/corpus once into a persistent data folder (.cache/bench-search; re-runs cost nothing).
+2. Starts ``docqa serve`` on a free port and measures single-client latency (p50/p95) over distinct
+   benchmark queries, then throughput with 16 concurrent connections (Debian's ``wrk`` when present,
+   else 16 Python threads, which also spend CPU on this 2-core machine).
+3. Runs the peer's LangChain ``FAISS.similarity_search`` in its own virtualenv over the SAME chunk
+   texts and vectors (exported from docqa, so the peer does not spend 20 minutes re-embedding),
+   with its HuggingFace query embedding, and reports its in-process latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+DATA = REPO / ".cache" / "bench-search"
+COLLECTION = "lbrag"
+
+PEER_SCRIPT = r"""
+import json, sys, time, numpy as np
+from pathlib import Path
+from langchain_community.vectorstores import FAISS
+sys.path.insert(0, sys.argv[1])
+from langchain_rag import embeddings
+folder = Path(sys.argv[2])
+texts = json.loads((folder / "texts.json").read_text())
+vectors = np.load(folder / "vectors.npy")
+queries = json.loads((folder / "queries.json").read_text())
+store = FAISS.from_embeddings(list(zip(texts, vectors.tolist())), embeddings())
+for q in queries[:20]:
+    store.similarity_search(q, k=8)
+lat = []
+for q in queries:
+    t = time.perf_counter(); store.similarity_search(q, k=8); lat.append(1000 * (time.perf_counter() - t))
+lat.sort()
+print(json.dumps({"n": len(lat), "p50_ms": lat[len(lat) // 2], "p95_ms": lat[int(0.95 * len(lat))]}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def environment() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DOCQA_DATA_DIR": str(DATA),
+        "DOCQA_EMBEDDING__CACHE_DIR": str(REPO / ".cache" / "models"),
+        "DOCQA_OCR__ENABLED": "false",
+        "DOCQA_SERVER__RATE_LIMIT_PER_MINUTE": "0",
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def queries_of(bench: Path) -> list[str]:
+    found: list[str] = []
+    for path in sorted(bench.glob("*.json")):
+        found += [test["query"] for test in json.loads(path.read_text())["tests"]]
+    return found
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def single_client(base: str, queries: list[str]) -> list[float]:
+    latencies = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for query in queries[:20]:
+            client.post("/v1/search", json={"query": query, "collection": COLLECTION, "k": 8}).raise_for_status()
+        for query in queries:
+            started = time.perf_counter()
+            client.post("/v1/search", json={"query": query, "collection": COLLECTION, "k": 8}).raise_for_status()
+            latencies.append(1000 * (time.perf_counter() - started))
+    return latencies
+
+
+def throughput_wrk(base: str, queries: list[str], seconds: int) -> float:
+    bodies = [json.dumps({"query": q, "collection": COLLECTION, "k": 8}) for q in queries]
+    with tempfile.TemporaryDirectory() as scratch:
+        script = Path(scratch) / "search.lua"
+        lua_bodies = ",\n".join(json.dumps(body) for body in bodies)
+        script.write_text(
+            "local bodies = {\n" + lua_bodies + "\n}\nlocal i = 0\n"
+            'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+            "request = function()\n  i = i % #bodies + 1\n"
+            '  return wrk.format(nil, "/v1/search", nil, bodies[i])\nend\n'
+        )
+        out = subprocess.run(
+            ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), base], capture_output=True, text=True, check=True
+        ).stdout
+    print(out)
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise RuntimeError(out)
+
+
+def throughput_threads(base: str, queries: list[str], seconds: int) -> float:
+    done = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client_loop(offset: int) -> None:
+        nonlocal done
+        with httpx.Client(base_url=base, timeout=30) as client:
+            i = offset
+            while time.monotonic() < deadline:
+                body = {"query": queries[i % len(queries)], "collection": COLLECTION, "k": 8}
+                client.post("/v1/search", json=body).raise_for_status()
+                i += 16
+                with lock:
+                    done += 1
+
+    threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done / seconds
+
+
+def export_for_peer(folder: Path, queries: list[str]) -> None:
+    sys.path.insert(0, str(REPO))
+    from service.settings import Settings
+    from service.store.sql import SqlDocumentStore, make_engine
+
+    settings = Settings(data_dir=DATA)
+    store = SqlDocumentStore(make_engine(settings.resolved_database_url))
+    ids = sorted(store.chunk_ids(COLLECTION))
+    chunks = store.chunks(ids)
+    found, vectors = store.vectors(ids, 384)
+    (folder / "texts.json").write_text(json.dumps([chunks[i].text for i in found]))
+    np.save(folder / "vectors.npy", vectors)
+    (folder / "queries.json").write_text(json.dumps(queries))
+    store.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("bench", type=Path, help="a LegalBench-RAG folder (corpus/ and query files)")
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--peer-python", default=str(REPO / ".cache" / "peer-venv" / "bin" / "python"))
+    parser.add_argument("--peer-dir", type=Path, default=REPO.parent / "shared" / "peers")
+    args = parser.parse_args()
+
+    env = environment()
+    docqa = [sys.executable, "-m", "ingest"]
+    subprocess.run(
+        [*docqa, "ingest", str(args.bench / "corpus"), "-c", COLLECTION, "--json"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    queries = queries_of(args.bench)
+    random.Random(7).shuffle(queries)
+    queries = queries[: args.queries]
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*docqa, "serve", "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        latencies = single_client(base, queries)
+        rate = (throughput_wrk if shutil.which("wrk") else throughput_threads)(base, queries, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        export_for_peer(Path(scratch), queries)
+        chunk_count = len(json.loads((Path(scratch) / "texts.json").read_text()))
+        peer = subprocess.run(
+            [args.peer_python, "-c", PEER_SCRIPT, str(args.peer_dir), scratch], capture_output=True, text=True, env=env
+        )
+        peer_figures = json.loads(peer.stdout.strip().splitlines()[-1]) if peer.returncode == 0 else None
+        if peer_figures is None:
+            print(peer.stderr[-2000:])
+
+    print(
+        f"\n/v1/search on {chunk_count} chunks ({COLLECTION}), {len(queries)} distinct queries, k=8, "
+        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    print("| | p50 ms | p95 ms | mean ms | throughput, 16 clients |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| docqa over HTTP | {statistics.median(latencies):.2f} | {percentile(latencies, 0.95):.2f} | "
+        f"{statistics.fmean(latencies):.2f} | {rate:.0f} req/s |"
+    )
+    if peer_figures:
+        print(
+            f"| peer similarity_search, in-process | {peer_figures['p50_ms']:.2f} | {peer_figures['p95_ms']:.2f} | | |"
+        )
+
+
+if __name__ == "__main__":
+    main()
