@@ -1,8 +1,8 @@
-"""The ingestion pipeline: discover -> parse -> chunk -> embed -> store (SQL) -> index (FAISS).
+"""The ingestion pipeline: discover -> parse -> chunk -> embed -> store (SQL) -> index (FAISS, BM25).
 
-Each document is committed to SQL in one transaction, then added to the collection's FAISS
-index in memory; the index is saved every ``save_every_s`` seconds and at the end. A crash
-between the two is repaired from SQL on the next start (``FaissIndex.reconcile``), so re-running
+Each document is committed to SQL in one transaction, then added to the collection's FAISS and
+lexical indexes in memory; they are saved every ``save_every_s`` seconds and at the end. A crash
+between the two is repaired from SQL on the next start (``reconcile`` of each index), so re-running
 the same command finishes the job with nothing lost and nothing duplicated.
 """
 
@@ -19,9 +19,9 @@ from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
 from ingest.parsers import PARSERS, parser_for
 from ingest.structure import OcrProcessor, court_structure
-from service.domain import DocumentStatus, FileFacts
+from service.domain import DocumentStatus, FileFacts, document_name
 from service.errors import DocqaError
-from service.protocols import Embedder
+from service.protocols import Embedder, LexicalIndex
 from service.settings import IngestSettings
 from service.store.faiss_index import FaissIndex
 from service.store.sql import SqlDocumentStore
@@ -103,9 +103,11 @@ class IngestPipeline:
         settings: IngestSettings,
         ocr: OcrProcessor | None = None,
         extra_metadata: Mapping[str, str] | None = None,
+        lexical: LexicalIndex | None = None,
     ) -> None:
         self.store = store
         self.index = index
+        self.lexical = lexical
         self.collection = index.collection
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
         self.chunker = chunker
@@ -138,7 +140,7 @@ class IngestPipeline:
                         summary.files.append(result)
                         progress.file_done(result)
         finally:
-            self.index.save()
+            self._save()
         summary.seconds = time.perf_counter() - started
         return summary
 
@@ -191,6 +193,11 @@ class IngestPipeline:
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)
+        if self.lexical is not None:
+            self.lexical.remove(replaced_ids)
+            title = (parsed.title or source.rsplit("/", 1)[-1])[:512]  # as the store keeps it
+            name = document_name(source, title, parsed.metadata)
+            self.lexical.add_document(document_id, name, new_ids, [draft.text for draft in drafts])
         outcome: Outcome = "updated" if existing else "new"
         return FileResult(source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
 
@@ -207,12 +214,19 @@ class IngestPipeline:
         return FileResult(source, "failed", document_id, error=reason)
 
     def delete(self, document_id: str) -> None:
-        """Delete a document from SQL and FAISS; the index is saved at once."""
+        """Delete a document from SQL, FAISS and the lexical index; the indexes are saved at once."""
         removed = self.store.delete_document(document_id)
         self.index.remove(removed)
+        if self.lexical is not None:
+            self.lexical.remove(removed)
+        self._save()
+
+    def _save(self) -> None:
         self.index.save()
+        if self.lexical is not None:
+            self.lexical.save()
 
     def _save_if_due(self) -> None:
         if time.monotonic() - self._last_save >= self.settings.save_every_s:
-            self.index.save()
+            self._save()
             self._last_save = time.monotonic()

@@ -19,11 +19,12 @@ from service.auth import KeyStore
 from service.errors import InvalidInput
 from service.extractive import ExtractiveAnswerer
 from service.prompts import Prompts, load_prompts
-from service.protocols import Embedder, Generator
+from service.protocols import Embedder, Generator, LexicalIndex, Reranker
 from service.qa import QaEngine
 from service.retrieval import Retriever
 from service.settings import Settings
 from service.store.faiss_index import FaissIndex, IndexManifest, check_collection_name
+from service.store.lexical import Bm25Index
 from service.store.sql import SqlDocumentStore, make_engine
 
 
@@ -36,16 +37,23 @@ class Components:
             self.__dict__["embedder"] = embedder
         self._lock = threading.RLock()
         self._indexes: dict[str, FaissIndex] = {}
+        self._lexicals: dict[str, Bm25Index] = {}
         self.repairs: list[str] = []
         """Messages about indexes repaired from SQL at load (shown by the CLI and logged by the server)."""
 
     def close(self) -> None:
-        """Save dirty indexes and release database connections."""
+        """Save dirty indexes and release database connections and the LLM client's connections."""
         with self._lock:
             for index in self._indexes.values():
                 index.save()
+            for lexical in self._lexicals.values():
+                lexical.save()
         if "store" in self.__dict__:
             self.store.engine.dispose()
+        # Only backends that hold connections (OpenAIChatGenerator) have close(); it is not part of the seam.
+        close_generator = getattr(self.__dict__.get("generator"), "close", None)
+        if callable(close_generator):
+            close_generator()
 
     @cached_property
     def store(self) -> SqlDocumentStore:
@@ -97,6 +105,25 @@ class Components:
                 index.refresh_if_changed()
             return index
 
+    def lexical(self, collection: str) -> LexicalIndex:
+        """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
+        check_collection_name(collection)
+        with self._lock:
+            lexical = self._lexicals.get(collection)
+            if lexical is None:
+                retrieval = self.settings.retrieval
+                lexical = Bm25Index(self.index_dir, collection, profile_tokens=retrieval.profile_tokens)
+                added, removed = lexical.reconcile(self.store)
+                if added or removed:
+                    self.repairs.append(
+                        f"rebuilt the lexical index of collection {collection!r} from the database: "
+                        f"{added} chunks indexed, {removed} stale chunks dropped"
+                    )
+                self._lexicals[collection] = lexical
+            else:
+                lexical.refresh_if_changed()
+            return lexical
+
     def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
         """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""
         return IngestPipeline(
@@ -107,11 +134,24 @@ class Components:
             self.settings.ingest,
             ocr=OcrProcessor(self.settings.ocr),
             extra_metadata=extra_metadata,
+            lexical=self.lexical(collection),
         )
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.index, lambda: self.embedder)
+        return Retriever(
+            self.store, self.index, lambda: self.embedder, self.lexical, self.settings.retrieval, lambda: self.reranker
+        )
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        """The cross-encoder of ``DOCQA_RETRIEVAL__RERANK_MODEL_DIR``, or None when reranking is off."""
+        model_dir = self.settings.retrieval.rerank_model_dir
+        if model_dir is None:
+            return None
+        from service.rerank import CrossEncoderReranker
+
+        return CrossEncoderReranker(model_dir, threads=self.settings.embedding.threads)
 
     @cached_property
     def prompts(self) -> Prompts:
@@ -146,7 +186,7 @@ class Components:
             self.generator,
             self.prompts,
             self.settings,
-            ExtractiveAnswerer(lambda: self.embedder),
+            ExtractiveAnswerer(lambda: self.embedder, pages=self.store.get_page),
         )
 
     @cached_property
@@ -155,4 +195,4 @@ class Components:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.store)
+        return AuditLog(self.store, self.settings.data_dir / "audit.key")

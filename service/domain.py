@@ -11,12 +11,26 @@ content exactly, so offsets are offsets into the file.
 from __future__ import annotations
 
 import enum
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 
 PAGE_SEPARATOR = "\f"
 """Joins page texts into the document text (the form feed is the traditional page break)."""
+
+_CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def document_name(source: str, title: str, metadata: Mapping[str, Any]) -> str:
+    """The words that name a document, for lexical matching: its file name (URL escapes decoded, and
+    ``FullStory`` also as ``Full Story``), its title and its metadata values."""
+    stem = unquote(source.rsplit("/", 1)[-1])
+    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+    values = [str(value) for value in metadata.values() if isinstance(value, str | int | float)]
+    return " ".join([stem, _CAMEL_CASE.sub(" ", stem), title, *values])
 
 
 class TextSource(enum.StrEnum):

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -57,6 +57,45 @@ class VectorIndex(Protocol):
     def save(self) -> None:
         """Persist atomically (temporary file, fsync, rename)."""
         ...
+
+
+class LexicalIndex(Protocol):
+    """Term-matching search over chunk text (ids are chunk ids), and routing to the documents a query names.
+
+    It is derived from SQL chunk text, like the vector index from SQL vectors, and kept in step with it.
+    """
+
+    def add_document(self, document_id: str, name: str, ids: Sequence[int], texts: Sequence[str]) -> None:
+        """Index chunks ``ids`` with ``texts`` of one document; ``name`` is what names it (file, title, metadata)."""
+        ...
+
+    def remove(self, ids: Sequence[int]) -> None: ...
+
+    def search(self, query: str, k: int, allowed_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(chunk_id, score)`` pairs that share a term with ``query``; ``allowed_ids`` restricts
+        the candidates before ranking."""
+        ...
+
+    def route(self, query: str, allowed_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
+        """``(document_id, score)`` of the documents the query names, best first (empty: it names none);
+        with ``allowed_ids``, only documents that have an allowed chunk."""
+        ...
+
+    def document_chunks(self, document_ids: Iterable[str]) -> list[int]:
+        """Chunk ids of the given documents."""
+        ...
+
+    def ids(self) -> set[int]: ...
+
+    def save(self) -> None:
+        """Persist atomically (temporary file, fsync, rename)."""
+        ...
+
+
+class Reranker(Protocol):
+    """Re-scores ``(query, passage)`` pairs jointly (a cross-encoder); higher is more relevant."""
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,46 @@ class OcrSettings(Group):
 class RetrievalSettings(Group):
     default_k: int = Field(8, ge=1, le=200, description="Chunks retrieved when a request names no k.")
     max_k: int = Field(200, ge=1, description="Largest k a request may ask for.")
+    mode: Literal["hybrid", "dense", "lexical"] = Field(
+        "hybrid",
+        description="hybrid: dense (FAISS) and lexical (BM25) rankings fused by reciprocal rank; "
+        "dense or lexical: one of them alone.",
+    )
+    route_documents: bool = Field(
+        True,
+        description="Rank first the chunks of the documents a query names (file name, title, metadata, opening "
+        "text, rare terms weighted up), then the rest.",
+    )
+    route_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="A document counts as named when its routing score is at least this fraction of the best one's.",
+    )
+    route_max_documents: int = Field(
+        3,
+        ge=1,
+        description="Route only when at most this many documents are named; more close matches mean the query "
+        "names none in particular (its rare words just occur in several documents).",
+    )
+    candidates: int = Field(
+        100, ge=1, le=10000, description="Chunks each ranking (dense, lexical) contributes to fusion (at least k)."
+    )
+    rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank).")
+    profile_tokens: int = Field(
+        1500,
+        ge=0,
+        description="Opening words of each document (after stop words) that document routing matches, "
+        "besides its name.",
+    )
+    rerank_model_dir: Path | None = Field(
+        None,
+        description="Local cross-encoder folder (sentence-transformers CrossEncoder) that re-scores the fused "
+        "candidates; off when empty.",
+    )
+    rerank_candidates: int = Field(
+        32, ge=1, le=1000, description="Fused candidates the reranker re-scores (at least k)."
+    )
     min_relevance: float = Field(
         0.25,
         ge=-1,

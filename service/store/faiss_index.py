@@ -61,7 +61,8 @@ class IndexManifest:
         ]
 
 
-def _write_atomically(path: Path, write: Any) -> None:
+def write_atomically(path: Path, write: Any) -> None:
+    """Call ``write(temporary_path)``, fsync it, and rename it over ``path`` (then fsync the folder)."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     write(temporary)
     with open(temporary, "rb") as handle:
@@ -139,13 +140,34 @@ class FaissIndex:
             )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
+        """Cosine of ``query`` and the stored vector of each of ``ids`` that the index holds."""
+        wanted = [int(i) for i in ids]
+        rows: list[Any] = []
+        with self._lock:
+            try:
+                rows = list(self._index.reconstruct_batch(np.asarray(wanted, dtype=np.int64))) if wanted else []
+            except RuntimeError:  # an id the index lacks (it is being repaired): look them up one by one
+                held, rows = [], []
+                for chunk_id in wanted:
+                    try:
+                        rows.append(self._index.reconstruct(chunk_id))
+                    except RuntimeError:
+                        continue
+                    held.append(chunk_id)
+                wanted = held
+        if not rows:
+            return {}
+        scores = np.asarray(rows, dtype=np.float32) @ np.asarray(query, dtype=np.float32).reshape(-1)
+        return {chunk_id: float(score) for chunk_id, score in zip(wanted, scores, strict=True)}
+
     def save(self) -> None:
         """Write index then manifest atomically; the manifest is written last so it never names a newer index."""
         with self._lock:
             self.index_path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(self.index_path, lambda path: faiss.write_index(self._index, str(path)))
+            write_atomically(self.index_path, lambda path: faiss.write_index(self._index, str(path)))
             manifest = IndexManifest(**{**asdict(self.expected), "count": self.count})
-            _write_atomically(self.manifest_path, lambda path: path.write_text(json.dumps(asdict(manifest), indent=1)))
+            write_atomically(self.manifest_path, lambda path: path.write_text(json.dumps(asdict(manifest), indent=1)))
             self._loaded_mtime = self.manifest_path.stat().st_mtime
             self._dirty = False
 

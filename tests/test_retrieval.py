@@ -1,0 +1,202 @@
+"""Hybrid retrieval on real parts: BM25 beside FAISS, document routing, fusion, filters, consistency, crashes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from service.components import Components
+from service.hybrid import reciprocal_rank_fusion
+from service.protocols import Embedder
+from service.settings import RetrievalSettings, Settings
+from service.store.lexical import Bm25Index, Bm25Matrix, tokenize
+
+BODY = (
+    "Minute order. The motion to dismiss is denied without prejudice and the parties shall file a joint "
+    "status report within fourteen days."
+)
+CASES = [f"1:2{i}-cv-0{4410 + 7 * i}" for i in range(8)]
+
+
+def orders(root: Path) -> Path:
+    """Eight near-identical orders that differ only by case number, plus a licence with a defined term."""
+    root.mkdir(parents=True)
+    for number, case in enumerate(CASES):
+        (root / f"order-{number}.txt").write_text(f"Case No. {case}. {BODY}\n")
+    (root / "licence.txt").write_text(
+        "Royalties. The Licensee pays royalties each quarter on net sales.\n\n"
+        "Definitions. Qorvane Threshold means four per cent of the gross receipts of the Territory.\n"
+    )
+    return root
+
+
+def with_retrieval(settings: Settings, **changes: object) -> Settings:
+    return settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=changes)})
+
+
+def top_sources(parts: Components, query: str, k: int = 1, **filters: str) -> list[str]:
+    return [hit.source for hit in parts.retriever.search(query, "m", k, filters or None)]
+
+
+def test_hybrid_finds_the_exact_case_number_dense_misses(
+    tmp_path: Path, settings: Settings, make_components: Callable[..., Components]
+) -> None:
+    root = orders(tmp_path / "in")
+    hybrid = make_components(settings)
+    hybrid.pipeline("m").ingest([root])
+    dense = make_components(with_retrieval(settings, mode="dense", route_documents=False))
+    misses = 0
+    for number, case in enumerate(CASES):
+        query = f"what did the court order in case No. {case}?"
+        assert top_sources(hybrid, query) == [f"order-{number}.txt"], case
+        misses += top_sources(dense, query) != [f"order-{number}.txt"]
+    assert misses >= len(CASES) // 2, "dense retrieval alone should confuse near-identical orders"
+    # a defined term: BM25 alone ranks it first, and so does the fused ranking
+    lexical = make_components(with_retrieval(settings, mode="lexical", route_documents=False))
+    assert top_sources(lexical, "Qorvane Threshold") == ["licence.txt"]
+    assert top_sources(hybrid, "how is the Qorvane Threshold defined?") == ["licence.txt"]
+
+
+def test_every_hit_carries_the_cosine_as_relevance(tmp_path: Path, components: Components, embedder: Embedder) -> None:
+    components.pipeline("m").ingest([orders(tmp_path / "in")])
+    query = "Qorvane Threshold in case 1:23-cv-04431"
+    hits = components.retriever.search(query, "m", 9)
+    assert len(hits) == 9 and [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+    vector = embedder.embed_query(query)[0]
+    for hit in hits:
+        assert hit.relevance == pytest.approx(float(embedder.embed_documents([hit.text])[0] @ vector), abs=1e-4)
+
+
+def test_filters_restrict_both_indexes_before_ranking(
+    tmp_path: Path, settings: Settings, make_components: Callable[..., Components]
+) -> None:
+    first, second = orders(tmp_path / "first"), tmp_path / "second"
+    second.mkdir()
+    (second / "Halvorsen-Maritime-memo.txt").write_text("Halvorsen Maritime: the Qorvane Threshold was met in May.\n")
+    for mode in ("hybrid", "dense", "lexical"):
+        parts = make_components(with_retrieval(settings, mode=mode).model_copy(update={"data_dir": tmp_path / mode}))
+        parts.pipeline("m", extra_metadata={"client": "acme"}).ingest([first])
+        parts.pipeline("m", extra_metadata={"client": "halvorsen"}).ingest([second])
+        # the query names the memo and its rare term, but the filter allows only acme's documents
+        named = "Consider the Halvorsen Maritime memo; was the Qorvane Threshold met?"
+        assert top_sources(parts, named) == ["Halvorsen-Maritime-memo.txt"], mode
+        hits = top_sources(parts, named, 50, client="acme")
+        assert hits and "Halvorsen-Maritime-memo.txt" not in hits, mode
+        assert top_sources(parts, named, 50, client="halvorsen") == ["Halvorsen-Maritime-memo.txt"], mode
+        assert top_sources(parts, named, 5, client="nobody") == [], mode
+
+
+def test_lexical_index_follows_updates_deletes_and_prune(
+    tmp_path: Path, components: Components, make_components: Callable[..., Components], settings: Settings
+) -> None:
+    root = orders(tmp_path / "in")
+    pipeline = components.pipeline("m")
+    pipeline.ingest([root])
+    lexical = components.lexical("m")
+    assert lexical.ids() == components.store.chunk_ids("m") != set()
+
+    (root / "licence.txt").write_text("Definitions. Zentrillic Cap means the ceiling on royalties.\n")
+    pipeline.ingest([root])
+    assert lexical.ids() == components.store.chunk_ids("m")
+    assert [chunk for chunk, _ in lexical.search("Qorvane", 5)] == []
+    assert top_sources(components, "Zentrillic Cap") == ["licence.txt"]
+
+    def sources_matching(query: str) -> set[str]:
+        found = [chunk for chunk, _ in lexical.search(query, 50)]
+        return {chunk.source for chunk in components.store.chunks(found).values()}
+
+    record = components.store.find_document("m", "order-3.txt")
+    assert record is not None and "order-3.txt" in sources_matching(CASES[3])
+    pipeline.delete(record.id)
+    assert lexical.ids() == components.store.chunk_ids("m")
+    assert "order-3.txt" not in sources_matching(CASES[3])
+    assert record.id not in {document for document, _ in lexical.route(f"order 3 {CASES[3]}")}
+
+    (root / "order-3.txt").unlink()
+    (root / "order-5.txt").unlink()
+    summary = pipeline.ingest([root], prune=True)
+    assert summary.count("removed") == 1
+    assert lexical.ids() == components.store.chunk_ids("m")
+    assert "order-5.txt" not in sources_matching(CASES[5])
+
+    # another process (a fresh Components) reads what was saved
+    fresh = make_components(settings)
+    assert fresh.lexical("m").ids() == components.store.chunk_ids("m") and not fresh.repairs
+
+
+def test_a_stale_or_foreign_lexical_index_is_rebuilt_from_sql(
+    tmp_path: Path, components: Components, make_components: Callable[..., Components], settings: Settings
+) -> None:
+    root = orders(tmp_path / "in")
+    components.pipeline("m").ingest([root])
+    saved = tmp_path / "saved"
+    shutil.copytree(components.index_dir, saved)
+
+    # a crash after SQL committed a changed file but before the lexical index was saved
+    (root / "licence.txt").write_text("Definitions. Zentrillic Cap means the ceiling on royalties.\n")
+    components.pipeline("m").ingest([root])
+    sql_ids = components.store.chunk_ids("m")
+    for name in ("m.lexical.npz", "m.lexical.json"):
+        shutil.copy(saved / name, components.index_dir / name)
+
+    fresh = make_components(settings)
+    assert fresh.lexical("m").ids() == sql_ids
+    assert any("lexical index" in message and "1 stale" in message for message in fresh.repairs)
+    assert top_sources(fresh, "Zentrillic Cap") == ["licence.txt"]
+
+    # an index from another recipe, or unreadable, is rebuilt rather than trusted
+    manifest = components.index_dir / "m.lexical.json"
+    manifest.write_text(manifest.read_text().replace('"recipe": 1', '"recipe": 999'))
+    again = make_components(settings)
+    assert again.lexical("m").ids() == sql_ids and any("lexical" in m for m in again.repairs)
+    (components.index_dir / "m.lexical.npz").write_bytes(b"not numpy")
+    manifest.write_text("{")
+    third = make_components(settings)
+    assert third.lexical("m").ids() == sql_ids
+
+
+def test_bm25_matrix_scores_equal_bm25s() -> None:
+    texts = [
+        "The tenant shall pay rent monthly; rent is due on the first.",
+        "The landlord repairs the roof.",
+        "Rent, rent and more rent.",
+        "",
+        "Confidential Information excludes public information.",
+    ]
+    corpus = [tokenize(text) for text in texts]
+    vocabulary: dict[str, int] = {}
+    ids = [np.asarray([vocabulary.setdefault(t, len(vocabulary)) for t in tokens], np.int64) for tokens in corpus]
+    ours = Bm25Matrix.build(ids, len(vocabulary), k1=1.2, b=0.75)
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index(corpus, show_progress=False)
+    for query in (["rent"], ["rent", "roof"], ["information", "tenant", "first"]):
+        expected = reference.get_scores(query)
+        assert ours.scores([vocabulary[t] for t in query]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_routing_and_restriction_without_sql(tmp_path: Path) -> None:
+    index = Bm25Index(tmp_path, "unit")
+    index.add_document("nda", "Petrolube_NDA Petrolube NDA Confidentiality", [1, 2], ["Recipient shall.", "Survival."])
+    index.add_document("merger", "Boingo Wireless, Inc._Digital Colony", [3], ["Parent shall pay the Recipient."])
+    routes = index.route("Consider Petrolube's Non-Disclosure Agreement; may the Recipient")
+    assert [document for document, _ in routes] == ["nda", "merger"] and routes[0][1] > 10 * routes[1][1]
+    assert index.route("Consider Petrolube's NDA", allowed_ids=[3]) == []
+    assert [chunk for chunk, _ in index.search("recipient", 5)] == [1, 3]
+    assert [chunk for chunk, _ in index.search("recipient", 5, allowed_ids=[3])] == [3]
+    assert index.search("recipient", 5, allowed_ids=[]) == []
+    index.remove([3])
+    assert index.route("Boingo") == [] and index.document_chunks(["nda", "merger"]) == [1, 2]
+    index.save()
+    assert Bm25Index(tmp_path, "unit").ids() == {1, 2}
+
+
+def test_reciprocal_rank_fusion() -> None:
+    fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
+    assert [item for item, _ in fused] == [1, 3, 2]
+    assert [score for _, score in fused] == pytest.approx([1 / 61 + 1 / 62, 1 / 63 + 1 / 61, 1 / 62])
+    assert RetrievalSettings().mode == "hybrid"
