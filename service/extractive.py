@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.citations import DraftCitation, Span, sentence_spans
 from ingest.court import find_stamps
+from service.citations import DraftCitation, Span, sentence_spans
 from service.domain import PageRecord, SearchHit
 from service.protocols import Embedder
 
@@ -67,7 +67,6 @@ class ExtractiveAnswerer:
             lines.append(f"“{quote}” [{marker}]")
             citations.append(DraftCitation(marker, hits[position], span, verified=True))
         return "\n\n".join(lines), citations
-
 
     def _whole_page(self, hit: SearchHit) -> SearchHit:
         """The hit widened to its page's text, remembering the chunk's place in ``metadata``.

@@ -49,8 +49,13 @@ def run_docqa(folder: Path, cold: bool) -> dict[str, float]:
         command = [sys.executable, "-m", "ingest", "ingest", str(folder), "-c", "bench", "--json"]
         wall, rss, out = measured(command, env)
     summary = json.loads(out)
-    return {"pages": summary["pages"], "chunks": summary["chunks"], "failed": summary["failed"], "wall_s": wall,
-            "rss_mib": rss}
+    return {
+        "pages": summary["pages"],
+        "chunks": summary["chunks"],
+        "failed": summary["failed"],
+        "wall_s": wall,
+        "rss_mib": rss,
+    }
 
 
 def run_peer(folder: Path, python: str, peer: Path) -> dict[str, float]:
@@ -59,8 +64,13 @@ def run_peer(folder: Path, python: str, peer: Path) -> dict[str, float]:
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         wall, rss, _ = measured([python, str(peer), "ingest", str(folder), "--json", str(figures)], env)
         report = json.loads(figures.read_text())
-    return {"pages": report["pages"], "chunks": report["chunks"], "failed": len(report["failed"]), "wall_s": wall,
-            "rss_mib": rss}
+    return {
+        "pages": report["pages"],
+        "chunks": report["chunks"],
+        "failed": len(report["failed"]),
+        "wall_s": wall,
+        "rss_mib": rss,
+    }
 
 
 def main() -> None:
