@@ -111,7 +111,7 @@ class RetrievalSettings(Group):
         ge=-1,
         le=1,
         description="Refuse when the best chunk's cosine similarity to the question is below this "
-        "(calibrated on the dev split; see README).",
+        "(calibration: README, Answers, refusals and citations).",
     )
 
 
