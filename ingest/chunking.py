@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from tokenizers import Encoding, Tokenizer
 
+from ingest.sections import HEADING, HeadingIndex, find_headings
 from service.domain import ChunkDraft, ParsedDocument
 
 _SENTENCE_END = frozenset(".?!;:")
@@ -36,6 +37,12 @@ class Chunker:
     tokenizer: Tokenizer
     budget: int
     overlap: int
+    sections: bool = False
+    """Start a new chunk at every section heading (after at least ``budget // 8`` tokens), so a chunk
+    never runs from the end of one section into the next; without overlap across the heading."""
+    context_tokens: int = 0
+    """Room for the section heading a chunk is embedded under (``ChunkDraft.context``); 0: none. The
+    heading is cut to fit, so context and chunk together stay within the model's maximum."""
 
     def __post_init__(self) -> None:
         if self.budget < 8:
@@ -46,6 +53,7 @@ class Chunker:
     def chunk(self, document: ParsedDocument) -> list[ChunkDraft]:
         """Every chunk of ``document``, in reading order, numbered from 0."""
         drafts: list[ChunkDraft] = []
+        headings = HeadingIndex(find_headings(document.text) if self.context_tokens else [])
         for page, (page_offset, _) in zip(document.pages, document.page_offsets(), strict=True):
             for start, end in _regions(len(page.text), page.skip_spans):
                 for local_start, local_end, tokens in self._windows(page.text, start, end):
@@ -58,9 +66,18 @@ class Chunker:
                             char_end=page_offset + local_end,
                             token_count=tokens,
                             text=page.text[local_start:local_end],
+                            context=self._fit(headings.context(page_offset + local_start)),
                         )
                     )
         return drafts
+
+    def _fit(self, context: str) -> str:
+        """``context`` cut to ``context_tokens`` model tokens (one is kept for the line break)."""
+        if not context or self.context_tokens <= 1:
+            return ""
+        offsets = self.tokenizer.encode(context, add_special_tokens=False).offsets
+        room = self.context_tokens - 1
+        return context if len(offsets) <= room else context[: offsets[room - 1][1]]
 
     def _windows(self, text: str, start: int, end: int) -> Iterator[tuple[int, int, int]]:
         """``(char_start, char_end, token_count)`` windows over ``text[start:end]``."""
@@ -71,18 +88,33 @@ class Chunker:
         offsets = encoding.offsets
         words = encoding.word_ids
         count = len(offsets)
+        headings = _headings(region, offsets, words) if self.sections else []
         first = 0
         while first < count:
             last = min(first + self.budget, count)  # exclusive token index
-            if last < count:
+            section = next((h for h in headings if first + max(1, self.budget // 8) <= h < last), None)
+            if section is not None:
+                last = section
+            elif last < count:
                 last = _best_break(region, offsets, words, first, last, self.budget)
             yield start + offsets[first][0], start + offsets[last - 1][1], last - first
             if last >= count:
                 break
-            next_first = max(last - self.overlap, first + 1)
+            next_first = last if section is not None else max(last - self.overlap, first + 1)
             while next_first < last and not _word_start(words, next_first):
                 next_first += 1
             first = next_first
+
+
+def _headings(region: str, offsets: Sequence[tuple[int, int]], words: Sequence[int | None]) -> list[int]:
+    """Token indices that begin a line opening a section (see ``ingest.sections.HEADING``), in order."""
+    found = []
+    for index in range(1, len(offsets)):
+        if not _word_start(words, index) or "\n" not in region[offsets[index - 1][1] : offsets[index][0]]:
+            continue
+        if HEADING.match(region, offsets[index][0]):
+            found.append(index)
+    return found
 
 
 def _word_start(words: Sequence[int | None], index: int) -> bool:

@@ -186,7 +186,7 @@ class IngestPipeline:
             parsed = self.ocr(path, parsed, self.progress.ocr_page_done)
         parsed = court_structure(path, parsed, self.extra_metadata)
         drafts = self.chunker.chunk(parsed)
-        vectors = self._embedder().embed_documents([draft.text for draft in drafts])
+        vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
         document_id, new_ids, replaced_ids = self.store.replace_document(
             self.collection, facts, parsed, drafts, vectors

@@ -100,6 +100,13 @@ class ChunkDraft:
     char_end: int
     token_count: int
     text: str
+    context: str = ""
+    """The section heading the chunk sits under; embedded with it, never part of ``text``."""
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded: the context line, then the text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -156,6 +157,9 @@ def test_faiss_refuses_an_index_built_by_other_settings(tmp_path: Path) -> None:
     other = IndexManifest(embedder="other@model", dimension=4, chunk_tokens=64, overlap_tokens=8)
     with pytest.raises(IndexMismatch, match="embedder: index has 'test@unit', settings say 'other@model'"):
         FaissIndex(tmp_path, "m", other)
+    for changed in ({"sections": True}, {"headings": True}):  # chunk boundaries, or what was embedded
+        with pytest.raises(IndexMismatch, match=f"{next(iter(changed))}: index has False, settings say True"):
+            FaissIndex(tmp_path, "m", dataclasses.replace(MANIFEST, **changed))
 
 
 def test_bad_collection_names_are_refused(tmp_path: Path) -> None:
@@ -173,3 +177,17 @@ def test_reconcile_repairs_faiss_from_sql(store: SqlDocumentStore, tmp_path: Pat
     assert index.ids() == set(ids)
     assert FaissIndex(tmp_path, "m", MANIFEST).ids() == set(ids)  # the repair was saved
     assert index.reconcile(store) == (0, 0)
+
+
+def test_faiss_scores_a_few_allowed_ids_directly_with_the_same_result(tmp_path: Path) -> None:
+    index = FaissIndex(tmp_path, "m", MANIFEST)
+    rows = vectors(40, seed=5)
+    index.add(list(range(100, 140)), rows)
+    query = rows[7:8]
+    allowed = [103, 117, 129, 107]  # 4 of 40: scored directly, not by a filtered scan of the index
+    direct = index.search(query, 3, allowed_ids=allowed)
+    expected = sorted(((i, float(rows[i - 100] @ query[0])) for i in allowed), key=lambda pair: -pair[1])[:3]
+    assert [chunk_id for chunk_id, _ in direct] == [chunk_id for chunk_id, _ in expected]
+    assert direct[0] == (107, pytest.approx(1.0, abs=1e-5))
+    scanned = index.search(query, 3, allowed_ids=list(range(100, 140)))  # all allowed: the scan
+    assert scanned[0][0] == 107

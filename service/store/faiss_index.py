@@ -27,6 +27,13 @@ from service.store.sql import SqlDocumentStore
 
 MANIFEST_VERSION = 1
 _COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_DIRECT_FRACTION = 8
+"""Search by scoring the allowed ids' vectors directly when they are at most 1/8 of the index."""
+
+# One query is searched at a time per request: OpenMP threads inside a single flat search gain little on
+# 2 cores and cost 4x when the cores are busy with other work (measured: 27 vs 127 ms p50 for 31k vectors
+# on a loaded machine), so FAISS runs single-threaded; concurrent requests still use every core.
+faiss.omp_set_num_threads(1)
 
 
 def check_collection_name(name: str) -> str:
@@ -49,11 +56,13 @@ class IndexManifest:
     chunk_tokens: int
     overlap_tokens: int
     count: int = 0
+    sections: bool = False
+    headings: bool = False
     version: int = MANIFEST_VERSION
 
     def mismatch(self, other: IndexManifest) -> list[str]:
         """Human-readable differences that make ``other``'s index unusable with these settings."""
-        fields = ("version", "embedder", "dimension", "chunk_tokens", "overlap_tokens")
+        fields = ("version", "embedder", "dimension", "chunk_tokens", "overlap_tokens", "sections", "headings")
         return [
             f"{name}: index has {getattr(other, name)!r}, settings say {getattr(self, name)!r}"
             for name in fields
@@ -133,6 +142,12 @@ class FaissIndex:
             if allowed_ids is not None:
                 if not len(allowed_ids):
                     return []
+                if len(allowed_ids) * _DIRECT_FRACTION <= self._index.ntotal:
+                    # A few allowed ids (a routed document, a narrow filter): score their stored vectors
+                    # directly instead of scanning the whole index: 0.5 ms instead of 3+ for 700 of 31k.
+                    cosines = self.similarity(query, allowed_ids)
+                    best = sorted(cosines.items(), key=lambda pair: (-pair[1], pair[0]))
+                    return best[:k]
                 selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
                 params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # the stub lacks sel
             scores, ids = self._index.search(
