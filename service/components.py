@@ -27,6 +27,9 @@ from service.store.faiss_index import FaissIndex, IndexManifest, check_collectio
 from service.store.lexical import Bm25Index
 from service.store.sql import SqlDocumentStore, make_engine
 
+HEADING_TOKENS = 32
+"""Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
+
 
 class Components:
     """Lazily built, shared parts of docqa for one set of settings."""
@@ -71,8 +74,16 @@ class Components:
     def chunker(self) -> Chunker:
         model_dir = self.settings.embedding.model_dir
         special_tokens = 2  # [CLS] and [SEP] count against the model's maximum
-        budget = min(self.settings.chunking.chunk_tokens, max_sequence_tokens(model_dir) - special_tokens)
-        return Chunker(load_tokenizer(model_dir), budget=budget, overlap=self.settings.chunking.overlap_tokens)
+        limit = max_sequence_tokens(model_dir) - special_tokens
+        chunking = self.settings.chunking
+        budget = min(chunking.chunk_tokens, limit)
+        return Chunker(
+            load_tokenizer(model_dir),
+            budget=budget,
+            overlap=chunking.overlap_tokens,
+            sections=chunking.sections,
+            context_tokens=min(HEADING_TOKENS, limit - budget) if chunking.headings else 0,
+        )
 
     @property
     def index_dir(self) -> Path:
@@ -85,11 +96,17 @@ class Components:
             dimension=self.embedder.dimension,
             chunk_tokens=self.chunker.budget,
             overlap_tokens=self.chunker.overlap,
+            sections=self.chunker.sections,
+            headings=self.chunker.context_tokens > 0,
         )
 
     def index(self, collection: str) -> FaissIndex:
         """The collection's FAISS index, loaded once and reconciled with SQL (crash repair)."""
         check_collection_name(collection)
+        loaded = self._indexes.get(collection)  # the common case, without the lock every request would queue on
+        if loaded is not None:
+            loaded.refresh_if_changed()
+            return loaded
         with self._lock:
             index = self._indexes.get(collection)
             if index is None:
@@ -108,6 +125,10 @@ class Components:
     def lexical(self, collection: str) -> LexicalIndex:
         """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
         check_collection_name(collection)
+        loaded = self._lexicals.get(collection)
+        if loaded is not None:
+            loaded.refresh_if_changed()
+            return loaded
         with self._lock:
             lexical = self._lexicals.get(collection)
             if lexical is None:

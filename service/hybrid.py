@@ -6,6 +6,9 @@
    words merely occur in several documents, and nothing is routed). The named documents' chunks are
    ranked first, the rest of the collection after them, so a named document with fewer than ``k``
    chunks still gives ``k`` hits.
+   Inside the named documents, the words that named them are dropped from the query
+   (``strip_names``): they match every chunk of the document (its name is indexed with each chunk)
+   and the preamble that lists the parties, so they only add noise there.
 2. **Candidates.** FAISS (cosine) and BM25 each return their top ``candidates`` chunks of the tier,
    both restricted to the allowed ids (filters) *before* ranking.
 3. **Fusion.** Reciprocal rank fusion: ``sum(1 / (rrf_k + rank))`` over the two rankings. It needs no
@@ -16,7 +19,7 @@ Measured on the LegalBench-RAG dev split (README, "Retrieval quality"): each ste
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from service.protocols import LexicalIndex, VectorIndex, Vectors
@@ -56,16 +59,23 @@ class HybridRanker:
     def rank(
         self,
         query: str,
-        vector: Vectors,
+        embed: Callable[[str], Vectors],
         k: int,
         index: VectorIndex,
         lexical: LexicalIndex | None,
         allowed_ids: Sequence[int] | None = None,
-    ) -> list[Ranked]:
-        """The top ``k`` chunks, best first; ``allowed_ids`` (None: all) restricts every stage."""
+    ) -> tuple[list[Ranked], Vectors]:
+        """The top ``k`` chunks, best first, and the query vector that ranked them; ``allowed_ids``
+        (None: all) restricts every stage.
+
+        One embedding per query: of the question left once the words naming the routed documents are
+        removed, or of the whole query when nothing is routed. ``Ranked.cosine`` is the cosine to that
+        vector, or None where the dense search did not see the chunk.
+        """
         if k <= 0 or (allowed_ids is not None and not allowed_ids):
-            return []
+            return [], embed(query)
         named: list[int] = []
+        documents: list[str] = []
         if lexical is not None and self.settings.route_documents:
             routes = lexical.route(query, allowed_ids)
             floor = self.settings.route_ratio * routes[0][1] if routes else 0.0
@@ -76,14 +86,22 @@ class HybridRanker:
                     allowed = set(allowed_ids)
                     named = [chunk_id for chunk_id in named if chunk_id in allowed]
         if not named:
-            return self._fuse(query, vector, k, index, lexical, allowed_ids)
-        first = self._fuse(query, vector, k, index, lexical, sorted(named))
+            vector = embed(query)
+            return self._fuse(query, vector, k, index, lexical, allowed_ids), vector
+        assert lexical is not None
+        # Inside the named documents the words that named them match every chunk's context, or the
+        # preamble that lists the parties, and no longer tell chunks apart: rank by the rest.
+        question = lexical.without_names(query, documents) if self.settings.strip_names else query
+        if not question.strip():
+            question = query
+        vector = embed(question)
+        first = self._fuse(question, vector, k, index, lexical, sorted(named))
         ranked = [Ranked(hit.chunk_id, hit.score + ROUTED_BONUS, hit.cosine) for hit in first]
         if len(ranked) < k:
             seen = {hit.chunk_id for hit in ranked}
             rest = self._fuse(query, vector, k + len(seen), index, lexical, allowed_ids)
             ranked += [hit for hit in rest if hit.chunk_id not in seen][: k - len(ranked)]
-        return ranked
+        return ranked, vector
 
     def _fuse(
         self,

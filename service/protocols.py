@@ -85,6 +85,11 @@ class LexicalIndex(Protocol):
         """Chunk ids of the given documents."""
         ...
 
+    def without_names(self, query: str, document_ids: Iterable[str]) -> str:
+        """``query`` without the words that name the given documents (file name, title, metadata): what is
+        left asks about their content."""
+        ...
+
     def ids(self) -> set[int]: ...
 
     def save(self) -> None:

@@ -115,16 +115,14 @@ class Retriever:
         allowed = (
             self.store.chunk_ids_where(collection, lambda meta: document_matches(meta, checked)) if checked else None
         )
-        vector = self._embedder().embed_query(query)
         lexical = self._lexical(collection) if self._lexical is not None else None
         reranker = self._reranker() if self._reranker is not None else None
         depth = max(k, self.settings.rerank_candidates) if reranker is not None else k
-        found = self._ranker.rank(
-            query, vector, depth, index, lexical, allowed_ids=sorted(allowed) if allowed is not None else None
-        )
+        allowed_ids = sorted(allowed) if allowed is not None else None
+        found, vector = self._ranker.rank(query, self._embedder().embed_query, depth, index, lexical, allowed_ids)
         cosines = {hit.chunk_id: hit.cosine for hit in found if hit.cosine is not None}
         unseen = [hit.chunk_id for hit in found if hit.cosine is None]
-        if unseen:  # lexical-only hits: relevance stays the cosine of query and stored vector
+        if unseen:  # lexical-only hits: relevance is still the cosine of the ranking vector and the stored one
             cosines |= index.similarity(vector, unseen)
         chunks = self._own_chunks(collection, [hit.chunk_id for hit in found])
         if reranker is not None:

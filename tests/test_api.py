@@ -246,8 +246,9 @@ def test_the_refusal_threshold_separates_answerable_from_unrelated(api: Api) -> 
     unrelated = {question: best_relevance(api, question) for question in UNRELATED}
     print("best cosine, answerable:", {q[:40]: round(s, 3) for q, s in answerable.items()})
     print("best cosine, unrelated:", {q[:40]: round(s, 3) for q, s in unrelated.items()})
-    # A clear margin on both sides, not a lucky split (observed: answerable >= 0.53, unrelated <= 0.10).
-    assert min(answerable.values()) > threshold + 0.15, answerable
+    # A clear margin on both sides, not a lucky split (observed: answerable >= 0.36, unrelated <= 0.08;
+    # a question naming its document is ranked, and scored, without the words of the name).
+    assert min(answerable.values()) > threshold + 0.1, answerable
     assert max(unrelated.values()) < threshold - 0.05, unrelated
     for fact in FACTS:
         assert ask(api, fact.question)["refused"] is False
@@ -691,14 +692,14 @@ def test_chunked_bodies_are_held_to_the_limit(api: Api) -> None:
 
 
 def test_k_above_the_configured_maximum_is_refused(api: Api) -> None:
-    capped = api.settings.model_copy(update={"retrieval": RetrievalSettings(max_k=20, default_k=8)})
+    capped = api.settings.model_copy(update={"retrieval": RetrievalSettings(max_k=12, default_k=8)})
     parts = api.corpus.components(capped)
     try:
         with api_client(parts) as client:
-            assert len(client.post("/v1/search", json={**SEARCH, "k": 20}).json()["hits"]) == 20
-            for route, body in (("/v1/search", {**SEARCH, "k": 21}), ("/v1/ask", {**ASK, "k": 50})):
+            assert len(client.post("/v1/search", json={**SEARCH, "k": 12}).json()["hits"]) == 12
+            for route, body in (("/v1/search", {**SEARCH, "k": 13}), ("/v1/ask", {**ASK, "k": 50})):
                 error = assert_envelope(client.post(route, json=body), 422, "invalid_input")
-                assert error["detail"] == {"field": "k", "max": 20}
+                assert error["detail"] == {"field": "k", "max": 12}
                 assert "DOCQA_RETRIEVAL__MAX_K" in error["message"] and error["message"].startswith("k:")
     finally:
         parts.close()

@@ -142,12 +142,12 @@ def test_when_not_even_the_best_source_fits_nothing_is_sent(corpus: Corpus, tiny
         error = assert_envelope(response, 400, "bad_request")
         assert "ask a shorter question" in error["message"] and error["detail"] == {"field": "question"}
     with llm_app(
-        corpus, served_llm(tiny_chat_server, context_window=512), httpx.Client(event_hooks={"request": [recorder]})
+        corpus, served_llm(tiny_chat_server, context_window=300), httpx.Client(event_hooks={"request": [recorder]})
     ) as client:
         # ... but a window too small for the best (court) chunk of a short question is the settings' fault.
         response = client.post("/v1/ask", json={"question": FACTS[5].question, "collection": COLLECTION})
         error = assert_envelope(response, 500, "internal")
-        assert "DOCQA_LLM__CONTEXT_WINDOW" in error["message"] and error["detail"]["context_window"] == 512
+        assert "DOCQA_LLM__CONTEXT_WINDOW" in error["message"] and error["detail"]["context_window"] == 300
     assert recorder.bodies == []  # an over-long prompt is never sent
 
 

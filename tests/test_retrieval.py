@@ -62,14 +62,26 @@ def test_hybrid_finds_the_exact_case_number_dense_misses(
     assert top_sources(hybrid, "how is the Qorvane Threshold defined?") == ["licence.txt"]
 
 
-def test_every_hit_carries_the_cosine_as_relevance(tmp_path: Path, components: Components, embedder: Embedder) -> None:
-    components.pipeline("m").ingest([orders(tmp_path / "in")])
+def test_every_hit_carries_the_cosine_as_relevance(
+    tmp_path: Path, settings: Settings, make_components: Callable[..., Components], embedder: Embedder
+) -> None:
+    root = orders(tmp_path / "in")
     query = "Qorvane Threshold in case 1:23-cv-04431"
-    hits = components.retriever.search(query, "m", 9)
-    assert len(hits) == 9 and [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
-    vector = embedder.embed_query(query)[0]
-    for hit in hits:
-        assert hit.relevance == pytest.approx(float(embedder.embed_documents([hit.text])[0] @ vector), abs=1e-4)
+    unrouted = make_components(with_retrieval(settings, route_documents=False))
+    unrouted.pipeline("m").ingest([root])
+    routed = make_components(settings)
+    # The case number names order-3: inside it, the question is ranked (and its cosines taken)
+    # without the words that named it, which match every chunk of it alike.
+    lexical = routed.lexical("m")
+    named = lexical.route(query)[0][0]
+    question = lexical.without_names(query, [named])
+    assert "04431" not in question and "Qorvane Threshold" in question
+    for parts, ranked_by in ((unrouted, query), (routed, question)):
+        hits = parts.retriever.search(query, "m", 9)
+        assert len(hits) == 9 and [hit.score for hit in hits] == sorted((hit.score for hit in hits), reverse=True)
+        vector = embedder.embed_query(ranked_by)[0]
+        for hit in hits:
+            assert hit.relevance == pytest.approx(float(embedder.embed_documents([hit.text])[0] @ vector), abs=1e-4)
 
 
 def test_filters_restrict_both_indexes_before_ranking(

@@ -208,6 +208,18 @@ class Bm25Index:
                 for chunk_id in self._documents[document_id].chunk_ids
             ]
 
+    def without_names(self, query: str, document_ids: Iterable[str]) -> str:
+        """``query`` with every word removed whose token is in the name of one of ``document_ids``."""
+        with self._lock:
+            named: set[int] = set()
+            for document_id in document_ids:
+                document = self._documents.get(document_id)
+                if document is not None:
+                    named.update(document.name.tolist())
+        return _TOKEN.sub(
+            lambda word: "" if self._vocabulary.get(word.group(0).lower()) in named else word.group(0), query
+        )
+
     def _changed(self) -> None:
         self._models = None
         self._dirty = True
