@@ -57,7 +57,7 @@ class AppState:
 
     def readable_collection(self, principal: Principal, collection: str) -> str:
         """An existing collection the principal may read; otherwise one and the same 404."""
-        if not principal.can_read(collection) or collection not in self.components.store.collections():
+        if not principal.can_read(collection) or not self.components.store.collection_exists(collection):
             raise collection_not_found(collection)
         return collection
 

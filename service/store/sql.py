@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from service.domain import (
     ChunkDraft,
@@ -29,13 +29,19 @@ from service.errors import NotFound
 from service.protocols import Vectors
 from service.store.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
 
+POOL_SIZE = 16
+"""Connections an engine keeps open (and as many more it may open at once)."""
+
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and zeroed deletes (no trace left on disk)."""
     parsed: URL = make_url(url)
+    # A server answers requests on up to 40 threads: a pool of 5 would make most of them open (and, for
+    # SQLite, configure) a connection of their own per request.
+    pool = {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
-    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
+        return create_engine(parsed, pool_pre_ping=True, **pool)
+    engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -78,6 +84,11 @@ class SqlDocumentStore:
                 .order_by(CollectionRow.name)
             ).all()
         return {name: count for name, count in rows}
+
+    def collection_exists(self, name: str) -> bool:
+        """Whether ``name`` is a collection (one indexed lookup)."""
+        with self.session() as session:
+            return self._collection_id(session, name, create=False) is not None
 
     def _collection_id(self, session: Session, name: str, create: bool) -> int | None:
         found = session.scalar(select(CollectionRow.id).where(CollectionRow.name == name))
@@ -272,6 +283,7 @@ class SqlDocumentStore:
                 .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
                 .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
                 .where(ChunkRow.id.in_(list(chunk_ids)))
+                .options(defer(ChunkRow.vector))  # 1.5 KB a row that search never reads
             ).all()
         return {
             chunk.id: StoredChunk(

@@ -33,6 +33,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".cache" / "bench-search"
 COLLECTION = "lbrag"
+"""Defaults of --data-dir and --collection (a ``docqa eval --data-dir D`` folder can be reused: collection eval)."""
 
 PEER_SCRIPT = r"""
 import json, sys, time, numpy as np
@@ -61,10 +62,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def environment() -> dict[str, str]:
+def environment(data: Path) -> dict[str, str]:
     return {
         **os.environ,
-        "DOCQA_DATA_DIR": str(DATA),
+        "DOCQA_DATA_DIR": str(data),
         "DOCQA_EMBEDDING__CACHE_DIR": str(REPO / ".cache" / "models"),
         "DOCQA_OCR__ENABLED": "false",
         "DOCQA_SERVER__RATE_LIMIT_PER_MINUTE": "0",
@@ -84,20 +85,20 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def single_client(base: str, queries: list[str]) -> list[float]:
+def single_client(base: str, queries: list[str], collection: str) -> list[float]:
     latencies = []
     with httpx.Client(base_url=base, timeout=30) as client:
         for query in queries[:20]:
-            client.post("/v1/search", json={"query": query, "collection": COLLECTION, "k": 8}).raise_for_status()
+            client.post("/v1/search", json={"query": query, "collection": collection, "k": 8}).raise_for_status()
         for query in queries:
             started = time.perf_counter()
-            client.post("/v1/search", json={"query": query, "collection": COLLECTION, "k": 8}).raise_for_status()
+            client.post("/v1/search", json={"query": query, "collection": collection, "k": 8}).raise_for_status()
             latencies.append(1000 * (time.perf_counter() - started))
     return latencies
 
 
-def throughput_wrk(base: str, queries: list[str], seconds: int) -> float:
-    bodies = [json.dumps({"query": q, "collection": COLLECTION, "k": 8}) for q in queries]
+def throughput_wrk(base: str, queries: list[str], collection: str, seconds: int) -> float:
+    bodies = [json.dumps({"query": q, "collection": collection, "k": 8}) for q in queries]
     with tempfile.TemporaryDirectory() as scratch:
         script = Path(scratch) / "search.lua"
         lua_bodies = ",\n".join(json.dumps(body) for body in bodies)
@@ -117,7 +118,7 @@ def throughput_wrk(base: str, queries: list[str], seconds: int) -> float:
     raise RuntimeError(out)
 
 
-def throughput_threads(base: str, queries: list[str], seconds: int) -> float:
+def throughput_threads(base: str, queries: list[str], collection: str, seconds: int) -> float:
     done = 0
     lock = threading.Lock()
     deadline = time.monotonic() + seconds
@@ -127,7 +128,7 @@ def throughput_threads(base: str, queries: list[str], seconds: int) -> float:
         with httpx.Client(base_url=base, timeout=30) as client:
             i = offset
             while time.monotonic() < deadline:
-                body = {"query": queries[i % len(queries)], "collection": COLLECTION, "k": 8}
+                body = {"query": queries[i % len(queries)], "collection": collection, "k": 8}
                 client.post("/v1/search", json=body).raise_for_status()
                 i += 16
                 with lock:
@@ -141,14 +142,14 @@ def throughput_threads(base: str, queries: list[str], seconds: int) -> float:
     return done / seconds
 
 
-def export_for_peer(folder: Path, queries: list[str]) -> None:
+def export_for_peer(folder: Path, queries: list[str], data: Path, collection: str) -> None:
     sys.path.insert(0, str(REPO))
     from service.settings import Settings
     from service.store.sql import SqlDocumentStore, make_engine
 
-    settings = Settings(data_dir=DATA)
+    settings = Settings(data_dir=data)
     store = SqlDocumentStore(make_engine(settings.resolved_database_url))
-    ids = sorted(store.chunk_ids(COLLECTION))
+    ids = sorted(store.chunk_ids(collection))
     chunks = store.chunks(ids)
     found, vectors = store.vectors(ids, 384)
     (folder / "texts.json").write_text(json.dumps([chunks[i].text for i in found]))
@@ -164,12 +165,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--peer-python", default=str(REPO / ".cache" / "peer-venv" / "bin" / "python"))
     parser.add_argument("--peer-dir", type=Path, default=REPO.parent / "shared" / "peers")
+    parser.add_argument("--data-dir", type=Path, default=DATA, help="docqa data folder (kept between runs)")
+    parser.add_argument("--collection", default=COLLECTION)
     args = parser.parse_args()
 
-    env = environment()
+    env = environment(args.data_dir)
     docqa = [sys.executable, "-m", "ingest"]
     subprocess.run(
-        [*docqa, "ingest", str(args.bench / "corpus"), "-c", COLLECTION, "--json"],
+        [*docqa, "ingest", str(args.bench / "corpus"), "-c", args.collection, "--json"],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -193,14 +196,15 @@ def main() -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        latencies = single_client(base, queries)
-        rate = (throughput_wrk if shutil.which("wrk") else throughput_threads)(base, queries, args.seconds)
+        latencies = single_client(base, queries, args.collection)
+        load = throughput_wrk if shutil.which("wrk") else throughput_threads
+        rate = load(base, queries, args.collection, args.seconds)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
     with tempfile.TemporaryDirectory() as scratch:
-        export_for_peer(Path(scratch), queries)
+        export_for_peer(Path(scratch), queries, args.data_dir, args.collection)
         chunk_count = len(json.loads((Path(scratch) / "texts.json").read_text()))
         peer = subprocess.run(
             [args.peer_python, "-c", PEER_SCRIPT, str(args.peer_dir), scratch], capture_output=True, text=True, env=env
@@ -210,7 +214,7 @@ def main() -> None:
             print(peer.stderr[-2000:])
 
     print(
-        f"\n/v1/search on {chunk_count} chunks ({COLLECTION}), {len(queries)} distinct queries, k=8, "
+        f"\n/v1/search on {chunk_count} chunks ({args.collection}), {len(queries)} distinct queries, k=8, "
         f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}"
     )
     print("| | p50 ms | p95 ms | mean ms | throughput, 16 clients |")
