@@ -4,7 +4,8 @@
 # workstation and the image install exactly the same things.
 #
 # Usage: docker/install.sh [--dev]
-#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, ...) and Debian's chromium
+#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, ...) and Debian's chromium,
+#           docker-compose and shellcheck (browser tests, compose validation, script lint)
 #
 # Idempotent: a stamp in .venv records the sha256 of pyproject.toml and the mode, so a re-run with
 # nothing changed skips pip entirely. torch is installed first, with the pin read from pyproject.toml:
@@ -21,7 +22,7 @@ die() {
 }
 
 usage() {
-    sed -n '6,7s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '6,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # Print the interpreter to build .venv with: python3.11 when present, else python3 if it is >= 3.11.
@@ -64,8 +65,11 @@ install_system_packages() {
     local mode=$1
     local -a missing=()
     command -v tesseract >/dev/null 2>&1 || missing+=(tesseract-ocr)
-    if [[ $mode == dev && ! -x /usr/bin/chromium ]]; then
-        missing+=(chromium)
+    if [[ $mode == dev ]]; then
+        # The browser tests, the compose file's validation (docker-compose config runs offline) and shellcheck.
+        [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+        command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+        command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
     fi
     if ((${#missing[@]} == 0)); then
         say "system packages present"
@@ -77,7 +81,7 @@ install_system_packages() {
         apt-get update -qq
         apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        # OCR is optional at run time (DOCQA_OCR__ENABLED), and chromium only serves the browser tests.
+        # OCR is optional at run time (DOCQA_OCR__ENABLED); the rest only serves the tests.
         say "not installing system packages (needs root and apt-get); install them yourself: ${missing[*]}"
     fi
 }
@@ -130,7 +134,7 @@ main() {
         say "pip install $torch_req (first, so that pip keeps the CPU build)"
         "$venv_python" -m pip install --quiet --progress-bar off "$torch_req"
         local target=.
-        [[ $mode == dev ]] && target=.[dev]
+        [[ $mode == dev ]] && target='.[dev]'
         say "pip install -e $target"
         "$venv_python" -m pip install --quiet --progress-bar off -e "$target"
         printf '%s %s\n' "$digest" "$mode" >"$stamp"
