@@ -44,13 +44,13 @@ class EmbeddingSettings(Group):
 
 class ChunkingSettings(Group):
     chunk_tokens: int = Field(
-        256,
+        192,
         ge=16,
         le=8192,
         description="Largest chunk, in the embedding model's tokens (capped at its maximum, 254 for MiniLM; "
         "chosen by the study in the README, Retrieval quality).",
     )
-    overlap_tokens: int = Field(32, ge=0, description="Tokens shared by consecutive chunks of a page.")
+    overlap_tokens: int = Field(0, ge=0, description="Tokens shared by consecutive chunks of a page.")
     sections: bool = Field(
         True,
         description='Start a new chunk at each section heading ("Section 5.1", "ARTICLE V", "7.4."), so no chunk '
