@@ -6,9 +6,10 @@ Nothing else imports a backend directly: the CLI, the HTTP app and the tests ask
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from ingest.chunking import Chunker
 from ingest.embedding import build_embedder, load_tokenizer, max_sequence_tokens
@@ -29,6 +30,13 @@ from service.store.sql import SqlDocumentStore, make_engine
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
+
+
+class _Refreshable(Protocol):
+    def refresh_if_changed(self) -> bool: ...
+
+
+_Index = TypeVar("_Index", bound=_Refreshable)
 
 
 class Components:
@@ -102,48 +110,44 @@ class Components:
 
     def index(self, collection: str) -> FaissIndex:
         """The collection's FAISS index, loaded once and reconciled with SQL (crash repair)."""
-        check_collection_name(collection)
-        loaded = self._indexes.get(collection)  # the common case, without the lock every request would queue on
-        if loaded is not None:
-            loaded.refresh_if_changed()
-            return loaded
-        with self._lock:
-            index = self._indexes.get(collection)
-            if index is None:
-                index = FaissIndex(self.index_dir, collection, self.manifest())
-                added, removed = index.reconcile(self.store)
-                if added or removed:
-                    self.repairs.append(
-                        f"repaired the index of collection {collection!r} from the database: "
-                        f"{added} chunk vectors restored, {removed} stale vectors dropped"
-                    )
-                self._indexes[collection] = index
-            else:
-                index.refresh_if_changed()
-            return index
+        return self._loaded_once(self._indexes, collection, self._load_index)
 
     def lexical(self, collection: str) -> LexicalIndex:
         """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
+        return self._loaded_once(self._lexicals, collection, self._load_lexical)
+
+    def _loaded_once(self, cache: dict[str, _Index], collection: str, load: Callable[[str], _Index]) -> _Index:
+        """``cache[collection]``: loaded under the lock the first time, then only refreshed from disk when
+        another process saved a newer one (without the lock, which every request would queue on)."""
         check_collection_name(collection)
-        loaded = self._lexicals.get(collection)
+        loaded = cache.get(collection)
         if loaded is not None:
             loaded.refresh_if_changed()
             return loaded
         with self._lock:
-            lexical = self._lexicals.get(collection)
-            if lexical is None:
-                retrieval = self.settings.retrieval
-                lexical = Bm25Index(self.index_dir, collection, profile_tokens=retrieval.profile_tokens)
-                added, removed = lexical.reconcile(self.store)
-                if added or removed:
-                    self.repairs.append(
-                        f"rebuilt the lexical index of collection {collection!r} from the database: "
-                        f"{added} chunks indexed, {removed} stale chunks dropped"
-                    )
-                self._lexicals[collection] = lexical
-            else:
-                lexical.refresh_if_changed()
-            return lexical
+            if collection not in cache:
+                cache[collection] = load(collection)
+            return cache[collection]
+
+    def _load_index(self, collection: str) -> FaissIndex:
+        index = FaissIndex(self.index_dir, collection, self.manifest())
+        added, removed = index.reconcile(self.store)
+        if added or removed:
+            self.repairs.append(
+                f"repaired the index of collection {collection!r} from the database: "
+                f"{added} chunk vectors restored, {removed} stale vectors dropped"
+            )
+        return index
+
+    def _load_lexical(self, collection: str) -> Bm25Index:
+        lexical = Bm25Index(self.index_dir, collection, profile_tokens=self.settings.retrieval.profile_tokens)
+        added, removed = lexical.reconcile(self.store)
+        if added or removed:
+            self.repairs.append(
+                f"rebuilt the lexical index of collection {collection!r} from the database: "
+                f"{added} chunks indexed, {removed} stale chunks dropped"
+            )
+        return lexical
 
     def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
         """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""
