@@ -39,6 +39,15 @@ class _Refreshable(Protocol):
 _Index = TypeVar("_Index", bound=_Refreshable)
 
 
+class _Repairable(Protocol):
+    collection: str
+
+    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]: ...
+
+
+_Reconcilable = TypeVar("_Reconcilable", bound=_Repairable)
+
+
 class Components:
     """Lazily built, shared parts of docqa for one set of settings."""
 
@@ -131,23 +140,21 @@ class Components:
 
     def _load_index(self, collection: str) -> FaissIndex:
         index = FaissIndex(self.index_dir, collection, self.manifest())
-        added, removed = index.reconcile(self.store)
-        if added or removed:
-            self.repairs.append(
-                f"repaired the index of collection {collection!r} from the database: "
-                f"{added} chunk vectors restored, {removed} stale vectors dropped"
-            )
-        return index
+        return self._reconciled(index, "repaired the index", "chunk vectors restored", "stale vectors dropped")
 
     def _load_lexical(self, collection: str) -> Bm25Index:
         lexical = Bm25Index(self.index_dir, collection, profile_tokens=self.settings.retrieval.profile_tokens)
-        added, removed = lexical.reconcile(self.store)
+        return self._reconciled(lexical, "rebuilt the lexical index", "chunks indexed", "stale chunks dropped")
+
+    def _reconciled(self, index: _Reconcilable, done: str, added_what: str, removed_what: str) -> _Reconcilable:
+        """``index`` made to hold exactly what SQL holds; a repair is recorded in ``repairs``."""
+        added, removed = index.reconcile(self.store)
         if added or removed:
             self.repairs.append(
-                f"rebuilt the lexical index of collection {collection!r} from the database: "
-                f"{added} chunks indexed, {removed} stale chunks dropped"
+                f"{done} of collection {index.collection!r} from the database: "
+                f"{added} {added_what}, {removed} {removed_what}"
             )
-        return lexical
+        return index
 
     def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
         """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""

@@ -118,6 +118,8 @@ class Retriever:
         lexical = self._lexical(collection) if self._lexical is not None else None
         reranker = self._reranker() if self._reranker is not None else None
         depth = max(k, self.settings.rerank_candidates) if reranker is not None else k
+        if allowed is not None and not allowed:
+            return []  # the filters match no document: nothing to rank, nothing to embed
         allowed_ids = sorted(allowed) if allowed is not None else None
         found, vector = self._ranker.rank(query, self._embedder().embed_query, depth, index, lexical, allowed_ids)
         cosines = {hit.chunk_id: hit.cosine for hit in found if hit.cosine is not None}
