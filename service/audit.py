@@ -24,12 +24,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import false, select, text, update
+from sqlalchemy import false, insert, select, text, update
 
 from service.store.sql import SqlDocumentStore
 from service.store.tables import AuditRow, utcnow
 
 GENESIS = "0" * 64
+
+_POSTGRESQL_LOCK = text("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+_SQLITE_LOCK = update(AuditRow).where(false()).values(outcome=AuditRow.outcome)
+"""In SQLite a write statement, even one that changes nothing, takes the database's write lock."""
+_LAST_HASH = select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)
 
 
 def content_hash(value: str) -> str:
@@ -74,13 +79,28 @@ class Verification:
     """The hash of the last row checked (GENESIS for an empty log)."""
 
 
+@dataclass
+class _Pending:
+    """A row waiting to be chained and committed."""
+
+    action: str
+    key_name: str | None
+    collection: str | None
+    outcome: str
+    payload: Any
+    done: bool = False
+    error: BaseException | None = None
+
+
 class AuditLog:
     """Appends and verifies audit rows."""
 
     def __init__(self, store: SqlDocumentStore, key_file: Path) -> None:
         self.store = store
         self.key_file = key_file
-        self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._waiting: list[_Pending] = []
+        self._writing = False
         self._key: bytes | None = None
 
     def _chain_key(self, create: bool) -> bytes | None:
@@ -118,31 +138,65 @@ class AuditLog:
         outcome: str,
         payload: Mapping[str, Any],
     ) -> None:
-        """Append one row, chained to the last (serialised within and across processes)."""
+        """Append one row, chained to the last; returns once it is committed.
+
+        Rows recorded at the same moment by several threads are committed together, in one transaction
+        (group commit): the first caller writes every row waiting, the others wait for it. Rows are
+        serialised within and across processes (the server and a CLI command).
+        """
         key = self._chain_key(create=True)
         assert key is not None
-        payload = json.loads(json.dumps(payload, default=str))  # what JSON columns will give back
-        with self._lock, self.store.session() as session, session.begin():
+        entry = _Pending(action, key_name, collection, outcome, json.loads(json.dumps(payload, default=str)))
+        with self._turn:
+            self._waiting.append(entry)
+            while self._writing and not entry.done:
+                self._turn.wait()
+            if not entry.done:  # this caller writes every row waiting, its own among them
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+        if not entry.done:
+            try:
+                self._append(key, batch)
+            except BaseException as error:
+                for waiting in batch:
+                    waiting.error = error
+                raise
+            finally:
+                with self._turn:
+                    for waiting in batch:
+                        waiting.done = True
+                    self._writing = False
+                    self._turn.notify_all()
+        if entry.error is not None:
+            raise entry.error
+
+    def _append(self, key: bytes, batch: list[_Pending]) -> None:
+        """Chain and insert ``batch`` in one transaction."""
+        with self.store.engine.begin() as connection:  # plain statements: one transaction per batch
             # Take the database's write lock *before* reading the last hash, so two processes (the
             # server and a CLI command) never chain two rows to the same predecessor.
-            if self.store.engine.dialect.name == "postgresql":
-                session.execute(text("LOCK TABLE audit_log IN EXCLUSIVE MODE"))
-            else:  # SQLite: a write statement, even one that changes nothing, takes the write lock
-                session.execute(update(AuditRow).where(false()).values(outcome=AuditRow.outcome))
-            last = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)) or GENESIS
-            at = utcnow()
-            session.add(
-                AuditRow(
-                    at=at,
-                    key_name=key_name,
-                    action=action,
-                    collection=collection,
-                    outcome=outcome,
-                    payload=payload,
-                    prev_hash=last,
-                    hash=row_hash(key, last, at, key_name, action, collection, outcome, payload),
+            connection.execute(_POSTGRESQL_LOCK if connection.dialect.name == "postgresql" else _SQLITE_LOCK)
+            last = connection.scalar(_LAST_HASH) or GENESIS
+            rows: list[dict[str, Any]] = []
+            for entry in batch:
+                at = utcnow()
+                digest = row_hash(
+                    key, last, at, entry.key_name, entry.action, entry.collection, entry.outcome, entry.payload
                 )
-            )
+                rows.append(
+                    {
+                        "at": at,
+                        "key_name": entry.key_name,
+                        "action": entry.action,
+                        "collection": entry.collection,
+                        "outcome": entry.outcome,
+                        "payload": entry.payload,
+                        "prev_hash": last,
+                        "hash": digest,
+                    }
+                )
+                last = digest
+            connection.execute(insert(AuditRow), rows)
 
     def export(self, since: datetime | None = None) -> list[dict[str, Any]]:
         """Rows at or after ``since`` (any time zone), oldest first."""

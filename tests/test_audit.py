@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from matters import ALPHA, BRAVO, build_matters, wait_for_job
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select
 from typer.testing import CliRunner
 
 from ingest.cli import app as cli
@@ -226,16 +226,15 @@ def test_verify_needs_the_audit_key(components: Components, cli_env: Settings) -
     assert broken.exit_code == 1 and "audit key" in said and "audit.key is missing" in said, said
 
 
-def test_writers_in_separate_processes_never_fork_the_chain(
-    components: Components, make_components: Callable[..., Components]
-) -> None:
-    """Two components stand for two processes (the server and a CLI command): separate engines and locks."""
-    writers = [components, make_components(components.settings)]
+def record_concurrently(writers: list[Components], rows_each: int) -> None:
+    """One thread per writer, started together, each recording ``rows_each`` searches by key ``w<n>``."""
+    start = threading.Barrier(len(writers))
     errors: list[BaseException] = []
 
     def append(parts: Components, name: str) -> None:
+        start.wait()
         try:
-            for number in range(20):
+            for number in range(rows_each):
                 parts.audit.record("search", name, BRAVO, "ok", {"query": f"{name} {number}"})
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
@@ -246,11 +245,32 @@ def test_writers_in_separate_processes_never_fork_the_chain(
     for thread in threads:
         thread.join()
     assert not errors
+
+
+def test_writers_in_separate_processes_never_fork_the_chain(
+    components: Components, make_components: Callable[..., Components]
+) -> None:
+    """Two components stand for two processes (the server and a CLI command): separate engines and locks."""
+    record_concurrently([components, make_components(components.settings)], rows_each=20)
     verification = components.audit.verify()
     assert verification.ok and verification.rows == 40, verification.message
     with components.store.session() as session:
         links = session.scalars(select(AuditRow.prev_hash)).all()
     assert len(set(links)) == 40 and GENESIS in links
+
+
+def test_rows_recorded_at_once_are_committed_together_and_chain_in_order(components: Components) -> None:
+    """Group commit: threads recording at the same moment share transactions, and the chain stays whole."""
+    commits: list[int] = []
+    event.listen(components.store.engine, "commit", lambda _connection: commits.append(1))
+    record_concurrently([components] * 8, rows_each=25)
+    verification = components.audit.verify()
+    assert verification.ok and verification.rows == 200, verification.message
+    assert len(commits) < 200, "every row took a transaction of its own"
+    rows = components.audit.export()
+    for name in (f"w{n}" for n in range(8)):  # each thread's rows in the order it recorded them
+        queries = [row["payload"]["query"] for row in rows if row["key_name"] == name]
+        assert queries == [f"{name} {number}" for number in range(25)]
 
 
 def test_a_row_is_rehashed_only_with_the_key(components: Components) -> None:
