@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from service.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
 from service.store.faiss_index import check_collection_name
@@ -23,6 +23,8 @@ from service.store.sql import SqlDocumentStore
 from service.store.tables import ApiKeyRow, utcnow
 
 KEY_PREFIX = "dq_"
+ANY_ACTIVE_RECHECK_S = 1.0
+"""How stale the server's answer to 'does any key exist?' may be (keys made by another process)."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +75,22 @@ def _hash(secret: str) -> str:
 class KeyStore:
     """Creates, lists, revokes and checks API keys in the SQL store."""
 
-    def __init__(self, store: SqlDocumentStore) -> None:
+    def __init__(self, store: SqlDocumentStore, recheck_s: float = ANY_ACTIVE_RECHECK_S) -> None:
         self.store = store
+        self.recheck_s = recheck_s
+        self._any_active: tuple[float, bool] | None = None
 
     def any_active(self) -> bool:
+        """Whether any key is active: read from SQL at most every ``recheck_s`` seconds, and at once after
+        this process creates or revokes a key (so a key made by another process counts within a second)."""
+        now = time.monotonic()
+        if self._any_active is not None and now - self._any_active[0] < self.recheck_s:
+            return self._any_active[1]
         with self.store.session() as session:
-            return bool(session.scalar(select(func.count(ApiKeyRow.id)).where(ApiKeyRow.revoked_at.is_(None))))
+            found = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.revoked_at.is_(None)).limit(1))
+        active = found is not None
+        self._any_active = (now, active)
+        return active
 
     def create(self, name: str, collections: Sequence[str], admin: bool = False) -> str:
         """Create a key; returns the secret, which is shown once and never stored."""
@@ -102,6 +114,7 @@ class KeyStore:
                     admin=admin,
                 )
             )
+        self._any_active = None
         return secret
 
     def list(self) -> list[KeyInfo]:
@@ -120,6 +133,7 @@ class KeyStore:
             if row is None:
                 raise NotFound(f"no active key named {name!r} (see docqa keys list)")
             row.revoked_at = utcnow()
+        self._any_active = None
 
     def authenticate(self, secret: str | None) -> Principal:
         """The principal for a request's key; ``OPEN`` while no key exists."""

@@ -11,6 +11,7 @@ import itertools
 import json
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ import pytest
 from matters import ALPHA, ALPHA_TOKENS, BRAVO, MISSING, Matters, bearer, build_matters
 from sqlalchemy import text
 
-from service.auth import Principal
+from service.auth import ANY_ACTIVE_RECHECK_S, KeyStore, Principal
 from service.components import Components
 from service.errors import NotFound
 from service.settings import Settings
@@ -331,6 +332,18 @@ def test_open_without_keys_then_every_endpoint_needs_one(tmp_path: Path, compone
     for path in ("/healthz", "/", "/static/app.js"):
         assert client.get(path).status_code == 200, path
     assert client.get("/v1/whoami", headers={"X-API-Key": secret}).json()["key_name"] == "bravo-team"
+
+
+def test_a_key_made_by_another_process_closes_the_open_server_within_a_second(
+    tmp_path: Path, components: Components
+) -> None:
+    """The server reads 'does any key exist?' at most once a second; a CLI command has its own store."""
+    matters = build_matters(tmp_path, components, with_keys=False)
+    assert matters.client.get("/v1/collections").status_code == 200
+    KeyStore(components.store).create("cli-made", [BRAVO])  # as `docqa keys create` in another process
+    time.sleep(ANY_ACTIVE_RECHECK_S)
+    response = matters.client.get("/v1/collections")
+    assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
 
 
 def test_a_revoked_key_stops_at_once(matters: Matters) -> None:

@@ -62,7 +62,8 @@ class AppState:
         return collection
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
+    """The app's state (``async``: FastAPI runs a plain ``def`` dependency on a worker thread)."""
     state: AppState = request.app.state.docqa
     return state
 
@@ -100,7 +101,7 @@ def get_principal(request: Request, state: StateDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_json(request: Request) -> None:
+async def require_json(request: Request) -> None:
     """JSON endpoints answer 415 to other content types instead of a confusing validation error."""
     content_type = request.headers.get("content-type", "")
     if not content_type.split(";")[0].strip().lower() == "application/json":
@@ -112,7 +113,7 @@ def require_json(request: Request) -> None:
 JsonBody = Depends(require_json)
 
 
-def require_multipart(request: Request) -> None:
+async def require_multipart(request: Request) -> None:
     """Uploads answer 415 to anything but ``multipart/form-data``, instead of 'files: Field required'."""
     content_type = request.headers.get("content-type", "")
     if not content_type.split(";")[0].strip().lower() == "multipart/form-data":

@@ -20,6 +20,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+import numpy.typing as npt
 
 from service.errors import IndexMismatch, InvalidInput
 from service.protocols import Vectors
@@ -145,9 +146,9 @@ class FaissIndex:
                 if len(allowed_ids) * _DIRECT_FRACTION <= self._index.ntotal:
                     # A few allowed ids (a routed document, a narrow filter): score their stored vectors
                     # directly instead of scanning the whole index: 0.5 ms instead of 3+ for 700 of 31k.
-                    cosines = self.similarity(query, allowed_ids)
-                    best = sorted(cosines.items(), key=lambda pair: (-pair[1], pair[0]))
-                    return best[:k]
+                    held, scores = self._scores(query, allowed_ids)
+                    best = np.lexsort((held, -scores))[:k]  # best first, ties by id
+                    return [(int(held[i]), float(scores[i])) for i in best]
                 selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
                 params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # the stub lacks sel
             scores, ids = self._index.search(
@@ -157,24 +158,29 @@ class FaissIndex:
 
     def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
         """Cosine of ``query`` and the stored vector of each of ``ids`` that the index holds."""
-        wanted = [int(i) for i in ids]
-        rows: list[Any] = []
         with self._lock:
-            try:
-                rows = list(self._index.reconstruct_batch(np.asarray(wanted, dtype=np.int64))) if wanted else []
-            except RuntimeError:  # an id the index lacks (it is being repaired): look them up one by one
-                held, rows = [], []
-                for chunk_id in wanted:
-                    try:
-                        rows.append(self._index.reconstruct(chunk_id))
-                    except RuntimeError:
-                        continue
-                    held.append(chunk_id)
-                wanted = held
-        if not rows:
-            return {}
+            held, scores = self._scores(query, ids)
+        return dict(zip(held.tolist(), scores.tolist(), strict=True))
+
+    def _scores(self, query: Vectors, ids: Sequence[int]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The ids among ``ids`` that the index holds, and their stored vectors' cosines to ``query``."""
+        wanted = np.asarray(ids, dtype=np.int64)
+        if not len(wanted):
+            return wanted, np.zeros(0, dtype=np.float32)
+        try:
+            rows = self._index.reconstruct_batch(wanted)
+        except RuntimeError:  # an id the index lacks (it is being repaired): look them up one by one
+            held, found = [], []
+            for chunk_id in wanted.tolist():
+                try:
+                    found.append(self._index.reconstruct(chunk_id))
+                except RuntimeError:
+                    continue
+                held.append(chunk_id)
+            wanted = np.asarray(held, dtype=np.int64)
+            rows = np.asarray(found, dtype=np.float32).reshape(len(held), self.expected.dimension)
         scores = np.asarray(rows, dtype=np.float32) @ np.asarray(query, dtype=np.float32).reshape(-1)
-        return {chunk_id: float(score) for chunk_id, score in zip(wanted, scores, strict=True)}
+        return wanted, scores
 
     def save(self) -> None:
         """Write index then manifest atomically; the manifest is written last so it never names a newer index."""

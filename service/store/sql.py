@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, create_engine, delete, event, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.domain import (
     ChunkDraft,
@@ -64,6 +64,7 @@ class SqlDocumentStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._known_collections: set[str] = set()
 
     def create_schema(self) -> None:
         """Create missing tables (idempotent)."""
@@ -86,9 +87,15 @@ class SqlDocumentStore:
         return {name: count for name, count in rows}
 
     def collection_exists(self, name: str) -> bool:
-        """Whether ``name`` is a collection (one indexed lookup)."""
+        """Whether ``name`` is a collection. Collections are never deleted, so a name found once is
+        remembered; a name not found is looked up again next time."""
+        if name in self._known_collections:
+            return True
         with self.session() as session:
-            return self._collection_id(session, name, create=False) is not None
+            found = self._collection_id(session, name, create=False) is not None
+        if found:
+            self._known_collections.add(name)
+        return found
 
     def _collection_id(self, session: Session, name: str, create: bool) -> int | None:
         found = session.scalar(select(CollectionRow.id).where(CollectionRow.name == name))
@@ -277,32 +284,29 @@ class SqlDocumentStore:
         """Chunks by id, with their document's source, title and metadata."""
         if not chunk_ids:
             return {}
-        with self.session() as session:
-            rows = session.execute(
-                select(ChunkRow, DocumentRow.source, DocumentRow.title, DocumentRow.meta, CollectionRow.name)
+        # Plain rows, not ORM objects: a search reads these on every request.
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    ChunkRow.id.label("chunk_id"),
+                    ChunkRow.document_id,
+                    CollectionRow.name.label("collection"),
+                    DocumentRow.source,
+                    DocumentRow.title,
+                    ChunkRow.ordinal,
+                    ChunkRow.page_start,
+                    ChunkRow.page_end,
+                    ChunkRow.char_start,
+                    ChunkRow.char_end,
+                    ChunkRow.token_count,
+                    ChunkRow.text,
+                    DocumentRow.meta.label("metadata"),
+                )
                 .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
                 .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
                 .where(ChunkRow.id.in_(list(chunk_ids)))
-                .options(defer(ChunkRow.vector))  # 1.5 KB a row that search never reads
             ).all()
-        return {
-            chunk.id: StoredChunk(
-                chunk_id=chunk.id,
-                document_id=chunk.document_id,
-                collection=collection,
-                source=source,
-                title=title,
-                ordinal=chunk.ordinal,
-                page_start=chunk.page_start,
-                page_end=chunk.page_end,
-                char_start=chunk.char_start,
-                char_end=chunk.char_end,
-                token_count=chunk.token_count,
-                text=chunk.text,
-                metadata=dict(meta or {}),
-            )
-            for chunk, source, title, meta, collection in rows
-        }
+        return {row.chunk_id: StoredChunk(**{**row._mapping, "metadata": dict(row.metadata or {})}) for row in rows}
 
     def chunk_ids(self, collection: str) -> set[int]:
         """Every chunk id of a collection (what its FAISS index must hold)."""
