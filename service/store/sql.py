@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,29 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
+
+
+_CHUNKS_BY_ID = (
+    select(
+        ChunkRow.id.label("chunk_id"),
+        ChunkRow.document_id,
+        CollectionRow.name.label("collection"),
+        DocumentRow.source,
+        DocumentRow.title,
+        ChunkRow.ordinal,
+        ChunkRow.page_start,
+        ChunkRow.page_end,
+        ChunkRow.char_start,
+        ChunkRow.char_end,
+        ChunkRow.token_count,
+        ChunkRow.text,
+        DocumentRow.meta.label("metadata"),
+    )
+    .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
+    .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
+    .where(ChunkRow.id.in_(bindparam("ids", expanding=True)))
+)
+"""Chunks with their document's fields, as plain rows (not ORM objects): built once, read on every search."""
 
 
 def new_document_id() -> str:
@@ -284,28 +307,8 @@ class SqlDocumentStore:
         """Chunks by id, with their document's source, title and metadata."""
         if not chunk_ids:
             return {}
-        # Plain rows, not ORM objects: a search reads these on every request.
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(
-                    ChunkRow.id.label("chunk_id"),
-                    ChunkRow.document_id,
-                    CollectionRow.name.label("collection"),
-                    DocumentRow.source,
-                    DocumentRow.title,
-                    ChunkRow.ordinal,
-                    ChunkRow.page_start,
-                    ChunkRow.page_end,
-                    ChunkRow.char_start,
-                    ChunkRow.char_end,
-                    ChunkRow.token_count,
-                    ChunkRow.text,
-                    DocumentRow.meta.label("metadata"),
-                )
-                .join(DocumentRow, DocumentRow.id == ChunkRow.document_id)
-                .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
-                .where(ChunkRow.id.in_(list(chunk_ids)))
-            ).all()
+            rows = connection.execute(_CHUNKS_BY_ID, {"ids": list(chunk_ids)}).all()
         return {row.chunk_id: StoredChunk(**{**row._mapping, "metadata": dict(row.metadata or {})}) for row in rows}
 
     def chunk_ids(self, collection: str) -> set[int]:
