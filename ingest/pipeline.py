@@ -11,9 +11,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +19,7 @@ from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
 from ingest.parsers import PARSERS, parser_for
 from ingest.structure import OcrProcessor, court_structure
-from service.domain import ChunkDraft, DocumentStatus, FileFacts, ParsedDocument, document_name
+from service.domain import DocumentStatus, FileFacts, document_name
 from service.errors import DocqaError
 from service.protocols import Embedder, LexicalIndex
 from service.settings import IngestSettings
@@ -93,17 +91,6 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A file read, parsed and chunked: what is left is to embed it and store it."""
-
-    facts: FileFacts
-    replaces: bool
-    """Whether a stored version of the file (same source) is being replaced."""
-    parsed: ParsedDocument
-    drafts: list[ChunkDraft]
-
-
 class IngestPipeline:
     """Ingests files into one collection of the store and its FAISS index."""
 
@@ -139,20 +126,12 @@ class IngestPipeline:
         progress.start(len(candidates))
         seen: set[str] = set()
         try:
-            # One file is read, parsed and chunked in a thread while the one before it is embedded: the
-            # parsers run Python under the GIL, the embedder runs native code that releases it.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="docqa-read") as reader:
-                upcoming = reader.submit(self._prepare, candidates[0]) if candidates else None
-                for position, candidate in enumerate(candidates):
-                    assert upcoming is not None
-                    current = upcoming
-                    if position + 1 < len(candidates):
-                        upcoming = reader.submit(self._prepare, candidates[position + 1])
-                    seen.add(candidate.source)
-                    result = self._guarded(candidate, partial(self._store_when_read, current))
-                    summary.files.append(result)
-                    progress.file_done(result)
-                    self._save_if_due()
+            for candidate in candidates:
+                seen.add(candidate.source)
+                result = self.ingest_file(candidate)
+                summary.files.append(result)
+                progress.file_done(result)
+                self._save_if_due()
             if prune:
                 for source, document_id in sorted(self.store.sources(self.collection).items()):
                     if source not in seen:
@@ -167,13 +146,11 @@ class IngestPipeline:
 
     def ingest_file(self, candidate: Candidate) -> FileResult:
         """Ingest one file; any failure becomes a result with a reason, never an exception."""
-        return self._guarded(candidate, lambda: self._store(self._prepare(candidate)))
-
-    def _guarded(self, candidate: Candidate, work: Callable[[], FileResult]) -> FileResult:
-        """``work()``, with any failure recorded as the file's reason: one bad file never stops a batch."""
         source = candidate.source
+        if candidate.error:
+            return FileResult(source, "failed", error=candidate.error)
         try:
-            return work()
+            return self._ingest_file(candidate.path, source)
         except DocqaError as error:
             return self._failed(candidate.path, source, error.message)
         except OSError as error:
@@ -181,11 +158,7 @@ class IngestPipeline:
         except Exception as error:  # one bad file must never stop a batch; the reason is recorded
             return self._failed(candidate.path, source, f"{source}: unexpected {type(error).__name__}: {error}")
 
-    def _prepare(self, candidate: Candidate) -> Prepared | FileResult:
-        """Read, parse and chunk a file; a result instead when there is nothing to store. Writes nothing."""
-        source, path = candidate.source, candidate.path
-        if candidate.error:
-            return FileResult(source, "failed", error=candidate.error)
+    def _ingest_file(self, path: Path, source: str) -> FileResult:
         parser = parser_for(path)
         if parser is None:
             known = ", ".join(sorted(PARSERS))
@@ -212,18 +185,9 @@ class IngestPipeline:
         if self.ocr is not None:
             parsed = self.ocr(path, parsed, self.progress.ocr_page_done)
         parsed = court_structure(path, parsed, self.extra_metadata)
-        facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
-        return Prepared(facts, existing is not None, parsed, self.chunker.chunk(parsed))
-
-    def _store_when_read(self, reading: Future[Prepared | FileResult]) -> FileResult:
-        return self._store(reading.result())
-
-    def _store(self, prepared: Prepared | FileResult) -> FileResult:
-        """Embed a prepared file and replace its document in SQL, then in the FAISS and lexical indexes."""
-        if isinstance(prepared, FileResult):
-            return prepared
-        facts, parsed, drafts = prepared.facts, prepared.parsed, prepared.drafts
+        drafts = self.chunker.chunk(parsed)
         vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
+        facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
         document_id, new_ids, replaced_ids = self.store.replace_document(
             self.collection, facts, parsed, drafts, vectors
         )
@@ -231,11 +195,11 @@ class IngestPipeline:
         self.index.add(new_ids, vectors)
         if self.lexical is not None:
             self.lexical.remove(replaced_ids)
-            title = (parsed.title or facts.source.rsplit("/", 1)[-1])[:512]  # as the store keeps it
-            name = document_name(facts.source, title, parsed.metadata)
+            title = (parsed.title or source.rsplit("/", 1)[-1])[:512]  # as the store keeps it
+            name = document_name(source, title, parsed.metadata)
             self.lexical.add_document(document_id, name, new_ids, [draft.text for draft in drafts])
-        outcome: Outcome = "updated" if prepared.replaces else "new"
-        return FileResult(facts.source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
+        outcome: Outcome = "updated" if existing else "new"
+        return FileResult(source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
 
     def _can_ocr(self) -> bool:
         return self.ocr is not None and self.ocr.available()
