@@ -258,3 +258,22 @@ def test_the_fused_head_is_ordered_by_scores_not_ranks(tmp_path: Path) -> None:
     assert [score for _, score, _ in hits] == [score for _, score, _ in ranked(fusion_head=0)], "scores in rank order"
     assert [cosine for _, _, cosine in hits] == [0.80, 0.40, 0.39]
     assert RetrievalSettings().fusion_head == 32 and RetrievalSettings().dense_weight == 0.65
+
+
+def test_bm25_length_normalisation_is_mild_by_default(tmp_path: Path, components: Components) -> None:
+    # A heading-sized chunk that only names indemnity, beside the clause that discusses it: full length
+    # normalisation (b 0.75) ranks the short chunk first, the default (b 0.4) the clause.
+    heading = "Indemnity. Survival of terms."
+    clause = (
+        "Indemnity. The Supplier shall pay the Customer for any loss, and the indemnity covers the costs of defending "
+        "any claim brought by a third party against the Customer under the licence granted in this agreement."
+    )
+    settings = RetrievalSettings()
+    first = {}
+    for b in (0.75, settings.bm25_b):
+        index = Bm25Index(tmp_path / str(b), "unit", settings.bm25_k1, b)
+        index.add_document("contract", "alpha", [1, 2], [heading, clause])
+        first[b] = index.search("indemnity", 2)[0][0]
+    assert first == {0.75: 1, 0.4: 2}
+    lexical = components.lexical("m")
+    assert isinstance(lexical, Bm25Index) and (lexical.expected.k1, lexical.expected.b) == (1.2, 0.4)
