@@ -122,14 +122,18 @@ class RetrievalSettings(Group):
         0.65, ge=0, le=1, description="Weight of the cosine in that combination; BM25 gets the rest."
     )
     bm25_k1: float = Field(
-        1.2, gt=0, description="BM25 term-frequency saturation: lower values reward a repeated word less."
+        1.2,
+        gt=0,
+        description="BM25 term-frequency saturation, for chunks and document routing: lower values reward a "
+        "repeated word less.",
     )
     bm25_b: float = Field(
         0.4,
         ge=0,
         le=1,
-        description="BM25 length normalisation: 0 ignores chunk length, 1 divides it out fully. Chunks are capped "
-        "and cut at sections, so a short one is a short section, not a terse one (README, Retrieval quality).",
+        description="BM25 length normalisation, for chunks and document routing: 0 ignores length, 1 divides it "
+        "out fully. Chunks are capped and cut at sections, so a short one is a short section, not a terse one "
+        "(README, Retrieval quality).",
     )
     profile_tokens: int = Field(
         1500,
