@@ -143,7 +143,10 @@ class Components:
         return self._reconciled(index, "repaired the index", "chunk vectors restored", "stale vectors dropped")
 
     def _load_lexical(self, collection: str) -> Bm25Index:
-        lexical = Bm25Index(self.index_dir, collection, profile_tokens=self.settings.retrieval.profile_tokens)
+        retrieval = self.settings.retrieval
+        lexical = Bm25Index(
+            self.index_dir, collection, retrieval.bm25_k1, retrieval.bm25_b, profile_tokens=retrieval.profile_tokens
+        )
         return self._reconciled(lexical, "rebuilt the lexical index", "chunks indexed", "stale chunks dropped")
 
     def _reconciled(self, index: _Reconcilable, done: str, added_what: str, removed_what: str) -> _Reconcilable:

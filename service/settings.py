@@ -111,6 +111,30 @@ class RetrievalSettings(Group):
         100, ge=1, le=10000, description="Chunks each ranking (dense, lexical) contributes to fusion (at least k)."
     )
     rrf_k: float = Field(60.0, gt=0, description="Reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank).")
+    fusion_head: int = Field(
+        32,
+        ge=0,
+        le=1000,
+        description="Hybrid mode: re-order the first this many chunks of rank fusion by their scores, a convex "
+        "combination of cosine and BM25, each min-max normalised over them (0: off).",
+    )
+    dense_weight: float = Field(
+        0.65, ge=0, le=1, description="Weight of the cosine in that combination; BM25 gets the rest."
+    )
+    bm25_k1: float = Field(
+        1.2,
+        gt=0,
+        description="BM25 term-frequency saturation, for chunks and document routing: lower values reward a "
+        "repeated word less.",
+    )
+    bm25_b: float = Field(
+        0.4,
+        ge=0,
+        le=1,
+        description="BM25 length normalisation, for chunks and document routing: 0 ignores length, 1 divides it "
+        "out fully. Chunks are capped and cut at sections, so a short one is a short section, not a terse one "
+        "(README, Retrieval quality).",
+    )
     profile_tokens: int = Field(
         1500,
         ge=0,

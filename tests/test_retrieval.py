@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from service.components import Components
-from service.hybrid import reciprocal_rank_fusion
-from service.protocols import Embedder
+from service.hybrid import HybridRanker, convex_order, reciprocal_rank_fusion
+from service.protocols import Embedder, Vectors
 from service.settings import RetrievalSettings, Settings
 from service.store.lexical import Bm25Index, Bm25Matrix, tokenize
 
@@ -212,3 +212,68 @@ def test_reciprocal_rank_fusion() -> None:
     assert [item for item, _ in fused] == [1, 3, 2]
     assert [score for _, score in fused] == pytest.approx([1 / 61 + 1 / 62, 1 / 63 + 1 / 61, 1 / 62])
     assert RetrievalSettings().mode == "hybrid"
+
+
+def test_convex_order_weighs_normalised_scores() -> None:
+    # cosines 0.80 / 0.40 / 0.39 normalise to 1 / 0.02 / 0; BM25 2 / 9 / 5 to 0 / 1 / 0.43
+    assert convex_order([1, 2, 3], [0.80, 0.40, 0.39], [2.0, 9.0, 5.0], 0.65) == [1, 2, 3]
+    assert convex_order([1, 2, 3], [0.80, 0.40, 0.39], [2.0, 9.0, 5.0], 0.2) == [2, 3, 1]
+    assert convex_order([3, 1], [0.5, 0.5], [1.0, 1.0], 0.65) == [3, 1], "a tie keeps the fusion order"
+
+
+class FixedCosines:
+    """A vector index whose cosines are given: which chunk the question is closest to, by how much."""
+
+    def __init__(self, cosines: dict[int, float]) -> None:
+        self.cosines = cosines
+
+    def search(self, query: Vectors, k: int, allowed_ids: list[int] | None = None) -> list[tuple[int, float]]:
+        held = [pair for pair in self.cosines.items() if allowed_ids is None or pair[0] in allowed_ids]
+        return sorted(held, key=lambda pair: -pair[1])[:k]
+
+
+def test_the_fused_head_is_ordered_by_scores_not_ranks(tmp_path: Path) -> None:
+    lexical = Bm25Index(tmp_path, "unit")
+    texts = [
+        "The rate of the licence fee is set out in Schedule 2 and is payable each quarter.",
+        "Royalty rate: the royalty rate is four per cent.",
+        "Royalty rate. The royalty rate is reviewed every year by the parties and the auditor, "
+        "who reports on the gross receipts of the territory.",
+    ]
+    lexical.add_document("licence", "alpha", [1, 2, 3], texts)
+    assert [chunk for chunk, _ in lexical.search("royalty rate", 3)] == [2, 3, 1]
+    # Dense: chunk 1 by a wide margin (0.80 against 0.40); BM25: chunk 2. Rank fusion alone puts chunk 2
+    # first (ranks 2 and 1 beat 1 and 3); by scores the clear dense winner comes first.
+    index = FixedCosines({1: 0.80, 2: 0.40, 3: 0.39})
+    vector = np.zeros((1, 4), dtype=np.float32)
+
+    def ranked(fusion_head: int = 32) -> list[tuple[int, float, float | None]]:
+        ranker = HybridRanker(RetrievalSettings(route_documents=False, fusion_head=fusion_head))
+        hits, _ = ranker.rank("royalty rate", lambda text: vector, 3, index, lexical)  # type: ignore[arg-type]  # fake index
+        return [(hit.chunk_id, hit.score, hit.cosine) for hit in hits]
+
+    assert [chunk for chunk, _, _ in ranked(fusion_head=0)] == [2, 1, 3]
+    hits = ranked()
+    assert [chunk for chunk, _, _ in hits] == [1, 2, 3]
+    assert [score for _, score, _ in hits] == [score for _, score, _ in ranked(fusion_head=0)], "scores in rank order"
+    assert [cosine for _, _, cosine in hits] == [0.80, 0.40, 0.39]
+    assert RetrievalSettings().fusion_head == 32 and RetrievalSettings().dense_weight == 0.65
+
+
+def test_bm25_length_normalisation_is_mild_by_default(tmp_path: Path, components: Components) -> None:
+    # A heading-sized chunk that only names indemnity, beside the clause that discusses it: full length
+    # normalisation (b 0.75) ranks the short chunk first, the default (b 0.4) the clause.
+    heading = "Indemnity. Survival of terms."
+    clause = (
+        "Indemnity. The Supplier shall pay the Customer for any loss, and the indemnity covers the costs of defending "
+        "any claim brought by a third party against the Customer under the licence granted in this agreement."
+    )
+    settings = RetrievalSettings()
+    first = {}
+    for b in (0.75, settings.bm25_b):
+        index = Bm25Index(tmp_path / str(b), "unit", settings.bm25_k1, b)
+        index.add_document("contract", "alpha", [1, 2], [heading, clause])
+        first[b] = index.search("indemnity", 2)[0][0]
+    assert first == {0.75: 1, 0.4: 2}
+    lexical = components.lexical("m")
+    assert isinstance(lexical, Bm25Index) and (lexical.expected.k1, lexical.expected.b) == (1.2, 0.4)
