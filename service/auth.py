@@ -75,16 +75,15 @@ def _hash(secret: str) -> str:
 class KeyStore:
     """Creates, lists, revokes and checks API keys in the SQL store."""
 
-    def __init__(self, store: SqlDocumentStore, recheck_s: float = ANY_ACTIVE_RECHECK_S) -> None:
+    def __init__(self, store: SqlDocumentStore) -> None:
         self.store = store
-        self.recheck_s = recheck_s
         self._any_active: tuple[float, bool] | None = None
 
     def any_active(self) -> bool:
-        """Whether any key is active: read from SQL at most every ``recheck_s`` seconds, and at once after
+        """Whether any key is active: read from SQL at most every ``ANY_ACTIVE_RECHECK_S``, and at once after
         this process creates or revokes a key (so a key made by another process counts within a second)."""
         now = time.monotonic()
-        if self._any_active is not None and now - self._any_active[0] < self.recheck_s:
+        if self._any_active is not None and now - self._any_active[0] < ANY_ACTIVE_RECHECK_S:
             return self._any_active[1]
         with self.store.session() as session:
             found = session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.revoked_at.is_(None)).limit(1))
