@@ -4,13 +4,18 @@ Each document is committed to SQL in one transaction, then added to the collecti
 lexical indexes in memory; they are saved every ``save_every_s`` seconds and at the end. A crash
 between the two is repaired from SQL on the next start (``reconcile`` of each index), so re-running
 the same command finishes the job with nothing lost and nothing duplicated.
+
+Every write (``ingest``, ``delete``, an upload job) holds the collection's writer lock
+(``service.store.writer_lock``): it starts from the indexes the previous writer saved, in this or
+another process, and saves before it lets go, so concurrent writers never drop each other's changes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,6 +30,7 @@ from service.protocols import Embedder, LexicalIndex
 from service.settings import IngestSettings
 from service.store.faiss_index import FaissIndex
 from service.store.sql import SqlDocumentStore
+from service.store.writer_lock import writer_lock
 
 Outcome = Literal["new", "updated", "unchanged", "failed", "removed"]
 
@@ -125,7 +131,7 @@ class IngestPipeline:
         candidates = list(discover(roots))
         progress.start(len(candidates))
         seen: set[str] = set()
-        try:
+        with self.writing():
             for candidate in candidates:
                 seen.add(candidate.source)
                 result = self.ingest_file(candidate)
@@ -135,17 +141,30 @@ class IngestPipeline:
             if prune:
                 for source, document_id in sorted(self.store.sources(self.collection).items()):
                     if source not in seen:
-                        self.delete(document_id)
+                        self._delete(document_id)
                         result = FileResult(source, "removed", document_id)
                         summary.files.append(result)
                         progress.file_done(result)
-        finally:
-            self._save()
         summary.seconds = time.perf_counter() - started
         return summary
 
+    @contextmanager
+    def writing(self, wait_s: float | None = None) -> Iterator[None]:
+        """Hold the collection's writer lock (waiting at most ``wait_s``; None: as long as it takes): the
+        indexes are reloaded if another process saved them since, and saved before the lock is released.
+        ``ingest`` and ``delete`` take it themselves; callers of ``ingest_file`` take it around their files."""
+        with writer_lock(self.index.index_path.parent, self.collection, wait_s):
+            self.index.refresh_if_changed()
+            if self.lexical is not None:
+                self.lexical.refresh_if_changed()
+            try:
+                yield
+            finally:
+                self._save()
+                self._last_save = time.monotonic()
+
     def ingest_file(self, candidate: Candidate) -> FileResult:
-        """Ingest one file; any failure becomes a result with a reason, never an exception."""
+        """Ingest one file (inside ``writing``); any failure becomes a result with a reason, never an exception."""
         source = candidate.source
         if candidate.error:
             return FileResult(source, "failed", error=candidate.error)
@@ -213,13 +232,19 @@ class IngestPipeline:
         document_id = self.store.record_failure(self.collection, facts, reason)
         return FileResult(source, "failed", document_id, error=reason)
 
-    def delete(self, document_id: str) -> None:
-        """Delete a document from SQL, FAISS and the lexical index; the indexes are saved at once."""
+    def delete(self, document_id: str, wait_s: float | None = None) -> None:
+        """Delete a document from SQL, FAISS and the lexical index; the indexes are saved at once.
+
+        Waits at most ``wait_s`` (None: as long as it takes) for another writer of the collection, then
+        raises ``Conflict``."""
+        with self.writing(wait_s):
+            self._delete(document_id)
+
+    def _delete(self, document_id: str) -> None:
         removed = self.store.delete_document(document_id)
         self.index.remove(removed)
         if self.lexical is not None:
             self.lexical.remove(removed)
-        self._save()
 
     def _save(self) -> None:
         self.index.save()

@@ -27,6 +27,7 @@ from service.settings import Settings
 from service.store.faiss_index import FaissIndex, IndexManifest, check_collection_name
 from service.store.lexical import Bm25Index
 from service.store.sql import SqlDocumentStore, make_engine
+from service.store.writer_lock import try_writer_lock
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
@@ -150,8 +151,14 @@ class Components:
         return self._reconciled(lexical, "rebuilt the lexical index", "chunks indexed", "stale chunks dropped")
 
     def _reconciled(self, index: _Reconcilable, done: str, added_what: str, removed_what: str) -> _Reconcilable:
-        """``index`` made to hold exactly what SQL holds; a repair is recorded in ``repairs``."""
-        added, removed = index.reconcile(self.store)
+        """``index`` made to hold exactly what SQL holds; a repair is recorded in ``repairs``.
+
+        Only while no other writer holds the collection (``writer_lock``): a writer at work saves what it
+        adds, and this process reloads that save; repairing beside it would only race it."""
+        with try_writer_lock(self.index_dir, index.collection) as free:
+            if not free:
+                return index
+            added, removed = index.reconcile(self.store)
         if added or removed:
             self.repairs.append(
                 f"{done} of collection {index.collection!r} from the database: "

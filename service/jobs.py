@@ -78,22 +78,25 @@ class JobRunner:
         job.status = "running"
         pipeline = self._pipeline(job.collection)
         try:
-            for name, path in files:
-                result = pipeline.ingest_file(Candidate(path, name))
-                previous = previous_copy(path)
-                if previous.exists():
-                    if result.outcome == "failed":
-                        # The stored version was kept (the pipeline's rule); so is its original file,
-                        # which the source viewer renders page images and highlights from.
-                        previous.replace(path)
-                    else:
-                        previous.unlink()
-                job.results[name] = result
-                if self._on_file_done:
-                    self._on_file_done(job, result)
+            with pipeline.writing():
+                self._ingest(job, files, pipeline)
         finally:
-            pipeline.index.save()
             job.status = "done"
+
+    def _ingest(self, job: Job, files: list[tuple[str, Path]], pipeline: IngestPipeline) -> None:
+        for name, path in files:
+            result = pipeline.ingest_file(Candidate(path, name))
+            previous = previous_copy(path)
+            if previous.exists():
+                if result.outcome == "failed":
+                    # The stored version was kept (the pipeline's rule); so is its original file,
+                    # which the source viewer renders page images and highlights from.
+                    previous.replace(path)
+                else:
+                    previous.unlink()
+            job.results[name] = result
+            if self._on_file_done:
+                self._on_file_done(job, result)
 
     def wait_idle(self, timeout_s: float = 60) -> None:
         """Block until queued jobs finish (tests and shutdown)."""

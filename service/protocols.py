@@ -96,6 +96,10 @@ class LexicalIndex(Protocol):
         """Persist atomically (temporary file, fsync, rename)."""
         ...
 
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+        ...
+
 
 class Reranker(Protocol):
     """Re-scores ``(query, passage)`` pairs jointly (a cross-encoder); higher is more relevant."""

@@ -32,7 +32,7 @@ from service.pdf_view import highlight_rects, render_png
 from service.store.faiss_index import check_collection_name
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope} for code in (400, 401, 404, 413, 415, 422, 429)
+    code: {"model": ErrorEnvelope} for code in (400, 401, 404, 409, 413, 415, 422, 429)
 }
 router = APIRouter(prefix="/v1", tags=["documents"], responses=ERRORS)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ ()\[\]-]+")
@@ -155,10 +155,18 @@ def get_document(document_id: str, state: StateDep, principal: PrincipalDep) -> 
     return DocumentOut.from_record(readable_document(state, principal, document_id))
 
 
-@router.delete("/documents/{document_id}", status_code=204, summary="Delete a document: rows, text and vectors.")
+DELETE_WAIT_S = 10.0
+"""How long a delete waits for an ingest writing the same collection before it answers 409."""
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=204,
+    summary="Delete a document: rows, text and vectors (409 while an ingest writes its collection).",
+)
 def delete_document(document_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     record = readable_document(state, principal, document_id)
-    state.components.pipeline(record.collection).delete(document_id)
+    state.components.pipeline(record.collection).delete(document_id, wait_s=DELETE_WAIT_S)
     uploads = (state.settings.data_dir / "uploads").resolve()
     origin = Path(record.origin) if record.origin else None
     if origin and origin.is_relative_to(uploads):
