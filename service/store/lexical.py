@@ -267,9 +267,9 @@ class Bm25Index:
             if models is None or k <= 0:
                 return []
             tokens = self._query_ids(models, query)
-            if not tokens:
-                return []
-            scores = models.chunks.scores(tokens)
+        if not tokens:
+            return []
+        scores = models.chunks.scores(tokens)  # models are never changed, only replaced: no lock needed
         rows: IntArray | None = None
         if allowed_ids is not None:
             wanted = np.asarray(allowed_ids, dtype=np.int64)
@@ -292,13 +292,13 @@ class Bm25Index:
             if models is None:
                 return []
             tokens = self._query_ids(models, query)
-            # BM25's term score carries one idf factor; two more make it idf**3
-            scores = models.documents.scores(tokens, [models.documents.idf[token] ** 2 for token in tokens])
             allowed = (
                 None
                 if allowed_ids is None
                 else {self._chunks[int(i)][0] for i in allowed_ids if int(i) in self._chunks}
             )
+        # BM25's term score carries one idf factor; two more make it idf**3
+        scores = models.documents.scores(tokens, [models.documents.idf[token] ** 2 for token in tokens])
         order = np.argsort(-scores, kind="stable")
         return [
             (models.document_ids[i], float(scores[i]))
