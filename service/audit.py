@@ -20,14 +20,14 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import false, insert, select, text, update
 
 from service.store.sql import SqlDocumentStore
-from service.store.tables import AuditRow, utcnow
+from service.store.tables import AuditRow, as_utc, utcnow
 
 GENESIS = "0" * 64
 
@@ -55,7 +55,7 @@ def row_hash(
     """The chained hash of one row: HMAC-SHA256 over the previous hash and the row's canonical JSON."""
     canonical = json.dumps(
         {
-            "at": _aware(at).isoformat(),
+            "at": as_utc(at).isoformat(),
             "key_name": key_name,
             "action": action,
             "collection": collection,
@@ -203,11 +203,11 @@ class AuditLog:
         with self.store.session() as session:
             query = select(AuditRow).order_by(AuditRow.id)
             if since is not None:
-                query = query.where(AuditRow.at >= _aware(since))
+                query = query.where(AuditRow.at >= as_utc(since))
             return [
                 {
                     "id": row.id,
-                    "at": _aware(row.at).isoformat(),
+                    "at": as_utc(row.at).isoformat(),
                     "key_name": row.key_name,
                     "action": row.action,
                     "collection": row.collection,
@@ -251,8 +251,3 @@ class AuditLog:
                     return Verification(False, count, row.id, f"audit row {row.id} was altered or forged", previous)
                 previous = row.hash
         return Verification(True, count, None, f"{count} audit rows, chain intact; head {previous}", previous)
-
-
-def _aware(moment: datetime) -> datetime:
-    """Times in UTC: SQLite gives them back naive, PostgreSQL in the session's time zone."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from documents import write_pdf
 from llm_fixture import free_port
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, Route, expect, sync_playwright
 from web_e2e_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -443,6 +443,45 @@ def test_unsupported_upload_shows_the_reason(desk: Screen, tmp_path: Path) -> No
     expect(page.locator("#error-message")).to_contain_text("unsupported file type")
     page.click("#error-dismiss")
     expect(page.locator("#error-banner")).to_be_hidden()
+
+
+def test_an_interrupted_upload_says_which_files_to_upload_again(desk: Screen, tmp_path: Path) -> None:
+    """The server process stopping mid-job cannot be made to happen on cue here, so the upload and its
+    job status are answered at the HTTP layer (tests/test_jobs.py proves the server's side)."""
+    page = desk.page
+    job_id = "0123456789abcdef"
+    job = {
+        "job_id": job_id,
+        "collection": "filings",
+        "status": "interrupted",
+        "files": [
+            {"name": "ferry-note.txt", "outcome": "new", "document_id": "fedcba9876543210", "error": None},
+            {"name": "ferry-memo.txt", "outcome": "pending", "document_id": None, "error": None},
+        ],
+    }
+
+    def accept(route: Route) -> None:
+        if route.request.method == "POST":
+            route.fulfill(status=202, json={"job_id": job_id})
+        else:
+            route.continue_()
+
+    page.route("**/v1/collections/filings/documents", accept)
+    page.route(f"**/v1/jobs/{job_id}", lambda route: route.fulfill(json=job))
+    try:
+        files = [tmp_path / "ferry-note.txt", tmp_path / "ferry-memo.txt"]
+        for file in files:
+            file.write_text("The ferry to Peaks Island leaves at 6 a.m.\n")
+        page.set_input_files("#file-input", files)
+        expect(page.locator("#upload-status")).to_contain_text("Processing stopped before the end")
+        results = page.locator("#upload-results li.upload-result")
+        expect(results.filter(has_text="ferry-note.txt")).to_have_attribute("data-outcome", "new")
+        memo = results.filter(has_text="ferry-memo.txt")
+        expect(memo).to_have_attribute("data-outcome", "interrupted")
+        expect(memo).to_contain_text("upload again")
+    finally:
+        page.unroute("**/v1/collections/filings/documents")
+        page.unroute(f"**/v1/jobs/{job_id}")
 
 
 # ---- failures from the API ------------------------------------------------------------------------

@@ -131,6 +131,8 @@ async def upload(
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
 def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
+    running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
     job = state.jobs.get(job_id, principal.can_read)
     files = [
         JobFileOut(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.domain import DocumentRecord, PageRecord, SearchHit
+from service.jobs import JobStatus
 from service.qa import AnswerResult, Citation
 
 
@@ -217,7 +218,10 @@ class JobFileOut(BaseModel):
 class JobOut(BaseModel):
     job_id: str
     collection: str
-    status: Literal["queued", "running", "done"]
+    status: JobStatus = Field(
+        description="queued, running or done; interrupted when the server process running the job stopped "
+        "before finishing it: files still 'pending' were not ingested and must be uploaded again."
+    )
     files: list[JobFileOut]
 
 

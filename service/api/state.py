@@ -31,7 +31,7 @@ class AppState:
     jobs: JobRunner = field(init=False)
 
     def __post_init__(self) -> None:
-        self.jobs = JobRunner(self.components.pipeline, on_file_done=self.audit_file_done)
+        self.jobs = JobRunner(lambda: self.components.store, self.components.pipeline, self.audit_file_done)
 
     def audit_file_done(self, job: Job, result: FileResult) -> None:
         """Every document change through an upload is audited."""

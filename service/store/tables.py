@@ -30,6 +30,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored time in UTC: SQLite gives them back naive, PostgreSQL in the session's time zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     """Declarative base of every docqa table."""
 
@@ -129,3 +134,25 @@ class AuditRow(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UploadJobRow(Base):
+    """An upload's ingestion job, so any server process answers its status and a restart keeps it.
+
+    ``results`` maps a file name to its ``FileResult`` fields once that file is done; ``owner`` is the
+    process running the job, ``"<host>:<pid>"``.
+    """
+
+    __tablename__ = "upload_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(128))
+    """A name, not a key: the job's first file creates the collection."""
+    key_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    names: Mapped[list[str]] = mapped_column(JSON)
+    """The files' names, in upload order."""
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    results: Mapped[dict[str, dict[str, Any]]] = mapped_column(JSON, default=dict)
+    owner: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

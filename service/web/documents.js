@@ -12,6 +12,7 @@ const OUTCOME_LABELS = {
   unchanged: "Unchanged (already in this matter)",
   failed: "Failed",
   pending: "Processing…",
+  interrupted: "Not processed (the server stopped); upload again",
 };
 /** "a.pdf: not a readable PDF" shown beside the name a.pdf reads better as "not a readable PDF". */
 function withoutFileName(error, name) {
@@ -177,9 +178,11 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
   async function pollJob(jobId, mine) {
     let delay = POLL_FIRST_MS;
     let failures = 0;
-    let job;
+    let files = [];
+    let interrupted = false;
     for (;;) {
       if (mine !== generation) return;
+      let job;
       try {
         job = await api.job(jobId);
         failures = 0;
@@ -195,16 +198,22 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
         return;
       }
       if (mine !== generation) return;
-      renderResults(job.files ?? []);
-      if (job.status === "done") break;
+      // An interrupted job's server process stopped before it finished: its files still pending were not ingested.
+      interrupted = job.status === "interrupted";
+      files = (job.files ?? []).map((file) =>
+        interrupted && file.outcome === "pending" ? { ...file, outcome: "interrupted" } : file,
+      );
+      renderResults(files);
+      if (job.status === "done" || interrupted) break;
       await sleep(delay);
       delay = Math.min(delay * 1.5, POLL_MAX_MS);
     }
     els.progress.hidden = true;
     const tally = {};
-    for (const file of job.files ?? []) tally[file.outcome] = (tally[file.outcome] ?? 0) + 1;
+    for (const file of files) tally[file.outcome] = (tally[file.outcome] ?? 0) + 1;
     const summary = Object.entries(tally).map(([outcome, n]) => `${n} ${(OUTCOME_LABELS[outcome] ?? outcome).toLowerCase()}`);
-    els.uploadStatus.textContent = `Processing finished${summary.length ? `: ${summary.join(", ")}` : ""}.`;
+    const ending = interrupted ? "Processing stopped before the end" : "Processing finished";
+    els.uploadStatus.textContent = `${ending}${summary.length ? `: ${summary.join(", ")}` : ""}.`;
     await load();
     onChange();
   }
