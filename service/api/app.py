@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import routes_documents, routes_health, routes_openai, routes_qa
 from service.api.state import AppState
-from service.auth import RateLimiter
 from service.components import Components
 from service.errors import DocqaError, PayloadTooLarge
+from service.ratelimit import RateLimiter
 from service.settings import Settings
 
 log = logging.getLogger("docqa")
@@ -169,6 +169,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         state.jobs.shutdown()
+        state.limiter.close()
 
     app = FastAPI(
         title="docqa",
