@@ -186,7 +186,10 @@ class ServerSettings(Group):
     max_request_mb: float = Field(1.0, gt=0, description="Largest JSON request body, MiB.")
     max_upload_mb: float = Field(200.0, gt=0, description="Largest upload request, MiB.")
     rate_limit_per_minute: int = Field(
-        600, ge=0, description="Requests per minute per API key (per client address while no key exists); 0: no limit."
+        600,
+        ge=0,
+        description="Requests per minute per API key (per client address while no key exists), shared by the server's "
+        "worker processes; 0: no limit.",
     )
 
 
