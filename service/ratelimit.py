@@ -104,10 +104,11 @@ class SharedRateLimiter(TokenBucketLimiter):
     a bucket whose time is ahead of the clock comes from before a reboot and counts as full.
 
     One connection per process behind a lock, opened again in a forked child (a SQLite connection
-    must not cross a fork). A connection per thread costs the same on average (about 14 us a check,
-    tests/benchmarks/ratelimit_check.py), but threads of one process that collide then wait out
-    SQLite's busy handler, which sleeps 1, 2, 5 ... 100 ms (calls of over 100 ms measured with 4
-    threads), where the lock hands over at once; and it leaves a connection open per pool thread.
+    must not cross a fork). A connection per thread measured about as cheap on average (14 us a check
+    from one thread, a little less than the lock from four: tests/benchmarks/ratelimit_check.py), but
+    threads of one process that collide then wait in SQLite's busy handler, which sleeps 1, 2, 5 ...
+    100 ms: its slowest calls took 100 to 240 ms where the lock's mostly took 5 to 35 ms;
+    and it would leave a connection open per pool thread.
     """
 
     def __init__(self, path: Path, per_minute: int, busy_timeout_s: float = BUSY_TIMEOUT_S) -> None:

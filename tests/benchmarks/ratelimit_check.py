@@ -5,8 +5,8 @@ Limiters: ``RateLimiter`` (memory), ``SharedRateLimiter`` (one SQLite connection
 as shipped) and, for comparison, the same file with one connection per thread and no lock. The limit is
 so high that every check passes and writes, on 50 keys in turn. Per check: wall time of all checks over
 their number (what a server's throughput feels), and the mean, 99th percentile and longest call (what a
-request waits: with a connection per thread, threads of one process that collide wait out SQLite's busy
-handler, which sleeps 1, 2, 5, 10 ... 100 ms, where a lock hands over at once).
+request waits: with a connection per thread, threads of one process that collide wait in SQLite's busy
+handler, which sleeps 1, 2, 5, 10 ... 100 ms). The longest call is noisy on a shared machine: run it twice.
 The best of ``--repeats`` runs is printed with the load average, because these machines are shared.
 """
 
