@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import secrets
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from service.errors import Conflict, InvalidInput, NotFound, RateLimited, Unauthorized
+from service.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from service.store.faiss_index import check_collection_name
 from service.store.sql import SqlDocumentStore
 from service.store.tables import ApiKeyRow, utcnow
@@ -149,41 +148,6 @@ class KeyStore:
                 return OPEN
             raise Unauthorized("the API key is not valid or was revoked")
         return Principal(row.name, None if row.admin else frozenset(row.collections), row.admin)
-
-
-class RateLimiter:
-    """A token bucket per key: ``per_minute`` requests, refilled continuously. Process-local."""
-
-    def __init__(self, per_minute: int, max_buckets: int = 10_000) -> None:
-        self.per_minute = per_minute
-        self.max_buckets = max_buckets
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        if self.per_minute <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            if len(self._buckets) >= self.max_buckets:
-                self._forget_full(now)
-            tokens, last = self._buckets.get(key, (float(self.per_minute), now))
-            tokens = min(float(self.per_minute), tokens + (now - last) * self.per_minute / 60)
-            if tokens < 1:
-                retry = (1 - tokens) * 60 / self.per_minute
-                raise RateLimited(
-                    f"rate limit of {self.per_minute} requests per minute reached; retry in {retry:.1f} s",
-                    detail={"retry_after_s": round(retry, 1)},
-                )
-            self._buckets[key] = (tokens - 1, now)
-
-    def _forget_full(self, now: float) -> None:
-        """Drop buckets that have refilled (a full bucket is the same as none), so many callers
-        (client addresses while no key exists) cannot grow memory without bound."""
-        refill_s = 60.0
-        stale = [key for key, (_, last) in self._buckets.items() if now - last >= refill_s]
-        for key in stale:
-            del self._buckets[key]
 
 
 def is_loopback(host: str) -> bool:

@@ -180,10 +180,16 @@ class LlmSettings(Group):
 class ServerSettings(Group):
     host: str = Field("127.0.0.1", description="Address docqa serve binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port docqa serve listens on.")
+    workers: int = Field(
+        1, ge=1, description="Server worker processes (uvicorn workers); each loads its own indexes and model."
+    )
     max_request_mb: float = Field(1.0, gt=0, description="Largest JSON request body, MiB.")
     max_upload_mb: float = Field(200.0, gt=0, description="Largest upload request, MiB.")
     rate_limit_per_minute: int = Field(
-        600, ge=0, description="Requests per minute per API key (per client address while no key exists); 0: no limit."
+        600,
+        ge=0,
+        description="Requests per minute per API key (per client address while no key exists), shared by the server's "
+        "worker processes; 0: no limit.",
     )
 
 

@@ -94,8 +94,9 @@ def test_uploads_are_limited_per_file_and_per_request(limited: Callable[..., Tes
     assert client.post(url, files=three[:2]).status_code == 202
 
 
-def test_requests_per_minute_per_key_are_limited(limited: Callable[..., TestClient]) -> None:
-    client = limited(server=ServerSettings(rate_limit_per_minute=3))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_requests_per_minute_per_key_are_limited(limited: Callable[..., TestClient], workers: int) -> None:
+    client = limited(server=ServerSettings(rate_limit_per_minute=3, workers=workers))
     parts: Components = client.app.state.docqa.components  # type: ignore[attr-defined]
     first = {"Authorization": f"Bearer {parts.keys.create('first', [MATTER])}"}
     second = {"Authorization": f"Bearer {parts.keys.create('second', [MATTER])}"}
@@ -111,3 +112,5 @@ def test_requests_per_minute_per_key_are_limited(limited: Callable[..., TestClie
     for attempt in range(3):
         envelope(client.get("/v1/collections", headers={"X-API-Key": f"dq_guess{attempt}"}), 401, "unauthorized")
     envelope(client.get("/v1/collections", headers={"X-API-Key": "dq_guess4"}), 429, "rate_limited")
+    # with several workers the buckets are in the file every worker opens
+    assert (parts.settings.data_dir / "ratelimit.sqlite").exists() == (workers > 1)

@@ -24,9 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import routes_documents, routes_health, routes_openai, routes_qa
 from service.api.state import AppState
-from service.auth import RateLimiter
 from service.components import Components
 from service.errors import DocqaError, PayloadTooLarge
+from service.ratelimit import rate_limiter
 from service.settings import Settings
 
 log = logging.getLogger("docqa")
@@ -163,12 +163,13 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         registry=registry,
         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     )
-    state = AppState(settings, parts, RateLimiter(settings.server.rate_limit_per_minute), registry)
+    state = AppState(settings, parts, rate_limiter(settings, settings.server.workers), registry)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         state.jobs.shutdown()
+        state.limiter.close()
 
     app = FastAPI(
         title="docqa",

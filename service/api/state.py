@@ -10,10 +10,11 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.pipeline import FileResult
-from service.auth import OPEN, Principal, RateLimiter, collection_not_found, is_loopback
+from service.auth import OPEN, Principal, collection_not_found, is_loopback
 from service.components import Components
 from service.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
 from service.jobs import Job, JobRunner
+from service.ratelimit import TokenBucketLimiter
 from service.settings import Settings
 
 
@@ -23,7 +24,7 @@ class AppState:
 
     settings: Settings
     components: Components
-    limiter: RateLimiter
+    limiter: TokenBucketLimiter
     registry: CollectorRegistry
     served_publicly: bool = False
     """Set by ``docqa serve`` when it binds beyond this machine (keys existed at start). Should every

@@ -1,0 +1,192 @@
+"""Rate limiters: one contract over both (memory, and the SQLite file shared by worker processes), then
+what sharing adds: two limiters on one file, as two workers have them, and real processes."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
+import pytest
+
+from service.errors import NotReady, RateLimited
+from service.ratelimit import RateLimiter, SharedRateLimiter, TokenBucketLimiter, rate_limiter
+from service.settings import ServerSettings, Settings
+
+MakeLimiter = Callable[[int], TokenBucketLimiter]
+
+
+@pytest.fixture(params=["memory", "shared"])
+def make_limiter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLimiter]:
+    """Limiters of one kind; the shared ones all on ``tmp_path/ratelimit.sqlite``."""
+    made: list[TokenBucketLimiter] = []
+
+    def make(per_minute: int) -> TokenBucketLimiter:
+        limiter: TokenBucketLimiter
+        if request.param == "memory":
+            limiter = RateLimiter(per_minute)
+        else:
+            limiter = SharedRateLimiter(tmp_path / "ratelimit.sqlite", per_minute)
+        made.append(limiter)
+        return limiter
+
+    yield make
+    for limiter in made:
+        limiter.close()
+
+
+def refused(limiter: TokenBucketLimiter, key: str) -> float:
+    """The retry-after, in seconds, of a check that must be refused."""
+    with pytest.raises(RateLimited) as caught:
+        limiter.check(key)
+    assert f"rate limit of {limiter.per_minute} requests per minute reached" in caught.value.message
+    retry: float = caught.value.detail["retry_after_s"]
+    assert retry > 0, caught.value.detail
+    return retry
+
+
+def passed_until_refused(limiter: TokenBucketLimiter, key: str, at_most: int) -> int:
+    for passed in range(at_most):
+        try:
+            limiter.check(key)
+        except RateLimited:
+            return passed
+    return at_most
+
+
+def test_a_key_gets_per_minute_checks_then_a_retry_after(make_limiter: MakeLimiter) -> None:
+    limiter = make_limiter(5)
+    assert passed_until_refused(limiter, "key:a", at_most=50) == 5
+    assert refused(limiter, "key:a") <= 12  # one token refills in 60 / 5 s
+    limiter.check("key:b")  # each key has its own bucket
+
+
+def test_a_bucket_refills_with_time(make_limiter: MakeLimiter) -> None:
+    limiter = make_limiter(120)  # 2 tokens a second; spending 120 takes far less than the 0.5 s one refill needs
+    assert passed_until_refused(limiter, "key:a", at_most=200) == 120
+    retry = refused(limiter, "key:a")
+    assert retry <= 0.5
+    time.sleep(retry + 0.2)  # margin over the retry-after, rounded to 0.1 s
+    passed = passed_until_refused(limiter, "key:a", at_most=200)
+    assert 1 <= passed <= 10, passed  # refilled by what the time gave, not to the full bucket
+
+
+def test_no_limit_and_no_file_when_per_minute_is_zero(make_limiter: MakeLimiter, tmp_path: Path) -> None:
+    limiter = make_limiter(0)
+    assert passed_until_refused(limiter, "key:a", at_most=1000) == 1000
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_two_limiters_on_one_file_share_a_bucket(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite"
+    with (
+        contextlib.closing(SharedRateLimiter(path, 5)) as first,
+        contextlib.closing(SharedRateLimiter(path, 5)) as second,
+    ):
+        for limiter in (first, second, first, second, first):
+            limiter.check("key:a")
+        assert 0 < refused(second, "key:a") <= 12
+        assert 0 < refused(first, "key:a") <= 12
+        second.check("key:b")
+
+
+def spend(path: str, per_minute: int, checks: int, start: Barrier, allowed: Queue[int | str]) -> None:
+    """A worker process: opens the file at the same moment as the others (a new file, so they race to set
+    it up), then checks ``checks`` times, carrying on past refusals as a server does. Puts how many
+    passed, or the error that stopped it."""
+    start.wait(timeout=60)
+    passed = 0
+    try:
+        with contextlib.closing(SharedRateLimiter(Path(path), per_minute)) as limiter:
+            for _ in range(checks):
+                with contextlib.suppress(RateLimited):
+                    limiter.check("key:a")
+                    passed += 1
+    except Exception as error:  # the test fails with it, instead of waiting for a count
+        allowed.put(f"{type(error).__name__}: {error}")
+        return
+    allowed.put(passed)
+
+
+@pytest.mark.slow
+def test_worker_processes_share_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite"
+    per_minute = 6  # one token refills in 10 s, far longer than the 16 checks take
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    allowed: Queue[int | str] = context.Queue()
+    workers = [context.Process(target=spend, args=(str(path), per_minute, 4, start, allowed)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    counts = [allowed.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert all(isinstance(count, int) for count in counts), counts
+    assert sum(int(count) for count in counts) == per_minute, counts
+    with contextlib.closing(SharedRateLimiter(path, per_minute)) as fifth:
+        refused(fifth, "key:a")
+
+
+def test_a_forked_worker_shares_the_buckets_of_its_parent(tmp_path: Path) -> None:
+    """A limiter made before a fork (a server that forks its workers) opens its own connection in the child."""
+    with contextlib.closing(SharedRateLimiter(tmp_path / "ratelimit.sqlite", 4)) as limiter:
+        limiter.check("key:a")
+        context = multiprocessing.get_context("fork")
+        allowed: Queue[int] = context.Queue()
+        child = context.Process(target=lambda: allowed.put(passed_until_refused(limiter, "key:a", at_most=10)))
+        child.start()
+        assert allowed.get(timeout=60) == 3
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        refused(limiter, "key:a")
+
+
+def test_full_buckets_are_deleted_and_a_bucket_from_before_a_reboot_counts_as_full(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite"
+    with contextlib.closing(SharedRateLimiter(path, 600)) as limiter:
+        limiter.check("key:refilled")
+    time.sleep(0.2)  # 600 a minute: the one token spent comes back in 0.1 s
+    with contextlib.closing(SharedRateLimiter(path, 600)) as limiter:
+        limiter.check("key:new")  # a process's first check deletes full buckets
+        assert bucket_keys(path) == ["key:new"]
+        with contextlib.closing(sqlite3.connect(path)) as connection, connection:
+            # an empty bucket stamped by the clock before it restarted at boot
+            connection.execute("INSERT INTO buckets VALUES ('key:rebooted', 0.0, ?)", (time.monotonic() + 1e6,))
+        limiter.check("key:rebooted")  # an empty bucket would refuse
+        with contextlib.closing(sqlite3.connect(path)) as connection:
+            (tokens,) = connection.execute("SELECT tokens FROM buckets WHERE key = 'key:rebooted'").fetchone()
+        assert tokens == 599  # spent from a full bucket
+
+
+def bucket_keys(path: Path) -> list[str]:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return [key for (key,) in connection.execute("SELECT key FROM buckets ORDER BY key")]
+
+
+def test_a_file_locked_too_long_answers_not_ready(tmp_path: Path) -> None:
+    path = tmp_path / "ratelimit.sqlite"
+    with contextlib.closing(SharedRateLimiter(path, 5, busy_timeout_s=0.1)) as limiter:
+        with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as stuck:
+            stuck.execute("BEGIN IMMEDIATE")  # a worker stopped inside its transaction
+            with pytest.raises(NotReady, match="rate limiter is unavailable"):
+                limiter.check("key:a")
+            stuck.execute("ROLLBACK")
+        limiter.check("key:a")
+
+
+@pytest.mark.parametrize(("workers", "kind"), [(1, RateLimiter), (2, SharedRateLimiter)])
+def test_several_workers_get_the_shared_limiter(tmp_path: Path, workers: int, kind: type[TokenBucketLimiter]) -> None:
+    settings = Settings(data_dir=tmp_path, server=ServerSettings(rate_limit_per_minute=5))
+    limiter = rate_limiter(settings, workers)
+    try:
+        assert type(limiter) is kind
+        limiter.check("key:a")
+        assert (tmp_path / "ratelimit.sqlite").exists() == (workers > 1)
+    finally:
+        limiter.close()
