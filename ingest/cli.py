@@ -261,6 +261,9 @@ def serve(
     collection: CollectionOption = "default",
     host: Annotated[str | None, typer.Option(help="Bind address (default: DOCQA_SERVER__HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: DOCQA_SERVER__PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: DOCQA_SERVER__WORKERS, 1).")
+    ] = None,
 ) -> None:
     """Serve the HTTP API and web UI; with --ingest, ingest a folder first."""
     import uvicorn
@@ -269,7 +272,8 @@ def serve(
     from service.auth import bind_address, is_loopback
 
     settings = load_settings()
-    server = settings.server.model_copy(update={k: v for k, v in (("host", host), ("port", port)) if v is not None})
+    chosen = {"host": host, "port": port, "workers": workers}
+    server = settings.server.model_copy(update={k: v for k, v in chosen.items() if v is not None})
     settings = settings.model_copy(update={"server": server})
     with components(settings) as parts:
         if ingest_paths:
@@ -292,13 +296,52 @@ def serve(
         if warning:
             err.print(f"[yellow]{warning}[/yellow]", highlight=False)
         try:
-            app_ = create_app(settings, parts)
+            app_ = create_app(settings, parts)  # in every mode: a bad setting or prompt stops the start here
             mode = parts.qa.mode
         except DocqaError as error:
             fail(error.message, code=2)
         app_.state.docqa.served_publicly = not is_loopback(bind)
-        out.print(f"docqa serving on http://{bind}:{settings.server.port} (answers: {mode}); Ctrl+C stops it")
-        uvicorn.run(app_, host=bind, port=settings.server.port, log_level="warning")
+        processes = f", {server.workers} worker processes" if server.workers > 1 else ""
+        out.print(f"docqa serving on http://{bind}:{server.port} (answers: {mode}{processes}); Ctrl+C stops it")
+        if server.workers == 1:
+            uvicorn.run(app_, host=bind, port=server.port, log_level="warning")
+            return
+    serve_workers(settings, bind)
+
+
+def serve_workers(settings: Settings, bind: str) -> None:
+    """Run ``settings.server.workers`` uvicorn worker processes on one socket (``service.api.app.worker_app``).
+
+    Each worker reads its settings from the environment, given here the address bound, and embeds
+    with its share of the cores unless DOCQA_EMBEDDING__THREADS says otherwise. Their metrics meet
+    in a temporary folder that ``/metrics`` sums, removed at exit.
+    """
+    import shutil
+    import tempfile
+
+    import uvicorn
+
+    from service.api.app import MULTIPROCESS_METRICS_ENV
+
+    workers = settings.server.workers
+    metrics_dir = tempfile.mkdtemp(prefix="docqa-metrics-")
+    os.environ[MULTIPROCESS_METRICS_ENV] = metrics_dir
+    os.environ["DOCQA_SERVER__HOST"] = bind
+    os.environ["DOCQA_SERVER__PORT"] = str(settings.server.port)
+    os.environ["DOCQA_SERVER__WORKERS"] = str(workers)
+    if not settings.embedding.threads:
+        os.environ["DOCQA_EMBEDDING__THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    try:
+        uvicorn.run(
+            "service.api.app:worker_app",
+            factory=True,
+            host=bind,
+            port=settings.server.port,
+            workers=workers,
+            log_level="warning",
+        )
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 keys_app = typer.Typer(help="API keys: each reads only its collections.", no_args_is_help=True)

@@ -89,8 +89,9 @@ def test_the_lock_holds_across_processes_and_a_dead_holder_releases_it(tmp_path:
         with try_writer_lock(index_dir, "other") as taken:
             assert taken  # one lock per collection
         started = time.monotonic()
-        with pytest.raises(Conflict, match="'matter' is being written by an ingest"), writer_lock(
-            index_dir, "matter", wait_s=0.3
+        with (
+            pytest.raises(Conflict, match="'matter' is being written by an ingest"),
+            writer_lock(index_dir, "matter", wait_s=0.3),
         ):
             pass
         assert time.monotonic() - started >= 0.3

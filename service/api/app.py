@@ -8,6 +8,7 @@ that says where to look (the log), never a stack trace.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,17 +20,21 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api import routes_documents, routes_health, routes_openai, routes_qa
 from service.api.state import AppState
+from service.auth import is_loopback
 from service.components import Components
 from service.errors import DocqaError, PayloadTooLarge
 from service.ratelimit import rate_limiter
 from service.settings import Settings
 
 log = logging.getLogger("docqa")
+MULTIPROCESS_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's own variable: where worker processes keep their metric values."""
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
 
@@ -150,17 +155,40 @@ def _too_large(limit: int, setting: str) -> str:
     return f"request body above the limit of {limit / 1048576:g} MiB; send less or raise {setting}"
 
 
+def metrics_registry() -> tuple[CollectorRegistry, CollectorRegistry | None]:
+    """The registry ``/metrics`` reads, and the one this process's metrics join (None: none).
+
+    Under ``docqa serve --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set) each worker writes its values
+    to files in that folder and ``/metrics``, whichever worker answers, sums every worker's files.
+    """
+    registry = CollectorRegistry()
+    folder = os.environ.get(MULTIPROCESS_METRICS_ENV)
+    if folder:
+        MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]  # untyped in prometheus_client
+        return registry, None
+    return registry, registry
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``docqa serve --workers N`` process (a uvicorn factory): settings from the environment,
+    which ``serve`` extends with the address it bound."""
+    settings = Settings()
+    app = create_app(settings)
+    app.state.docqa.served_publicly = not is_loopback(settings.server.host)
+    return app
+
+
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
     """Build the app for ``settings``; tests may pass prebuilt ``components``."""
     parts = components or Components(settings)
     parts.prompts  # noqa: B018 - a bad prompt template must stop the start-up, not the first request
-    registry = CollectorRegistry()
-    requests = Counter("docqa_requests", "HTTP requests", ["route", "status"], registry=registry)
+    registry, own = metrics_registry()
+    requests = Counter("docqa_requests", "HTTP requests", ["route", "status"], registry=own)
     latency = Histogram(
         "docqa_request_seconds",
         "HTTP request latency",
         ["route"],
-        registry=registry,
+        registry=own,
         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     )
     state = AppState(settings, parts, rate_limiter(settings, settings.server.workers), registry)

@@ -3,10 +3,11 @@
     .venv/bin/python tests/benchmarks/search_latency.py ../shared/data/legalbench-rag-dev
 
 1. Ingests BENCH/corpus once into a persistent data folder (.cache/bench-search; re-runs cost nothing).
-2. Starts ``docqa serve`` on a free port and measures single-client latency (p50/p95) over distinct
-   benchmark queries, with a Python client and with Debian's ``wrk`` on one connection (a C client,
-   whose own overhead stays out of the figures), then throughput with 16 concurrent connections
-   (``wrk``; without it 16 Python threads, which also spend CPU on this 2-core machine).
+2. Starts ``docqa serve --workers N`` on a free port (N from ``--workers``, default 1 then 2 worker
+   processes) and measures single-client latency (p50/p95) over distinct benchmark queries, with a
+   Python client and with Debian's ``wrk`` on one connection (a C client, whose own overhead stays out
+   of the figures), then throughput with 16 concurrent connections (``wrk``; without it 16 Python
+   threads, which also spend CPU on this 2-core machine).
 3. Runs the peer's LangChain ``FAISS.similarity_search`` in its own virtualenv over the SAME chunk
    texts and vectors (exported from docqa, so the peer does not spend 20 minutes re-embedding),
    with its HuggingFace query embedding, and reports its in-process latency.
@@ -159,6 +160,46 @@ def throughput_threads(base: str, queries: list[str], collection: str, seconds: 
     return done / seconds
 
 
+Figures = dict[str, float]
+
+
+def measure(
+    env: dict[str, str], docqa: list[str], queries: list[str], args: argparse.Namespace, workers: int
+) -> tuple[Figures, Figures | None, float]:
+    """Serve with ``workers`` processes: single-client latency (httpx, and wrk on one connection), and
+    requests/s with 16 connections."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*docqa, "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        for _ in range(4 * workers):  # new connections: every worker loads the collection before timing
+            httpx.post(f"{base}/v1/search", json={"query": queries[0], "collection": args.collection, "k": 8})
+        latencies = single_client(base, queries, args.collection)
+        one = {"p50": statistics.median(latencies), "p95": percentile(latencies, 0.95)}
+        if shutil.which("wrk"):
+            wrk_one = wrk(base, queries, args.collection, 1, args.seconds)
+            rate = wrk(base, queries, args.collection, 16, args.seconds)["rate"]
+        else:
+            wrk_one, rate = None, throughput_threads(base, queries, args.collection, args.seconds)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return one, wrk_one, rate
+
+
 def export_for_peer(folder: Path, queries: list[str], data: Path, collection: str) -> None:
     sys.path.insert(0, str(REPO))
     from service.settings import Settings
@@ -184,6 +225,9 @@ def main() -> None:
     parser.add_argument("--peer-dir", type=Path, default=REPO.parent / "shared" / "peers")
     parser.add_argument("--data-dir", type=Path, default=DATA, help="docqa data folder (kept between runs)")
     parser.add_argument("--collection", default=COLLECTION)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2], help="server worker processes to measure (one run each)"
+    )
     args = parser.parse_args()
 
     env = environment(args.data_dir)
@@ -200,30 +244,7 @@ def main() -> None:
     random.Random(7).shuffle(queries)
     queries = queries[: args.queries]
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*docqa, "serve", "--port", str(port)], env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        latencies = single_client(base, queries, args.collection)
-        one = {"p50": statistics.median(latencies), "p95": percentile(latencies, 0.95)}
-        if shutil.which("wrk"):
-            wrk_one = wrk(base, queries, args.collection, 1, args.seconds)
-            rate = wrk(base, queries, args.collection, 16, args.seconds)["rate"]
-        else:
-            wrk_one, rate = None, throughput_threads(base, queries, args.collection, args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
+    measured = {workers: measure(env, docqa, queries, args, workers) for workers in args.workers}
     with tempfile.TemporaryDirectory() as scratch:
         export_for_peer(Path(scratch), queries, args.data_dir, args.collection)
         chunk_count = len(json.loads((Path(scratch) / "texts.json").read_text()))
@@ -240,11 +261,12 @@ def main() -> None:
     )
     print("| | p50 ms | p95 ms | throughput, 16 clients |")
     print("|---|---|---|---|")
-    if wrk_one:
-        print(
-            f"| docqa over HTTP, wrk, 1 connection | {wrk_one['p50']:.2f} | {wrk_one['p95']:.2f} | {rate:.0f} req/s |"
-        )
-    print(f"| docqa over HTTP, Python httpx client | {one['p50']:.2f} | {one['p95']:.2f} | |")
+    for workers, (one, wrk_one, rate) in measured.items():
+        server = f"docqa over HTTP, {workers} worker process{'es' if workers > 1 else ''}"
+        if wrk_one:
+            print(f"| {server}, wrk, 1 connection | {wrk_one['p50']:.2f} | {wrk_one['p95']:.2f} | {rate:.0f} req/s |")
+        threads_rate = "" if wrk_one else f" {rate:.0f} req/s"
+        print(f"| {server}, Python httpx client | {one['p50']:.2f} | {one['p95']:.2f} |{threads_rate} |")
     if peer_figures:
         print(f"| peer similarity_search, in-process | {peer_figures['p50_ms']:.2f} | {peer_figures['p95_ms']:.2f} | |")
 
