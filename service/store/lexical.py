@@ -381,6 +381,8 @@ class Bm25Index:
             mtime = self.manifest_path.stat().st_mtime
         except FileNotFoundError:
             return False
+        if mtime == self._loaded_mtime:
+            return False  # the usual case, decided without the lock that searches hold
         with self._lock:
             if self._dirty or mtime == self._loaded_mtime:
                 return False
