@@ -26,6 +26,7 @@ from ingest.pipeline import Progress as PipelineProgress
 from service.components import Components
 from service.errors import DocqaError
 from service.settings import Settings
+from service.store.writer_lock import try_writer_lock
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are never reached at run time
 
@@ -175,6 +176,14 @@ def ingest(
             fail(error.message, code=2)
         for message in parts.repairs:
             err.print(f"[yellow]{message}[/yellow]", highlight=False)
+        with try_writer_lock(parts.index_dir, collection) as free:
+            pass
+        if not free:
+            err.print(
+                f"[yellow]waiting for another ingest into collection {collection!r} (an upload job or "
+                "'docqa ingest') to finish[/yellow]",
+                highlight=False,
+            )
         progress = BarProgress(err) if not as_json and sys.stderr.isatty() else None
         try:
             summary = pipeline.ingest(paths, prune=prune, progress=progress)

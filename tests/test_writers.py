@@ -23,8 +23,20 @@ from pathlib import Path
 from service.store.writer_lock import writer_lock
 with writer_lock(Path(sys.argv[1]), sys.argv[2]):
     print("held", flush=True)
-    time.sleep(60)
+    time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 60)
 """
+
+
+def hold_lock(index_dir: Path, collection: str, seconds: float = 60) -> subprocess.Popen[str]:
+    """Another process holding the collection's writer lock (as a running ingest does)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(index_dir), collection, str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
 
 
 def write_note(folder: Path, name: str, words: str) -> Path:
@@ -76,14 +88,8 @@ def test_a_delete_in_one_process_is_not_undone_by_another_writer(
 
 def test_the_lock_holds_across_processes_and_a_dead_holder_releases_it(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(index_dir), "matter"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    holder = hold_lock(index_dir, "matter")
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with try_writer_lock(index_dir, "matter") as taken:
             assert not taken
         with try_writer_lock(index_dir, "other") as taken:
@@ -119,3 +125,26 @@ def test_http_delete_answers_409_while_an_ingest_holds_the_collection(
         assert parts.store.find_document("matter", "lease.txt") is not None  # nothing was deleted
         assert client.delete(f"/v1/documents/{lease.id}").status_code == 204
     assert parts.store.find_document("matter", "lease.txt") is None
+
+
+def test_docqa_ingest_says_it_waits_for_another_writer_then_ingests(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from ingest.cli import app as cli
+
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
+    monkeypatch.setenv("DOCQA_OCR__ENABLED", "false")
+    folder = tmp_path / "docs"
+    write_note(folder, "lease.txt", "Zanzibar lease")
+    holder = hold_lock(settings.data_dir / "index", "matter", seconds=1.5)
+    try:
+        result = CliRunner().invoke(cli, ["ingest", str(folder), "-c", "matter"])
+    finally:
+        holder.communicate(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert "waiting for another ingest into collection 'matter'" in " ".join(result.stderr.split())
+    assert "matter: 1 new" in result.stdout
