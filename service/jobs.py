@@ -98,8 +98,8 @@ class Job:
 
 
 class JobRunner:
-    """Runs ingestion jobs one at a time per process, so writes to an index never interleave, and
-    keeps every job in SQL, where any process reads it.
+    """Runs ingestion jobs one at a time per process, each under its collection's writer lock (so no
+    other process writes that collection meanwhile), and keeps every job in SQL, where any process reads it.
 
     ``store`` is called on first use, so an app starts while its database is down (``/readyz`` says so).
     """
