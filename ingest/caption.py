@@ -45,7 +45,7 @@ RUNNING_HEAD_PAGES = 6
 # Captions are drawn in two columns split by ")" "]" ":" or "§" (the right one holds the case
 # number and judge); only the left column names parties. Deposition transcripts put "·" between words.
 _COLUMN_SPLIT = re.compile(r"\s+[)\]:§](?:\s|$)|^\s*[)\]:§](?:\s|$)")
-_TRANSCRIPT_DOTS = re.compile(r"[·\u00b7]")
+_TRANSCRIPT_DOTS = re.compile("\u00b7")  # "·"
 _TRANSCRIPT_LINE_NUMBER = re.compile(r"^\s*\d{1,2}\s{2,}")
 _SPACES = re.compile(r"\s+")
 
