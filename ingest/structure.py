@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ingest.caption import case_caption, is_generic_title
 from ingest.court import docket_metadata, find_skip_spans, page_label, primary_stamp
 from ingest.ocr import OcrFailed, ocr_pages, page_needs_ocr, tesseract_available
 from service.domain import ParsedDocument, ParsedPage, TextSource
@@ -80,10 +81,12 @@ def _flag(parsed: ParsedDocument, numbers: list[int]) -> ParsedDocument:
 def court_structure(
     path: Path, parsed: ParsedDocument, extra_metadata: Mapping[str, str] | None = None
 ) -> ParsedDocument:
-    """Skip spans for stamps and running heads, page labels, and docket metadata.
+    """Skip spans for stamps and running heads, page labels, docket metadata and the case name.
 
     Metadata precedence: what the user gave (``--meta``) over what the docket text says over
-    what the file's own properties say.
+    what the file's own properties say. The case name from the caption goes into ``case_name``
+    and becomes the title when the title says nothing specific (a court's name, a stamp, a file
+    name); the replaced title stays in ``heading``.
     """
     texts = [page.text for page in parsed.pages]
     skip_spans = find_skip_spans(texts)
@@ -95,5 +98,14 @@ def court_structure(
         )
         for page, spans in zip(parsed.pages, skip_spans, strict=True)
     )
-    metadata = {**parsed.metadata, **docket_metadata(texts, path.name), **(extra_metadata or {})}
-    return dataclasses.replace(parsed, pages=pages, metadata=metadata)
+    docket = docket_metadata(texts, path.name)
+    title = parsed.title
+    case_name = case_caption(texts)
+    if case_name is not None:
+        docket["case_name"] = case_name
+        if is_generic_title(title):
+            if title:
+                docket["heading"] = title
+            title = case_name
+    metadata = {**parsed.metadata, **docket, **(extra_metadata or {})}
+    return dataclasses.replace(parsed, pages=pages, metadata=metadata, title=title)
