@@ -126,6 +126,19 @@ class Components:
         """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
         return self._loaded_once(self._lexicals, collection, self._load_lexical)
 
+    def indexes_ready(self, collection: str) -> bool:
+        """Whether a search of ``collection`` finds its indexes loaded, current and built, so that it has no
+        slow loading of its own to do (a few ``stat`` calls). ``/v1/search`` asks before it ranks on the event loop."""
+        index, lexical = self._indexes.get(collection), self._lexicals.get(collection)
+        if index is None or lexical is None:
+            return False
+        return not index.newer_on_disk() and not lexical.newer_on_disk() and lexical.built
+
+    def prepare_indexes(self, collection: str) -> None:
+        """Load, reload and build what ``indexes_ready`` found missing: seconds for a large collection."""
+        self.index(collection)
+        self._loaded_once(self._lexicals, collection, self._load_lexical).build()
+
     def _loaded_once(self, cache: dict[str, _Index], collection: str, load: Callable[[str], _Index]) -> _Index:
         """``cache[collection]``: loaded under the lock the first time, then only refreshed from disk when
         another process saved a newer one (without the lock, which every request would queue on)."""

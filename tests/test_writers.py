@@ -148,3 +148,21 @@ def test_docqa_ingest_says_it_waits_for_another_writer_then_ingests(
     assert result.exit_code == 0, result.output
     assert "waiting for another ingest into collection 'matter'" in " ".join(result.stderr.split())
     assert "matter: 1 new" in result.stdout
+
+
+def test_a_search_finds_indexes_to_prepare_after_another_process_saved(
+    settings: Settings, make_components: Callable[..., Components], tmp_path: Path
+) -> None:
+    """``/v1/search`` ranks on the event loop; what ``indexes_ready`` reports missing it prepares on a thread."""
+    server, other = make_components(settings), make_components(settings)
+    other.pipeline("matter").ingest([write_note(tmp_path / "a", "lease.txt", "Zanzibar lease")])
+    assert not server.indexes_ready("matter")  # never loaded
+    server.prepare_indexes("matter")
+    assert server.indexes_ready("matter")
+
+    other.pipeline("matter").ingest([write_note(tmp_path / "b", "loan.txt", "Quixotic loan")])
+    assert not server.indexes_ready("matter")  # the other process saved newer indexes
+    server.prepare_indexes("matter")
+    assert server.indexes_ready("matter")
+    assert {hit.source for hit in server.retriever.search("Quixotic loan", "matter", 8)} >= {"loan.txt"}
+    assert server.indexes_ready("matter")  # the search itself had nothing left to load

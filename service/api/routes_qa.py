@@ -47,13 +47,16 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
 
     Ranking is CPU work (the query's embedding, FAISS, BM25: 5-8 ms) that reads SQL only through a
     WAL reader. Run on the loop it takes no thread hop and never contends for the GIL with other
-    searches: one process served 166-170 requests/s so against 126-130 on worker threads (README,
-    Benchmarks). Other requests to the worker wait for at most the search running. The audit row may
-    wait for the database's write lock (an ingest committing), so it goes to a thread, freeing the loop.
+    searches: one process served 167-174 requests/s so against 125-145 on worker threads (README,
+    Benchmarks). Other requests to the worker wait for at most the search running. What may wait goes
+    to a thread, freeing the loop: loading a collection's indexes (first use, or after another process
+    saved them) and the audit row's commit (the database's write lock may be held by an ingest).
     """
     started = time.perf_counter()
     collection = state.readable_collection(principal, body.collection)
     k = state.bounded_k(body.k)
+    if not state.components.indexes_ready(collection):  # first use, or another process saved: seconds of I/O
+        await run_in_threadpool(state.components.prepare_indexes, collection)
     try:
         hits = state.components.retriever.search(body.query, collection, k, body.filters, principal=principal)
     except DocqaError as error:

@@ -192,16 +192,20 @@ class FaissIndex:
             self._loaded_mtime = self.manifest_path.stat().st_mtime
             self._dirty = False
 
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
+    def newer_on_disk(self) -> bool:
+        """Whether another process saved the index since this one read it (one ``stat``, no lock)."""
         try:
             mtime = self.manifest_path.stat().st_mtime
         except FileNotFoundError:
             return False
-        if mtime == self._loaded_mtime:
+        return mtime != self._loaded_mtime and not self._dirty
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
+        if not self.newer_on_disk():
             return False  # the usual case, decided without the lock that searches hold
         with self._lock:
-            if self._dirty or mtime == self._loaded_mtime:
+            if not self.newer_on_disk():
                 return False
             self._index = self._load()
             return True

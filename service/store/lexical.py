@@ -252,6 +252,16 @@ class Bm25Index:
         chunks = Bm25Matrix.build(chunk_tokens, terms, k1, b)
         return _Models(chunk_ids, chunks, document_ids, Bm25Matrix.build(profiles, terms, k1, b))
 
+    @property
+    def built(self) -> bool:
+        """Whether the BM25 models are built (else the next search builds them: a second for 30k chunks)."""
+        return self._models is not None or not self._chunks
+
+    def build(self) -> None:
+        """Build the BM25 models now, if a change or a load left them to the next search."""
+        with self._lock:
+            self._ready()
+
     def _ready(self) -> _Models | None:
         if self._models is None:
             self._models = self._build()
@@ -375,16 +385,20 @@ class Bm25Index:
             self._loaded_mtime = self.manifest_path.stat().st_mtime
             self._dirty = False
 
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
+    def newer_on_disk(self) -> bool:
+        """Whether another process saved the index since this one read it (one ``stat``, no lock)."""
         try:
             mtime = self.manifest_path.stat().st_mtime
         except FileNotFoundError:
             return False
-        if mtime == self._loaded_mtime:
+        return mtime != self._loaded_mtime and not self._dirty
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
+        if not self.newer_on_disk():
             return False  # the usual case, decided without the lock that searches hold
         with self._lock:
-            if self._dirty or mtime == self._loaded_mtime:
+            if not self.newer_on_disk():
                 return False
             self._load()
             return True
