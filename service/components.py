@@ -135,7 +135,8 @@ class Components:
         return not index.newer_on_disk() and not lexical.newer_on_disk() and lexical.built
 
     def prepare_indexes(self, collection: str) -> None:
-        """Load, reload and build what ``indexes_ready`` found missing: seconds for a large collection."""
+        """Load, reload and build what ``indexes_ready`` found missing (0.5 s for 31k chunks here, more for
+        larger collections)."""
         self.index(collection)
         self._loaded_once(self._lexicals, collection, self._load_lexical).build()
 

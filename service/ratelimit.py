@@ -104,10 +104,10 @@ class SharedRateLimiter(TokenBucketLimiter):
     a bucket whose time is ahead of the clock comes from before a reboot and counts as full.
 
     One connection per process behind a lock, opened again in a forked child (a SQLite connection
-    must not cross a fork). A connection per thread measured about as cheap on average (14 us a check
-    from one thread, a little less than the lock from four: tests/benchmarks/ratelimit_check.py), but
-    threads of one process that collide then wait in SQLite's busy handler, which sleeps 1, 2, 5 ...
-    100 ms: its slowest calls took 100 to 240 ms where the lock's mostly took 5 to 35 ms;
+    must not cross a fork). A connection per thread measured about as cheap on average (14-19 us a
+    check from one thread, a little less than the lock from four: tests/benchmarks/ratelimit_check.py),
+    but threads of one process that collide then wait in SQLite's busy handler, which sleeps 1, 2, 5 ...
+    100 ms: its slowest calls took 56 to 240 ms where the lock's mostly took 5 to 35 ms;
     and it would leave a connection open per pool thread.
     """
 

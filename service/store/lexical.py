@@ -254,7 +254,7 @@ class Bm25Index:
 
     @property
     def built(self) -> bool:
-        """Whether the BM25 models are built (else the next search builds them: a second for 30k chunks)."""
+        """Whether the BM25 models are built (else the next search builds them: 0.16 s for 31k chunks here)."""
         return self._models is not None or not self._chunks
 
     def build(self) -> None:
