@@ -246,9 +246,10 @@ def test_the_refusal_threshold_separates_answerable_from_unrelated(api: Api) -> 
     unrelated = {question: best_relevance(api, question) for question in UNRELATED}
     print("best cosine, answerable:", {q[:40]: round(s, 3) for q, s in answerable.items()})
     print("best cosine, unrelated:", {q[:40]: round(s, 3) for q, s in unrelated.items()})
-    # A clear margin on both sides, not a lucky split (observed: answerable >= 0.36, unrelated <= 0.06;
+    # A clear margin on both sides, not a lucky split (observed: answerable >= 0.36 on a CPU with AVX-512
+    # VNNI, >= 0.345 on one with AVX2 only, whose int8 kernels round differently; unrelated <= 0.07;
     # a question naming its document is ranked, and scored, without the words of the name).
-    assert min(answerable.values()) > threshold + 0.1, answerable
+    assert min(answerable.values()) > threshold + 0.075, answerable
     assert max(unrelated.values()) < threshold - 0.05, unrelated
     for fact in FACTS:
         assert ask(api, fact.question)["refused"] is False
