@@ -222,6 +222,39 @@ def export_for_peer(folder: Path, queries: list[str], data: Path, collection: st
     store.engine.dispose()
 
 
+def cpu_description() -> str:
+    """The CPU's model name and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "CPU unknown"
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    flags = set(fields.get("flags\t\t", fields.get("flags", "")).split())
+    name = fields.get("model name\t", fields.get("model name", "unknown")).strip()
+    ranked = (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"), ("avx2", "AVX2 only"))
+    extensions = next((label for flag, label in ranked if flag in flags), "no AVX2")
+    return f"{name}, {extensions}"
+
+
+def embedding_floor(env: dict[str, str], queries: list[str]) -> float:
+    """CPU milliseconds of one query's embedding, on one thread, in process: what a worker spends per search
+    before anything else, so ``cores * 1000 / floor`` bounds the throughput any server of this model reaches."""
+    sys.path.insert(0, str(REPO))
+    from ingest.embedding import build_embedder
+    from service.settings import Settings
+
+    settings = Settings(data_dir=Path(env["DOCQA_DATA_DIR"]))
+    embedder = build_embedder(
+        settings.embedding.model_copy(update={"threads": 1}), Path(env["DOCQA_EMBEDDING__CACHE_DIR"])
+    )
+    for query in queries[:20]:
+        embedder.embed_query(query)
+    started = time.process_time()
+    for query in queries:
+        embedder.embed_query(query)
+    return 1000 * (time.process_time() - started) / len(queries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("bench", type=Path, help="a LegalBench-RAG folder (corpus/ and query files)")
@@ -251,6 +284,7 @@ def main() -> None:
     queries = queries[: args.queries]
 
     measured = {workers: measure(env, docqa, queries, args, workers) for workers in args.workers}
+    floor = embedding_floor(env, queries)
     with tempfile.TemporaryDirectory() as scratch:
         export_for_peer(Path(scratch), queries, args.data_dir, args.collection)
         chunk_count = len(json.loads((Path(scratch) / "texts.json").read_text()))
@@ -263,7 +297,11 @@ def main() -> None:
 
     print(
         f"\n/v1/search on {chunk_count} chunks ({args.collection}), {len(queries)} distinct queries, k=8, "
-        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}"
+        f"{os.cpu_count()} cores ({cpu_description()}), {time.strftime('%Y-%m-%d %H:%M')}"
+    )
+    print(
+        f"Query embedding alone, one thread: {floor:.2f} ms of CPU per query, so at most "
+        f"{(os.cpu_count() or 1) * 1000 / floor:.0f} req/s on {os.cpu_count()} cores before any other work."
     )
     print("| | p50 ms | p95 ms | throughput, 16 clients |")
     print("|---|---|---|---|")
