@@ -207,6 +207,16 @@ def test_routing_and_restriction_without_sql(tmp_path: Path) -> None:
     assert Bm25Index(tmp_path, "unit").ids() == {1, 2}
 
 
+def test_an_allowed_id_the_lexical_index_lacks_adds_nothing(tmp_path: Path) -> None:
+    """An allowed id missing from the index (a chunk being re-indexed) must not bring in its successor's
+    row a second time: every hit once, only allowed ids."""
+    index = Bm25Index(tmp_path, "unit")
+    index.add_document("a", "a", [1, 3, 4], ["recipient one", "recipient three", "recipient four"])
+    hits = index.search("recipient", 10, allowed_ids=[2, 3, 5])
+    assert [chunk for chunk, _ in hits] == [3]
+    assert [chunk for chunk, _ in index.search("recipient", 10, allowed_ids=[0, 1, 2, 3, 4, 9])] == [1, 3, 4]
+
+
 def test_reciprocal_rank_fusion() -> None:
     fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
     assert [item for item, _ in fused] == [1, 3, 2]

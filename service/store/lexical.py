@@ -284,8 +284,10 @@ class Bm25Index:
         if allowed_ids is not None:
             wanted = np.asarray(allowed_ids, dtype=np.int64)
             positions = np.searchsorted(models.chunk_ids, wanted)
-            positions = positions[positions < len(models.chunk_ids)]
-            rows = positions[np.isin(models.chunk_ids[positions], wanted)]
+            inside = positions < len(models.chunk_ids)
+            positions, wanted = positions[inside], wanted[inside]
+            # an allowed id the index lacks finds its successor's row: keep only exact matches, each once
+            rows = positions[models.chunk_ids[positions] == wanted]
             scores = scores[rows]
         best = _top(scores, k)
         best = best[scores[best] > 0]
@@ -309,11 +311,12 @@ class Bm25Index:
             )
         # BM25's term score carries one idf factor; two more make it idf**3
         scores = models.documents.scores(tokens, [models.documents.idf[token] ** 2 for token in tokens])
-        order = np.argsort(-scores, kind="stable")
+        named = np.flatnonzero(scores > 0)  # the few documents sharing a word with the query, not all of them
+        order = named[np.argsort(-scores[named], kind="stable")]
         return [
             (models.document_ids[i], float(scores[i]))
-            for i in order
-            if scores[i] > 0 and (allowed is None or models.document_ids[i] in allowed)
+            for i in order.tolist()
+            if allowed is None or models.document_ids[i] in allowed
         ]
 
     # --- persistence -----------------------------------------------------------------------------
