@@ -83,8 +83,9 @@ class Verification:
 @dataclass(frozen=True)
 class _Statements:
     """An append's three statements, compiled once for the database's dialect, with the column types' own
-    bind processors: run on the driver's connection they cost 0.18 ms of CPU a row on SQLite instead of
-    0.62 through SQLAlchemy's execution layer, whose per-statement overhead outweighed the statements."""
+    bind processors. Run on the driver's connection, an append of one row costs 0.33 ms of CPU on SQLite
+    (its JSON and HMAC included) instead of 0.62 through SQLAlchemy's execution layer, whose overhead per
+    statement outweighed the statements."""
 
     lock: str
     last_hash: str
