@@ -85,7 +85,42 @@ def write_atomically(path: Path, write: Any) -> None:
         os.close(directory)
 
 
-class FaissIndex:
+class SavedIndex:
+    """What ``FaissIndex`` and ``Bm25Index`` share: a manifest file whose modification time says whether
+    another process (a CLI ingest, another server worker) saved a newer index than the one in memory.
+
+    The subclass sets ``manifest_path``, ``_lock``, ``_loaded_mtime`` (when it reads or writes the
+    manifest) and ``_dirty`` (unsaved changes, which a reload must never drop), and reloads in ``_reload``.
+    """
+
+    manifest_path: Path
+    _lock: threading.RLock
+    _loaded_mtime: float | None
+    _dirty: bool
+
+    def _reload(self) -> None:
+        raise NotImplementedError
+
+    def newer_on_disk(self) -> bool:
+        """Whether another process saved the index since this one read it (one ``stat``, no lock)."""
+        try:
+            mtime = self.manifest_path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return mtime != self._loaded_mtime and not self._dirty
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index; returns whether it did."""
+        if not self.newer_on_disk():
+            return False  # the usual case, decided without the lock that searches hold
+        with self._lock:
+            if not self.newer_on_disk():
+                return False
+            self._reload()
+            return True
+
+
+class FaissIndex(SavedIndex):
     """A collection's vectors in ``IndexIDMap2(IndexFlatIP)``; thread-safe."""
 
     def __init__(self, directory: Path, collection: str, expected: IndexManifest) -> None:
@@ -192,23 +227,8 @@ class FaissIndex:
             self._loaded_mtime = self.manifest_path.stat().st_mtime
             self._dirty = False
 
-    def newer_on_disk(self) -> bool:
-        """Whether another process saved the index since this one read it (one ``stat``, no lock)."""
-        try:
-            mtime = self.manifest_path.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        return mtime != self._loaded_mtime and not self._dirty
-
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
-        if not self.newer_on_disk():
-            return False  # the usual case, decided without the lock that searches hold
-        with self._lock:
-            if not self.newer_on_disk():
-                return False
-            self._index = self._load()
-            return True
+    def _reload(self) -> None:
+        self._index = self._load()
 
     def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]:
         """Make FAISS hold exactly the chunks SQL holds; returns ``(added, removed)``."""

@@ -37,7 +37,7 @@ import numpy.typing as npt
 from bm25s.stopwords import STOPWORDS_EN
 
 from service.domain import document_name
-from service.store.faiss_index import check_collection_name, write_atomically
+from service.store.faiss_index import SavedIndex, check_collection_name, write_atomically
 from service.store.sql import SqlDocumentStore
 
 LEXICAL_RECIPE = 1
@@ -131,7 +131,7 @@ class _Models:
     documents: Bm25Matrix
 
 
-class Bm25Index:
+class Bm25Index(SavedIndex):
     """One collection's lexical index; thread-safe. Implements ``LexicalIndex``."""
 
     def __init__(self, directory: Path, collection: str, k1: float = 1.2, b: float = 0.75, profile_tokens: int = 1500):
@@ -388,23 +388,8 @@ class Bm25Index:
             self._loaded_mtime = self.manifest_path.stat().st_mtime
             self._dirty = False
 
-    def newer_on_disk(self) -> bool:
-        """Whether another process saved the index since this one read it (one ``stat``, no lock)."""
-        try:
-            mtime = self.manifest_path.stat().st_mtime
-        except FileNotFoundError:
-            return False
-        return mtime != self._loaded_mtime and not self._dirty
-
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process (a CLI ingest) saved a newer index; returns whether it did."""
-        if not self.newer_on_disk():
-            return False  # the usual case, decided without the lock that searches hold
-        with self._lock:
-            if not self.newer_on_disk():
-                return False
-            self._load()
-            return True
+    def _reload(self) -> None:
+        self._load()
 
     def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]:
         """Make the index hold exactly the chunks SQL holds (text re-read from SQL); returns ``(added, removed)``."""
