@@ -228,9 +228,9 @@ def cpu_description() -> str:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return "CPU unknown"
-    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
-    flags = set(fields.get("flags\t\t", fields.get("flags", "")).split())
-    name = fields.get("model name\t", fields.get("model name", "unknown")).strip()
+    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in info.splitlines())}
+    flags = set(fields.get("flags", "").split())
+    name = fields.get("model name", "unknown")
     ranked = (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"), ("avx2", "AVX2 only"))
     extensions = next((label for flag, label in ranked if flag in flags), "no AVX2")
     return f"{name}, {extensions}"
