@@ -45,12 +45,12 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
     """Ranks on the event loop, one search at a time per worker process, and commits the audit row on a
     worker thread.
 
-    Ranking is CPU work (the query's embedding, FAISS, BM25: 5-8 ms on a CPU with AVX-512 VNNI, about 10-12 on
-    one with AVX2 only) that reads SQL only through a
-    WAL reader. Run on the loop it takes no thread hop and never contends for the GIL with other
-    searches: one process served 167-174 requests/s so against 125-145 on worker threads (README,
-    Benchmarks). Other requests to the worker wait for at most the search running. What may wait goes
-    to a thread, freeing the loop: loading a collection's indexes (first use, or after another process
+    Ranking is CPU work (the query's embedding, FAISS, BM25: 5-8 ms on a CPU with AVX-512 VNNI, about
+    10-12 on one with AVX2 only) that reads SQL only through a WAL reader. Run on the loop it takes no
+    thread hop and never contends for the GIL with other searches: one process served 167-174
+    requests/s so against 125-145 on worker threads (README, Benchmarks). Other requests to the worker
+    wait for at most the search running. What may wait goes to a thread, freeing the loop: loading a
+    collection's indexes (first use, or after another process
     saved them) and the audit row's commit (the database's write lock may be held by an ingest).
     """
     started = time.perf_counter()
