@@ -50,8 +50,8 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
     thread hop and never contends for the GIL with other searches: one process served 167-174
     requests/s so against 125-145 on worker threads (README, Benchmarks). Other requests to the worker
     wait for at most the search running. What may wait goes to a thread, freeing the loop: loading a
-    collection's indexes (first use, or after another process
-    saved them) and the audit row's commit (the database's write lock may be held by an ingest).
+    collection's indexes (first use, or after another process saved them) and the audit row's commit
+    (the database's write lock may be held by an ingest).
     """
     started = time.perf_counter()
     collection = state.readable_collection(principal, body.collection)
