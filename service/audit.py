@@ -35,7 +35,7 @@ _POSTGRESQL_LOCK = text("LOCK TABLE audit_log IN EXCLUSIVE MODE")
 _SQLITE_LOCK = update(AuditRow).where(false()).values(outcome=AuditRow.outcome)
 """In SQLite a write statement, even one that changes nothing, takes the database's write lock."""
 _LAST_HASH = select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)
-_COLUMNS = ("at", "key_name", "action", "collection", "outcome", "payload", "prev_hash", "hash")
+_COLUMNS = tuple(column.name for column in AuditRow.__table__.c if not column.primary_key)
 
 
 def content_hash(value: str) -> str:
@@ -97,7 +97,7 @@ class _Statements:
     @classmethod
     def compile(cls, dialect: Dialect) -> _Statements:
         lock = _POSTGRESQL_LOCK if dialect.name == "postgresql" else _SQLITE_LOCK
-        # inline(): no RETURNING, which PostgreSQL's dialect adds to a plain insert and executemany refuses
+        # inline(): a plain INSERT; PostgreSQL's dialect would add RETURNING id, which nothing here reads
         statement = insert(AuditRow).inline().compile(dialect=dialect, column_keys=list(_COLUMNS))
         columns = AuditRow.__table__.c
         return cls(
