@@ -45,7 +45,7 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
     """Ranks on the event loop, one search at a time per worker process, and commits the audit row on a
     worker thread.
 
-    Ranking is CPU work (the query's embedding, FAISS, BM25: 5-8 ms on a CPU with AVX-512 VNNI, about
+    Ranking is CPU work (the query's embedding, FAISS, BM25: 3-8 ms on a CPU with AVX-512 VNNI, about
     10-12 on one with AVX2 only) that reads SQL only through a WAL reader. Run on the loop it takes no
     thread hop and never contends for the GIL with other searches: one process served 167-174
     requests/s so against 125-145 on worker threads (README, Benchmarks). Other requests to the worker

@@ -223,7 +223,8 @@ def export_for_peer(folder: Path, queries: list[str], data: Path, collection: st
 
 
 def cpu_description() -> str:
-    """The CPU's model name and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
+    """The CPU's model name, family and model numbers (machines named alike differ: Zen 3 is family 25, Zen 5
+    family 26) and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -233,7 +234,8 @@ def cpu_description() -> str:
     name = fields.get("model name", "unknown")
     ranked = (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"), ("avx2", "AVX2 only"))
     extensions = next((label for flag, label in ranked if flag in flags), "no AVX2")
-    return f"{name}, {extensions}"
+    generation = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
+    return f"{name} ({generation}), {extensions}"
 
 
 def embedding_floor(env: dict[str, str], queries: list[str]) -> float:
