@@ -20,11 +20,11 @@ from service.auth import KeyStore
 from service.errors import InvalidInput
 from service.extractive import ExtractiveAnswerer
 from service.prompts import Prompts, load_prompts
-from service.protocols import Embedder, Generator, LexicalIndex, Reranker
+from service.protocols import Embedder, Generator, Reranker
 from service.qa import QaEngine
 from service.retrieval import Retriever
 from service.settings import Settings
-from service.store.faiss_index import FaissIndex, IndexManifest, check_collection_name
+from service.store.faiss_index import FaissIndex, IndexManifest, SavedIndex, check_collection_name
 from service.store.lexical import Bm25Index
 from service.store.sql import SqlDocumentStore, make_engine
 from service.store.writer_lock import try_writer_lock
@@ -33,11 +33,7 @@ HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
 
 
-class _Refreshable(Protocol):
-    def refresh_if_changed(self) -> bool: ...
-
-
-_Index = TypeVar("_Index", bound=_Refreshable)
+_Index = TypeVar("_Index", bound=SavedIndex)
 
 
 class _Repairable(Protocol):
@@ -122,7 +118,7 @@ class Components:
         """The collection's FAISS index, loaded once and reconciled with SQL (crash repair)."""
         return self._loaded_once(self._indexes, collection, self._load_index)
 
-    def lexical(self, collection: str) -> LexicalIndex:
+    def lexical(self, collection: str) -> Bm25Index:
         """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
         return self._loaded_once(self._lexicals, collection, self._load_lexical)
 
@@ -138,7 +134,7 @@ class Components:
         """Load, reload and build what ``indexes_ready`` found missing (0.5 s for 31k chunks here, more for
         larger collections)."""
         self.index(collection)
-        self._loaded_once(self._lexicals, collection, self._load_lexical).build()
+        self.lexical(collection).build()
 
     def _loaded_once(self, cache: dict[str, _Index], collection: str, load: Callable[[str], _Index]) -> _Index:
         """``cache[collection]``: loaded under the lock the first time, then only refreshed from disk when
