@@ -9,7 +9,7 @@ import pytest
 from documents import write_pdf
 from test_court import CA1_OPINION, CA1_ORDER, CA9_MOTION, CACD_ORDER, CAND_SCAN, EXHIBIT, SCOTUS, page_texts
 
-from ingest.caption import MAX_CASE_NAME, case_caption, is_generic_title
+from ingest.caption import MAX_CASE_NAME, case_caption, is_generic_title, letter_case_name
 from service.components import Components
 
 DISTRICT = """IN THE UNITED STATES DISTRICT COURT
@@ -230,6 +230,21 @@ The Republic of Argentina,
             "Bainbridge Fund LTD v. The Republic of Argentina",
             id="mixed-case-kept-as-printed",
         ),
+        pytest.param(
+            """TENNESSEE BUREAU OF WORKERS' COMPENSATION
+WORKERS' COMPENSATION APPEALS BOARD
+Ruben Diaz ) Docket No. 2019-06-0263
+)
+v. ) State File No. 9687-2019
+)
+Create and Construct, LLC )
+)
+)
+Appeal from the Court of Workers' )
+""",
+            "Ruben Diaz v. Create and Construct, LLC",
+            id="no-roles-but-the-column-rule",
+        ),
     ],
 )
 def test_captions_give_the_short_case_name(caption: str, expected: str) -> None:
@@ -285,9 +300,7 @@ Imperial '400' Nat'l, Inc., 432 F.2d 232, 237 (3d Cir. 1970).
 """,
             id="in-re-citation-in-prose",
         ),
-        pytest.param(
-            "Ruben Diaz ) Docket No. 2019-06-0263\nv. )\nCreate and Construct, LLC )\n", id="no-roles-printed"
-        ),
+        pytest.param("Ruben Diaz\nv.\nCreate and Construct, LLC\n", id="no-roles-no-column-rule"),
         pytest.param("", id="empty"),
     ],
 )
@@ -326,6 +339,28 @@ def test_a_running_head_on_later_pages_wins_over_the_caption() -> None:
 )
 def test_real_filings(file_name: str, expected: str | None) -> None:
     assert case_caption(page_texts(file_name)) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [
+        (
+            "Re: Case No. 17-3994, Island Creek Coal Company v. Linda Hill, et al",
+            "Island Creek Coal Company v. Linda Hill",
+        ),
+        (
+            "RE: Christopher Mielo, et al v. Steak N Shake Operations Inc",
+            "Christopher Mielo v. Steak N Shake Operations Inc",
+        ),
+        (" Re: United States v. Haitao Xiang, No. 22-1801 ", "United States v. Haitao Xiang"),
+        ("Re: your letter of May 3, 2021", None),
+        ("Subject: RE: ML EOP Psychiatry Rule Change Proposition", None),
+        ("In re: Smith v. Jones", None),
+    ],
+)
+def test_a_letters_subject_line_names_its_case(subject: str, expected: str | None) -> None:
+    letter = f"Clerk of Court\nAugust 3, 2017\nMaria G. Danaher\n{subject}\nDear Counsel:\nThe appeal was docketed.\n"
+    assert letter_case_name(letter) == expected
 
 
 @pytest.mark.parametrize(
