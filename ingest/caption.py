@@ -1,5 +1,4 @@
-"""The case name of a US court document, read from its caption (or a letter's "Re:" line), and whether a
-title is worth keeping.
+"""The case name of a US court document, read from its caption (or a letter's "Re:" line).
 
 A filing's first line is usually the court ("UNITED STATES DISTRICT COURT"), which tells filings
 apart no better than no title. Its caption names the case::
@@ -16,7 +15,8 @@ Leon"): the first party on each side, without roles, "et al.", "d/b/a" names, co
 "in his official capacity"; "In re X" (also for "In the Matter of X", as the Bluebook shortens it)
 and "Ex parte X". A court's own running head ("GIFT SURPLUS, LLC V. STATE EX REL. COOPER" on
 every page after the first) is the short name the court chose, so it wins over the caption. A
-letter has no caption; ``letter_case_name`` reads its "Re:" line the same way.
+letter has no caption; ``letter_case_name`` reads its "Re:" line the same way. Which title the name
+replaces is ``ingest.titles``' job.
 
 Like ``ingest.court``, this is a heuristic tuned on the real filings in ``tests/data/court/`` and
 the shared court-filing set; it returns ``None`` whenever the caption is not clear, because a
@@ -411,38 +411,3 @@ def letter_case_name(page_text: str) -> str | None:
             return None
         return _shorten(f"{first_party} v. {second_party}")
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Generic titles
-# ---------------------------------------------------------------------------------------------
-
-_COURT_TITLE = re.compile(
-    r"^(?:in\s+the\s+)?(?:[\w.'\u2019]+\s+){0,6}(?:court|bureau|board|commission|tribunal)\b"
-    r"(?:\s+(?:of|for)\s+[\w\s.,'\u2019]+)?$",
-    re.IGNORECASE,
-)
-_DOCKET_NUMBER_TITLE = re.compile(
-    r"^(?:case\s+|docket\s+|appeal\s+)?(?:nos?\.?|number:?|#)\s*[\w:.\u2013-]+$", re.IGNORECASE
-)
-_NO_WORDS_TITLE = re.compile(r"^[\W\d_]*(?:page\s*[\W\d_]*)?$", re.IGNORECASE)
-_FILE_NAME_TITLE = re.compile(
-    r"\.(?:tmp|png|jpe?g|tiff?|pdf|docx?|wpd|rtf|cef|txt)\s*$|^microsoft\s+word\s*-|^[\w-]*_[\w-]*$", re.IGNORECASE
-)
-
-
-def is_generic_title(title: str | None) -> bool:
-    """Whether a title fails to tell court filings apart: missing, a court's or agency's name ("United
-    States Court of Appeals", "IN THE SUPREME COURT OF NORTH CAROLINA"), an ECF stamp, a bare
-    docket or page number, or a file name a word processor or scanner wrote ("Microsoft Word -
-    16-1261_Order.docx", "scan_0001.tmp")."""
-    if title is None or not title.strip():
-        return True
-    title = _SPACES.sub(" ", title).strip()
-    return bool(
-        _COURT_TITLE.match(title)
-        or parse_ecf_stamp(title) is not None
-        or _DOCKET_NUMBER_TITLE.match(title)
-        or _NO_WORDS_TITLE.match(title)
-        or _FILE_NAME_TITLE.search(title)
-    )
