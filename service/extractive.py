@@ -54,7 +54,8 @@ class Weights:
     in_chunk: float = 0.03
     """Added when the sentence is inside the retrieved chunk itself, not only on its page."""
     caption: float = 0.15
-    """Taken off a caption or heading ("X, Plaintiff—Appellant, versus Y"): it names the case, it does not answer."""
+    """Taken off a caption or heading ("X, Plaintiff—Appellant, versus Y"), which names the case, and off a
+    question (a form's "Did you ...?"): neither answers."""
     runner_up: float = 0.06
     """Another sentence for the first part is quoted when it scores within this of the lead."""
 
@@ -123,7 +124,7 @@ class ExtractiveAnswerer:
         unanswered: list[QuestionPart] = []
         support = 0.0
         for index, part in enumerate(asked.parts):
-            part_vector = embedder.embed_query(part.text if len(asked.parts) > 1 else question)[0]
+            part_vector = embedder.embed_query(asked.without_names(part, titles))[0]
             scores = sentence_vectors @ part_vector
             scored = sorted(
                 (
@@ -222,7 +223,7 @@ class ExtractiveAnswerer:
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
-        if candidate.caption:
+        if candidate.caption or candidate.text.endswith("?"):
             score -= weights.caption
         return score
 
@@ -284,9 +285,10 @@ _UNSEEN_IDF = 3.0
 
 
 def _coverage(wanted: Sequence[str], candidate: Candidate, idf: dict[str, float]) -> float:
-    """The idf-weighted share of the ``wanted`` words that ``candidate`` holds (0 when none are wanted)."""
-    total = sum(idf.get(word, _UNSEEN_IDF) for word in wanted)
-    shared = sum(idf[word] for word in wanted if word in candidate.words)
+    """The share of the ``wanted`` words that ``candidate`` holds, each weighted by its idf squared, so that
+    the rare word that marks the passage ("bond") counts far above the common ones ("court", "order")."""
+    total = sum(idf.get(word, _UNSEEN_IDF) ** 2 for word in wanted)
+    shared = sum(idf[word] ** 2 for word in wanted if word in candidate.words)
     return shared / total if total else 0.0
 
 

@@ -17,7 +17,7 @@ class Fact(enum.StrEnum):
 
     DATE = "date"
     DURATION = "duration"
-    MONEY = "money"
+    AMOUNT = "amount"
     NUMBER = "number"
     PERSON = "person"
     PLACE = "place"
@@ -52,7 +52,7 @@ PATTERNS: dict[Fact, re.Pattern[str]] = {
         rf"\b(?:in|on|since|by|until|before|after|during)\s+(?:{_MONTH}\s+)?(?:19|20)\d{{2}}\b",
     ),
     Fact.DURATION: re.compile(rf"\b(?:\d+|{_NUMBER_WORD})[- ](?:\w+[- ])?{_UNIT}\b", re.IGNORECASE),
-    Fact.MONEY: re.compile(
+    Fact.AMOUNT: re.compile(
         r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:million|billion|thousand))?|"
         r"\b\d[\d,]*(?:\.\d+)?\s?(?:million|billion|thousand)?\s?(?:dollars|USD)\b|"
         r"\b\d{1,3}(?:,\d{3})+(?:\.\d\d)?\b|\b\d+(?:\.\d+)?\s?(?:%|percent\b)",
@@ -64,6 +64,7 @@ PATTERNS: dict[Fact, re.Pattern[str]] = {
         r"Trustee|Governor|Secretary|J\.|P\.J\.|C\.J\.)(?=\W)|"
         r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?,\s+(?:Judge|Clerk|Esq|Attorney|Counsel)\b|"
         r"\b[A-Z]{3,},\s+(?:Circuit\s+|District\s+|Chief\s+)?(?:Judge|Justice)\b|"
+        r"\b[A-Z]{2,}(?:\s+[A-Z]\.)?\s+[A-Z]{2,}\s+(?:CLERK|JUDGE|TRUSTEE|ESQ)\b|"
         r"\b(?:founded|represented|signed|authored|wrote|filed)\s+by\b|\bfounders?\b|"
         r"(?<=[a-z,;:] )[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+(?:and\s+[A-Z][a-z]+\s+)?[A-Z][a-z]{2,}\b|"
         r"\bappearing\s+for\b|\bfor\s+(?:the\s+)?"

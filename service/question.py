@@ -34,7 +34,7 @@ _KIND_RULES: tuple[tuple[str, re.Pattern[str], frozenset[Fact]], ...] = tuple(
             "how_much",
             r"\bhow\s+much\b|\bwhat\s+(?:\w+\s+){0,3}(?:amounts?|sums?|fees?|figures?|prize|total|liabilit\w*|assets|"
             r"damages|fine|penalt\w*|price|salary|share|percentage|rate|value|award)\b|\bwhat\s+share\b",
-            {Fact.MONEY, Fact.NUMBER},
+            {Fact.AMOUNT},
         ),
         ("when", r"\bwhen\b|\bwhat\s+(?:date|day|year|time)\b|\bby\s+when\b", {Fact.DATE}),
         (
@@ -263,6 +263,16 @@ class Question:
             for match in pattern.finditer(self.text):
                 naming.update(terms(match.group()))
         return [word for word in terms(part.text) if word not in naming]
+
+    def without_names(self, part: QuestionPart, titles: Sequence[str] = ()) -> str:
+        """The part's text less the case it is about (as ``topic_terms``), for comparing meaning with sentences
+        of that case; the whole part when too little would be left."""
+        text = part.text
+        for pattern in (_CITATION_PARENTHESES, _CASE_NAME, _COURT, _DOCKET):
+            text = pattern.sub(" ", text)
+        naming = {word.lower() for title in titles for word in _WORD.findall(title)}
+        kept = [word for word in text.split() if word.lower().strip(".,'’?") not in naming]  # noqa: RUF001
+        return " ".join(kept) if len(terms(" ".join(kept))) >= 2 else part.text
 
     @property
     def kind(self) -> str:

@@ -52,8 +52,8 @@ def test_topic_words_leave_out_what_only_names_the_case() -> None:
     [
         ("Filed: January 19, 2021", Fact.DATE),
         ("The appellees' brief was due 08/24/2020.", Fact.DATE),
-        ("dependent life insurance on behalf of her husband in the amount of $100,000.", Fact.MONEY),
-        ("the person is 6/7 or 86% compliant.", Fact.MONEY),
+        ("dependent life insurance on behalf of her husband in the amount of $100,000.", Fact.AMOUNT),
+        ("the person is 6/7 or 86% compliant.", Fact.AMOUNT),
         ("at least five class members have tested positive", Fact.NUMBER),
         ("a petition for rehearing must be filed within 14 days after entry of judgment", Fact.DURATION),
         ("GUSTAFSON, Judge: The Internal Revenue Service determined deficiencies", Fact.PERSON),
