@@ -1,9 +1,11 @@
-"""``docqa eval``: the span metric against the reference implementation, and a tiny benchmark checked by hand."""
+"""``docqa eval``: the span metric against the reference implementation, and a tiny benchmark checked by hand;
+answers scored on hand-made outcomes, and a tiny question file run end to end."""
 
 from __future__ import annotations
 
 import json
 import random
+import shutil
 from pathlib import Path
 
 import lbrag_metric
@@ -11,6 +13,19 @@ import pytest
 from typer.testing import CliRunner
 
 from ingest.cli import app
+from service.answer_evaluation import (
+    AnswerReport,
+    Evidence,
+    Outcome,
+    Question,
+    Score,
+    cites_evidence,
+    file_format,
+    load_question_files,
+    load_questions,
+    missing_facts,
+    score_table,
+)
 from service.errors import InvalidInput
 from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
 from service.protocols import Embedder
@@ -104,3 +119,168 @@ def test_bad_query_file_is_named(tmp_path: Path) -> None:
     broken.write_text('{"tests": [{"query": "q"}]}')
     with pytest.raises(InvalidInput, match=r"broken\.json: not a LegalBench-RAG query file"):
         load_queries(broken)
+
+
+# --- answers: a question file (a JSON list, as ../shared/data/court-qa-dev) -------------------------
+
+COURT = Path(__file__).parent / "data" / "court"
+CA1 = "doctor__recap_documents__ca1_00117684624.pdf"  # Calvary Chapel of Bangor v. Mills (1st Cir. 20-1507)
+
+
+def question(question_id: str, kind: str, facts: list[list[str]] | None = None) -> Question:
+    """An answerable question with its evidence on a.pdf page 1 when ``facts`` are given, else an unanswerable one."""
+    text = f"question {question_id}"
+    if facts is None:
+        return Question(id=question_id, question=text, answerable=False, kind=kind)
+    evidence = (Evidence(file="a.pdf", page=1),)
+    return Question(id=question_id, question=text, answerable=True, kind=kind, evidence=evidence, key_facts=facts)
+
+
+def scored(item: Question, answer: str = "", cited: tuple[tuple[str, int], ...] = (), refused: bool = False) -> Outcome:
+    return Outcome(item, "not_found" if refused else "answered", answer, cited, latency_ms=1.0)
+
+
+def test_key_facts_match_any_form_case_and_whitespace_aside() -> None:
+    facts = [["without prejudice"], ["100,000", "100000"], ["Aug. 24, 2020", "August 24, 2020"]]
+    answer = "The appeal was dismissed WITHOUT\n   prejudice; the claim was $100,000 [1], filed August\t24,  2020."
+    assert missing_facts(answer, facts) == []
+    assert missing_facts("dismissed without prejudice on 8/24/2020", facts) == [
+        ("100,000", "100000"),
+        ("Aug. 24, 2020", "August 24, 2020"),
+    ]
+    assert missing_facts("with-out prejudice", [["without  prejudice"]]) == [("without  prejudice",)]
+    assert missing_facts("anything", []) == []
+
+
+def test_citation_on_an_evidence_page() -> None:
+    evidence = [Evidence(file="a.pdf", page=16), Evidence(file="a.pdf", page=3)]
+    assert cites_evidence([("a.pdf", 15), ("a.pdf", 3)], evidence)
+    assert not cites_evidence([("a.pdf", 15), ("b.pdf", 3)], evidence)
+    assert not cites_evidence([], evidence)
+
+
+def test_outcomes_and_the_table() -> None:
+    right = scored(
+        question("q1", "who", [["Selya"], ["Barron", "Judge B."]]), "Selya J.; judge b. concurred", (("a.pdf", 1),)
+    )
+    uncited = scored(question("q2", "who", [["Selya"]]), "selya", (("a.pdf", 9),))
+    wrong = scored(question("q3", "when", [["2020"], ["July"]]), "in July", (("a.pdf", 2),))
+    refused = scored(question("q4", "when", [["2020"]]), "Not found.", refused=True)
+    caught = scored(question("q5", "when"), "Not found.", refused=True)
+    answered = scored(question("q6", "who"), "Barron wrote it", (("a.pdf", 1),))
+    assert [item.correct for item in (right, uncited, wrong, refused, caught, answered)] == [1, 1, 0, 0, 1, 0]
+    assert [item.cited_evidence for item in (right, uncited, wrong, refused, caught)] == [
+        True,
+        False,
+        False,
+        False,
+        None,
+    ]
+    assert wrong.missing == [("2020",)] and refused.missing == [("2020",)], "a refusal misses every fact"
+
+    table = score_table([right, uncited, wrong, refused, caught, answered])
+    assert list(table) == ["when", "who", "total"]
+    who, when, total = table["who"], table["when"], table["total"]
+    assert (who.answerable, who.correct, who.cited_evidence, who.unanswerable, who.unanswerable_refused) == (
+        2,
+        2,
+        1,
+        1,
+        0,
+    )
+    assert who.refusal_precision is None, "nothing refused: precision is undefined, not 0 or 100"
+    assert who.refusal_recall == 0.0
+    assert (when.answerable, when.correct, when.answerable_refused, when.unanswerable_refused) == (2, 0, 1, 1)
+    assert when.refusal_precision == 0.5 and when.refusal_recall == 1.0
+    assert (total.accuracy, total.citation_rate) == (0.5, 0.25)
+    assert total.refusal_precision == 0.5 and total.refusal_recall == 0.5
+    assert Score.of([right]).refusal_recall is None, "no unanswerable question: recall is undefined"
+    assert Score.of([]).accuracy is None
+
+    report = AnswerReport([right, uncited, wrong, refused, caught, answered], mode="extractive", model="none")
+    assert "| **total** | 4 | 2 (50.0 %) | 1 (25.0 %) | 1 | 1 of 2 | 50.0 % | 50.0 % |" in report.markdown()
+    assert "| who | 2 | 2 (100.0 %) | 1 (50.0 %) | 0 | 0 of 1 | n/a | 0.0 % |" in report.markdown()
+    assert report.wrong_list().splitlines() == [
+        "- q2 (who): no evidence page cited (cited a.pdf p. 9; evidence a.pdf p. 1)",
+        "- q3 (when): missing '2020'; no evidence page cited (cited a.pdf p. 2; evidence a.pdf p. 1)",
+        "- q4 (when): refused",
+        "- q6 (who): answered, should refuse: Barron wrote it",
+    ]
+    assert report.as_dict()["table"]["total"]["refusal_precision_pct"] == 50.0
+    assert report.as_dict()["table"]["who"]["refusal_precision_pct"] is None
+
+
+def write_questions(path: Path, entries: list[dict[str, object]]) -> Path:
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def test_bad_question_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
+    good = {"id": "dev001", "question": "q", "answerable": True, "kind": "who"}
+    good |= {"evidence": [{"file": "a.pdf", "page": 1}], "key_facts": [["x"]]}
+    bad_page = write_questions(tmp_path / "bad.json", [good, {**good, "id": "dev002", "evidence": [{"file": "a.pdf"}]}])
+    with pytest.raises(InvalidInput, match=r"bad\.json: entry 1 \(dev002\): evidence\.0\.page: Field required"):
+        load_questions(bad_page)
+    no_facts = write_questions(tmp_path / "facts.json", [{**good, "key_facts": []}])
+    with pytest.raises(
+        InvalidInput, match=r"facts\.json: entry 0 \(dev001\): .*needs non-empty 'evidence' and 'key_facts'"
+    ):
+        load_questions(no_facts)
+    no_id = write_questions(tmp_path / "id.json", [good, {"question": "q", "answerable": "yes", "kind": "who"}])
+    with pytest.raises(InvalidInput, match=r"id\.json: entry 1: id: Field required"):
+        load_questions(no_id)
+    (tmp_path / "broken.json").write_text("[{")
+    with pytest.raises(InvalidInput, match=r"broken\.json: not JSON"):
+        file_format(tmp_path / "broken.json")
+    twice = write_questions(tmp_path / "twice.json", [good])
+    with pytest.raises(InvalidInput, match=r"twice\.json: question id 'dev001' is also used in .*bad\.json"):
+        load_question_files([write_questions(tmp_path / "bad.json", [good]), twice])
+    assert file_format(twice) == "answers" and file_format(QUERY_FILES[0]) == "retrieval"
+
+
+def test_cli_eval_answers(tmp_path: Path, models_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(models_cache))
+    monkeypatch.setenv("DOCQA_OCR__ENABLED", "false")
+    documents = tmp_path / "filings"
+    documents.mkdir()
+    shutil.copy(COURT / CA1, documents / CA1)
+    evidence = [{"file": CA1, "page": 1}]
+    questions = write_questions(
+        tmp_path / "questions.json",
+        [
+            {"id": "t1", "question": "Who is the defendant, the Governor of Maine?", "answerable": True}
+            | {"kind": "who", "evidence": evidence, "key_facts": [["Mills"], ["Governor"]]},
+            # Its key fact is in no document, so the answer is wrong whatever it quotes.
+            {"id": "t2", "question": "Which river basin's water does the appeal concern?", "answerable": True}
+            | {"kind": "which_case", "evidence": evidence, "key_facts": [["Kiamichi"]]},
+            {"id": "t3", "question": "What is the boiling point of liquid nitrogen in kelvin?", "answerable": False}
+            | {"kind": "how_much"},
+        ],
+    )
+    out, data = tmp_path / "answers.json", tmp_path / "scratch"
+    command = ["eval", str(documents), str(questions), "--json", str(out), "--data-dir", str(data)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert "1 documents" in result.stdout and "3 questions answered in extractive mode (model none)" in result.stdout
+    assert "| **total** | 2 | 1 (50.0 %) |" in result.stdout and "| 0 | 1 of 1 | 100.0 % | 100.0 % |" in result.stdout
+    assert "ask latency: p50" in result.stdout
+    assert "- t2 (which_case): missing 'Kiamichi'" in result.stdout and "- t1 " not in result.stdout
+    written = json.loads(out.read_text())
+    assert (written["mode"], written["model"], written["documents"], written["settings"]["k"]) == (
+        "extractive",
+        "none",
+        1,
+        8,
+    )
+    rows = {row["id"]: row for row in written["questions"]}
+    assert rows["t1"]["state"] == "answered" and rows["t1"]["correct"] and rows["t1"]["cited_evidence"]
+    assert 0 < len(rows["t1"]["answer"]) <= 150 and {"source": CA1, "page": 1} in rows["t1"]["citations"]
+    assert (rows["t3"]["state"], rows["t3"]["correct"], rows["t3"]["cited_evidence"]) == ("not_found", True, None)
+    assert written["table"]["total"]["key_facts_right"] == 1 and written["ask_p50_ms"] > 0
+
+    again = CliRunner().invoke(app, command)  # the same --data-dir: the unchanged PDF is skipped
+    assert again.exit_code == 0, again.output
+    assert json.loads(out.read_text())["ingest_seconds"] < 5
+
+    mixed = CliRunner().invoke(app, ["eval", str(documents), str(questions), str(QUERY_FILES[0])])
+    assert mixed.exit_code == 2 and "not both" in mixed.stderr
