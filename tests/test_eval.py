@@ -7,6 +7,7 @@ import json
 import random
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import lbrag_metric
 import pytest
@@ -30,6 +31,9 @@ from service.errors import InvalidInput
 from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
 from service.protocols import Embedder
 from service.settings import ChunkingSettings, Settings
+
+if TYPE_CHECKING:
+    from llm_fixture import ServedModel
 
 TINY = Path(__file__).parent / "data" / "lbrag-tiny"
 QUERY_FILES = [TINY / "ndas.json", TINY / "mergers.json"]
@@ -238,7 +242,9 @@ def test_bad_question_file_names_the_file_and_the_entry(tmp_path: Path) -> None:
     assert file_format(twice) == "answers" and file_format(QUERY_FILES[0]) == "retrieval"
 
 
-def test_cli_eval_answers(tmp_path: Path, models_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def tiny_questions(tmp_path: Path, models_cache: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """``(documents, question_file)``: one court filing, two answerable questions about it and one off-topic."""
     monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(models_cache))
     monkeypatch.setenv("DOCQA_OCR__ENABLED", "false")
     documents = tmp_path / "filings"
@@ -257,6 +263,11 @@ def test_cli_eval_answers(tmp_path: Path, models_cache: Path, monkeypatch: pytes
             | {"kind": "how_much"},
         ],
     )
+    return documents, questions
+
+
+def test_cli_eval_answers(tmp_path: Path, tiny_questions: tuple[Path, Path]) -> None:
+    documents, questions = tiny_questions
     out, data = tmp_path / "answers.json", tmp_path / "scratch"
     command = ["eval", str(documents), str(questions), "--json", str(out), "--data-dir", str(data)]
     result = CliRunner().invoke(app, command)
@@ -284,3 +295,24 @@ def test_cli_eval_answers(tmp_path: Path, models_cache: Path, monkeypatch: pytes
 
     mixed = CliRunner().invoke(app, ["eval", str(documents), str(questions), str(QUERY_FILES[0])])
     assert mixed.exit_code == 2 and "not both" in mixed.stderr
+
+
+@pytest.mark.slow
+def test_cli_eval_answers_from_an_openai_compatible_server(
+    tmp_path: Path, tiny_questions: tuple[Path, Path], tiny_chat_server: ServedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mode comes from the environment, as for ``docqa serve``; the tiny model's answers are gibberish."""
+    documents, questions = tiny_questions
+    llm = {"BACKEND": "openai", "BASE_URL": tiny_chat_server.base_url, "MODEL": tiny_chat_server.model}
+    llm |= {"TOKENIZER_DIR": str(tiny_chat_server.model_dir), "ANSWER_TOKENS": "16", "CONTEXT_WINDOW": "2048"}
+    for name, value in llm.items():
+        monkeypatch.setenv(f"DOCQA_LLM__{name}", value)
+    out = tmp_path / "answers.json"
+    result = CliRunner().invoke(app, ["eval", str(documents), str(questions), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"3 questions answered in openai mode (model {tiny_chat_server.model})" in result.stdout
+    written = json.loads(out.read_text())
+    assert (written["mode"], written["model"]) == ("openai", tiny_chat_server.model)
+    states = {row["id"]: (row["state"], row["correct"]) for row in written["questions"]}
+    assert states == {"t1": ("answered", False), "t2": ("answered", False), "t3": ("not_found", True)}
+    assert written["table"]["total"]["refusal_recall_pct"] == 100.0 and written["ask_p50_ms"] > 0
