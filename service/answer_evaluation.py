@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError, model_validator
 
 from service.errors import DocqaError, InvalidInput
-from service.evaluation import percentile
+from service.evaluation import TimedReport
 from service.protocols import Embedder
 from service.qa import AnswerResult, QaEngine
 from service.settings import Settings
@@ -297,7 +297,7 @@ def _pages(places: Iterable[tuple[str, int]]) -> str:
 
 
 @dataclass
-class AnswerReport:
+class AnswerReport(TimedReport):
     """What ``docqa eval`` prints and writes for a question file."""
 
     outcomes: list[Outcome]
@@ -309,22 +309,14 @@ class AnswerReport:
     not_ingested: list[str] = field(default_factory=list)
     """Errors of the files that could not be ingested (an unsupported ``INDEX.csv``, a broken PDF)."""
     settings: dict[str, Any] = field(default_factory=dict)
+    latency_ms: list[float] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.latency_ms = [item.latency_ms for item in self.outcomes]
 
     @property
     def table(self) -> dict[str, Score]:
         return score_table(self.outcomes)
-
-    @property
-    def latency_ms(self) -> list[float]:
-        return [item.latency_ms for item in self.outcomes]
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.latency_ms, 0.5)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.latency_ms, 0.95)
 
     @property
     def wrong(self) -> list[Outcome]:
