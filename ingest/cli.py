@@ -462,8 +462,8 @@ def eval_(
     import shutil
     import tempfile
 
-    from service.answer_evaluation import file_format
     from service.evaluation import evaluation_settings
+    from service.question_file import file_format
 
     missing = [str(path) for path in query_files if not path.is_file()]
     if missing:

@@ -1,13 +1,9 @@
 """``docqa eval`` over a question file: answers scored on key facts, cited pages and refusals.
 
-A question file is a JSON list in the format of ``../shared/data/court-qa-dev`` (its README)::
-
-    {"id", "question", "answerable": true, "kind",
-     "evidence": [{"file", "page"}, ...], "key_facts": [["form", "alt form"], ...], ...}
-    {"id", "question", "answerable": false, "kind", ...}
-
-Its documents are ingested into a scratch collection with the normal pipeline, and every question goes
-through ``QaEngine.ask`` (the code behind ``/v1/ask``) in the configured mode. Scoring follows that README:
+The questions come from a question file (``service.question_file``, the format of
+``../shared/data/court-qa-dev``). The documents are ingested into a scratch collection with the normal
+pipeline, and every question goes through ``QaEngine.ask`` (the code behind ``/v1/ask``) in the
+configured mode. Scoring follows that set's README:
 
 * answer correct: every ``key_facts`` group has one of its forms in the answer, as a case-insensitive
   substring after collapsing whitespace on both sides; a refused answerable question is wrong, an
@@ -19,19 +15,17 @@ through ``QaEngine.ask`` (the code behind ``/v1/ask``) in the configured mode. S
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, TypeAdapter, ValidationError, model_validator
+from typing import TYPE_CHECKING, Any
 
 from service.errors import DocqaError, InvalidInput
 from service.evaluation import TimedReport
 from service.protocols import Embedder
 from service.qa import AnswerResult, QaEngine
+from service.question_file import Evidence, Question, load_question_files
 from service.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,78 +33,6 @@ if TYPE_CHECKING:
 
 ANSWER_CHARS = 150
 """How much of each answer the per-question list keeps."""
-
-Text = Annotated[str, Field(min_length=1)]
-"""A string that is not empty."""
-
-
-class Evidence(BaseModel):
-    """A page that states (part of) the answer: ``file`` relative to the documents folder, ``page`` from 1."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    file: Text
-    page: StrictInt = Field(ge=1)
-
-
-class Question(BaseModel):
-    """One entry of a question file; fields the scoring does not use (``answer``, ``quote``) are ignored."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    id: Text
-    question: Text
-    answerable: StrictBool
-    kind: Text
-    evidence: tuple[Evidence, ...] = ()
-    key_facts: tuple[tuple[str, ...], ...] = ()
-
-    @model_validator(mode="after")
-    def _answerable_has_facts(self) -> Question:
-        if self.answerable and not (self.evidence and self.key_facts):
-            raise ValueError("an answerable question needs non-empty 'evidence' and 'key_facts'")
-        if any(not group or not all(form.strip() for form in group) for group in self.key_facts):
-            raise ValueError("every key_facts group needs at least one form, and no form may be blank")
-        return self
-
-
-_QUESTIONS = TypeAdapter(list[Question])
-
-FileFormat = Literal["answers", "retrieval"]
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise InvalidInput(f"{path}: cannot read the question file ({error.strerror or error})") from error
-    except ValueError as error:
-        raise InvalidInput(f"{path}: not JSON ({error})") from error
-
-
-def file_format(path: Path) -> FileFormat:
-    """``"answers"`` for a JSON list of questions, ``"retrieval"`` for anything else (a LegalBench-RAG file)."""
-    return "answers" if isinstance(_read_json(path), list) else "retrieval"
-
-
-def load_questions(path: Path) -> list[Question]:
-    """Read a question file; a malformed one is an ``InvalidInput`` naming the file and the entry."""
-    entries = _read_json(path)
-    try:
-        return _QUESTIONS.validate_python(entries)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        index, *inside = problem["loc"] or ("",)
-        entry = f"entry {index}" if isinstance(index, int) else "the file"
-        if isinstance(index, int) and isinstance(entries[index], dict) and isinstance(entries[index].get("id"), str):
-            entry += f" ({entries[index]['id']})"
-        field_name = ".".join(map(str, inside))
-        raise InvalidInput(
-            f"{path}: {entry}: {field_name + ': ' if field_name else ''}{problem['msg']}; expected a JSON list of "
-            '{"id", "question", "answerable", "kind", "evidence": [{"file", "page"}], "key_facts": [[...]]} '
-            "as in court-qa-dev/README.md",
-            detail={"file": str(path), "entry": entry, "field": field_name or None},
-        ) from error
 
 
 def normalised(text: str) -> str:
@@ -383,19 +305,6 @@ def run_questions(qa: QaEngine, collection: str, questions: Sequence[Question], 
             raise type(error)(f"question {question.id}: {error.message}", error.detail) from error
         outcomes.append(outcome(question, result, 1000 * (time.perf_counter() - started)))
     return outcomes
-
-
-def load_question_files(paths: Sequence[Path]) -> list[Question]:
-    """Every question of ``paths``, in order; an id used twice is an ``InvalidInput``."""
-    questions: list[Question] = []
-    seen: dict[str, Path] = {}
-    for path in paths:
-        for question in load_questions(path):
-            if question.id in seen:
-                raise InvalidInput(f"{path}: question id {question.id!r} is also used in {seen[question.id]}")
-            seen[question.id] = path
-            questions.append(question)
-    return questions
 
 
 def evaluate_answers(
