@@ -1,4 +1,4 @@
-"""The case name of a US court document, read from its caption, and whether a title is worth keeping.
+"""The case name of a US court document, read from its caption (or a letter's "Re:" line).
 
 A filing's first line is usually the court ("UNITED STATES DISTRICT COURT"), which tells filings
 apart no better than no title. Its caption names the case::
@@ -14,7 +14,9 @@ apart no better than no title. Its caption names the case::
 Leon"): the first party on each side, without roles, "et al.", "d/b/a" names, co-parties or
 "in his official capacity"; "In re X" (also for "In the Matter of X", as the Bluebook shortens it)
 and "Ex parte X". A court's own running head ("GIFT SURPLUS, LLC V. STATE EX REL. COOPER" on
-every page after the first) is the short name the court chose, so it wins over the caption.
+every page after the first) is the short name the court chose, so it wins over the caption. A
+letter has no caption; ``letter_case_name`` reads its "Re:" line the same way. Which title the name
+replaces is ``ingest.titles``' job.
 
 Like ``ingest.court``, this is a heuristic tuned on the real filings in ``tests/data/court/`` and
 the shared court-filing set; it returns ``None`` whenever the caption is not clear, because a
@@ -45,6 +47,8 @@ RUNNING_HEAD_PAGES = 6
 # Captions are drawn in two columns split by ")" "]" ":" or "§" (the right one holds the case
 # number and judge); only the left column names parties. Deposition transcripts put "·" between words.
 _COLUMN_SPLIT = re.compile(r"\s+[)\]:§](?:\s|$)|^\s*[)\]:§](?:\s|$)")
+# The rule alone, without ":" (a transcript's rule, but also every "Case No.:" column).
+_COLUMN_RULE = re.compile(r"(?:^|\s)[)\]§](?:\s|$)")
 _TRANSCRIPT_DOTS = re.compile("\u00b7")  # "·"
 _TRANSCRIPT_LINE_NUMBER = re.compile(r"^\s*\d{1,2}\s{2,}")
 _SPACES = re.compile(r"\s+")
@@ -92,19 +96,22 @@ def _caption_line(line: str) -> str:
     return _SPACES.sub(" ", line).strip()
 
 
-def _caption_lines(page_text: str) -> list[str]:
-    """The first page's lines as caption columns, without ECF stamps and pleading line numbers.
+def _caption_lines(page_text: str) -> tuple[list[str], list[bool]]:
+    """The first page's lines as caption columns, without ECF stamps and pleading line numbers, and
+    for each whether a column rule (")", "]", "§") was drawn beside it.
 
     A line whose left column is empty stays, as "", because it separates parties."""
     lines: list[str] = []
+    ruled: list[bool] = []
     for raw in page_text.splitlines():
         undotted = _TRANSCRIPT_DOTS.sub(" ", raw).strip()
         if not undotted or undotted.isdigit() or parse_ecf_stamp(raw) is not None:
             continue
         lines.append(_caption_line(raw))
+        ruled.append(_COLUMN_RULE.search(raw) is not None)
         if sum(1 for line in lines if line) >= CAPTION_LINES:
             break
-    return lines
+    return lines, ruled
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +166,7 @@ def _title_word(word: str, first: bool) -> str:
     return _capitalised(word)
 
 
-def _title_case(name: str) -> str:
+def title_case(name: str) -> str:
     """An ALL-CAPS name in title case, keeping "LLC", initials and small words as citations write them."""
     letters = [char for char in name if char.isalpha()]
     if not letters or sum(char.isupper() for char in letters) < 0.5 * len(letters):
@@ -184,7 +191,7 @@ def _party(lines: Sequence[str]) -> str | None:
     letters = sum(char.isalpha() for char in text)
     if letters < 2 or len(text) > 90 or _UNFIT.search(text) or _ROLE_LINE.match(text) or _BOUNDARY.search(text):
         return None
-    return _title_case(text)
+    return title_case(text)
 
 
 def _shorten(name: str) -> str:
@@ -238,18 +245,21 @@ def _downward(lines: list[str], index: int) -> tuple[list[str], bool]:
     return party, position < len(lines) and bool(_ROLE_LINE.match(lines[position]))
 
 
-def _versus_caption(lines: list[str], index: int) -> str | None:
-    """ "A v. B" around the "v." at ``lines[index]``; both sides must name someone, and at least
-    one side must print its role (Plaintiff, Appellee, ...), which is what makes it a caption."""
+def _versus_caption(lines: list[str], index: int, ruled: list[bool]) -> str | None:
+    """ "A v. B" around the "v." at ``lines[index]``; both sides must name someone, and what makes
+    it a caption must be printed: a role on at least one side (Plaintiff, Appellee, ...), or the
+    caption's column rule beside the "v." and the lines either side of it ("Ruben Diaz )")."""
     line = lines[index]
+    drawn = all(ruled[max(index - 1, 0) : index + 2])
     ending = _VERSUS_END.match(line)
     if ending is not None:  # "Petitioners v." or "NAME v.": the text before "v." belongs above
         before = ending.group("before")
         lines = [*lines[:index], before, "v.", *lines[index + 1 :]]
         index += 1
+        drawn = False
     first_lines, first_role = _upward(lines, index)
     second_lines, second_role = _downward(lines, index)
-    if not (first_role or second_role) or not first_lines or not second_lines:
+    if not (first_role or second_role or drawn) or not first_lines or not second_lines:
         return None
     first, second = _party(first_lines), _party(second_lines)
     if first is None or second is None:
@@ -290,7 +300,7 @@ def _in_re_caption(lines: list[str], index: int) -> str | None:
 
 
 def _caption(page_text: str) -> str | None:
-    lines = _caption_lines(page_text)
+    lines, ruled = _caption_lines(page_text)
     for index, line in enumerate(lines):
         field = _TITLE_FIELD.match(line)
         if field is not None:
@@ -302,7 +312,7 @@ def _caption(page_text: str) -> str | None:
             if found is not None:
                 return found
         elif _VERSUS_LINE.match(line) or _VERSUS_END.match(line):
-            found = _versus_caption(lines, index)
+            found = _versus_caption(lines, index, ruled)
             if found is not None:
                 return found
     return None
@@ -364,35 +374,40 @@ def case_caption(pages: Sequence[str]) -> str | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Generic titles
+# Letters
 # ---------------------------------------------------------------------------------------------
 
-_COURT_TITLE = re.compile(
-    r"^(?:in\s+the\s+)?(?:[\w.'\u2019]+\s+){0,6}(?:court|bureau|board|commission|tribunal)\b"
-    r"(?:\s+(?:of|for)\s+[\w\s.,'\u2019]+)?$",
-    re.IGNORECASE,
+_SUBJECT_LINE = re.compile(r"^re\s*:\s*(?P<subject>\S.*)$", re.IGNORECASE)
+_SUBJECT_NUMBER = re.compile(
+    r"^(?:case\s+)?(?:nos?\.?|number)\s*:?\s*[\w:.\u2013-]*\d[\w:.\u2013-]*,?\s*", re.IGNORECASE
 )
-_DOCKET_NUMBER_TITLE = re.compile(
-    r"^(?:case\s+|docket\s+|appeal\s+)?(?:nos?\.?|number:?|#)\s*[\w:.\u2013-]+$", re.IGNORECASE
-)
-_NO_WORDS_TITLE = re.compile(r"^[\W\d_]*(?:page\s*[\W\d_]*)?$", re.IGNORECASE)
-_FILE_NAME_TITLE = re.compile(
-    r"\.(?:tmp|png|jpe?g|tiff?|pdf|docx?|wpd|rtf|cef|txt)\s*$|^microsoft\s+word\s*-|^[\w-]*_[\w-]*$", re.IGNORECASE
-)
+_SUBJECT_VERSUS = re.compile(r"\s+(?:v\.|vs\.|v)\s+", re.IGNORECASE)
 
 
-def is_generic_title(title: str | None) -> bool:
-    """Whether a title fails to tell court filings apart: missing, a court's or agency's name ("United
-    States Court of Appeals", "IN THE SUPREME COURT OF NORTH CAROLINA"), an ECF stamp, a bare
-    docket or page number, or a file name a word processor or scanner wrote ("Microsoft Word -
-    16-1261_Order.docx", "scan_0001.tmp")."""
-    if title is None or not title.strip():
-        return True
-    title = _SPACES.sub(" ", title).strip()
-    return bool(
-        _COURT_TITLE.match(title)
-        or parse_ecf_stamp(title) is not None
-        or _DOCKET_NUMBER_TITLE.match(title)
-        or _NO_WORDS_TITLE.match(title)
-        or _FILE_NAME_TITLE.search(title)
-    )
+def letter_case_name(page_text: str) -> str | None:
+    """The case a letter is about, from its "Re:" line ("Re: Case No. 17-3994, Island Creek Coal
+    Company v. Linda Hill, et al" -> "Island Creek Coal Company v. Linda Hill"), or ``None``.
+
+    A clerk's or counsel's letter has no caption; its subject line names the case in the short
+    form, so only the first party on each side and no docket number is kept, as in a caption."""
+    seen = 0
+    for raw in page_text.splitlines():
+        line = _SPACES.sub(" ", raw).strip()
+        if not line:
+            continue
+        seen += 1
+        if seen > CAPTION_LINES:
+            return None
+        match = _SUBJECT_LINE.match(line)
+        if match is None:
+            continue
+        subject = _SUBJECT_NUMBER.sub("", match.group("subject"))
+        sides = _SUBJECT_VERSUS.split(subject, maxsplit=1)
+        if len(sides) != 2:
+            return None
+        second = re.split(r"\s*\(|,?\s+(?:case\s+)?nos?\.", sides[1], maxsplit=1, flags=re.IGNORECASE)[0]
+        first_party, second_party = _party([sides[0]]), _party([second])
+        if first_party is None or second_party is None:
+            return None
+        return _shorten(f"{first_party} v. {second_party}")
+    return None

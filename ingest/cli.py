@@ -230,16 +230,17 @@ def search(
 
 @app.command()
 def documents(collection: CollectionOption = "default", as_json: JsonFlag = False) -> None:
-    """List a collection's documents with their status and errors."""
+    """List a collection's documents with their titles, status and errors."""
     with components() as parts:
         records = parts.store.list_documents(collection)
     if as_json:
         keys = ("id", "source", "title", "status", "error", "page_count", "media_type", "sha256", "needs_ocr_pages")
         print(json.dumps([{key: getattr(r, key) for key in keys} for r in records], indent=1, default=str))
         return
-    table = Table("id", "source", "status", "pages", "error")
+    table = Table("id", "source", "title", "status", "pages", "error")
     for record in records:
-        table.add_row(record.id, record.source, record.status.value, str(record.page_count), record.error or "")
+        row = (record.id, record.source, record.title or "", record.status.value, str(record.page_count))
+        table.add_row(*row, record.error or "")
     out.print(table)
 
 

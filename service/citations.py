@@ -14,27 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.domain import SearchHit
+from service.question import terms
+from service.sentences import Span, sentence_spans
 
 MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 QUOTE = re.compile(r"[\"“]([^\"“”]{8,}?)[\"”]")
-# A sentence ends at . ! ? ; (after closing quotes or brackets) before a capital, digit or §.
-_SENTENCE_END = re.compile(r"(?<=[.!?;])[\"”’)\]]*\s+(?=[\"“(\[]?[A-Z0-9§(])|\n\s*\n")  # noqa: RUF001 - typographic quotes are real
-_WORD = re.compile(r"\w+")
-# fmt: off
-_STOPWORDS = frozenset([
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "is",
-    "it", "its", "of", "on", "or", "that", "the", "this", "to", "was", "were", "will", "with", "which",
-    "what", "who", "when", "where", "how", "does", "do", "did", "shall", "not", "no",
-])
-# fmt: on
-
-
-@dataclass(frozen=True)
-class Span:
-    """Where a quote sits in its source chunk (chunk-relative offsets)."""
-
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -59,22 +43,6 @@ class DraftCitation:
         return self.hit.char_start + self.span.end
 
 
-def sentence_spans(text: str) -> list[Span]:
-    """Sentence-like spans of ``text`` with surrounding whitespace trimmed."""
-    spans: list[Span] = []
-    start = 0
-    for boundary in [*_SENTENCE_END.finditer(text), None]:
-        end = boundary.start() if boundary else len(text)
-        piece = text[start:end]
-        if piece.strip():
-            left = start + len(piece) - len(piece.lstrip())
-            right = start + len(piece.rstrip())
-            spans.append(Span(left, right))
-        if boundary:
-            start = boundary.end()
-    return spans
-
-
 def find_verbatim(quote: str, text: str) -> Span | None:
     """Find ``quote`` in ``text`` exactly, or with any run of whitespace matching any other."""
     quote = quote.strip()
@@ -90,7 +58,7 @@ def find_verbatim(quote: str, text: str) -> Span | None:
 
 
 def _terms(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS}
+    return set(terms(text))
 
 
 def best_supporting_span(claim: str, text: str) -> Span:

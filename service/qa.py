@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,14 +17,27 @@ from service.auth import Principal
 from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.domain import SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
-from service.extractive import ExtractiveAnswerer
+from service.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
+from service.question import analyse
 from service.retrieval import Retriever
 from service.settings import Settings
 from service.store.sql import SqlDocumentStore
 
-NOT_FOUND_MESSAGE = "Not found in these documents: the documents do not answer this question."
+NOT_FOUND_MESSAGE = "Not found in these documents"
+"""How every refusal's ``message`` begins; the rest says why, and what was searched."""
+
+
+class AnswerState(enum.StrEnum):
+    """How far the documents support an answer; a client shows each state differently."""
+
+    ANSWERED = "answered"
+    """Every part of the answer is supported by the passages it cites."""
+    NOT_FOUND = "not_found"
+    """Refused: the documents do not answer the question; ``closest`` holds the nearest passages."""
+    LOW_SUPPORT = "low_support"
+    """Shown with a warning (``message`` says why): the cited passages support the answer only in part."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +68,7 @@ class AnswerResult:
     collection: str
     answer: str
     citations: list[Citation]
-    refused: bool
+    state: AnswerState
     message: str | None
     closest: list[SearchHit]
     mode: str
@@ -64,6 +78,11 @@ class AnswerResult:
     usage: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     dropped_markers: list[int] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """True exactly when the answer was refused (``not_found``)."""
+        return self.state is AnswerState.NOT_FOUND
 
 
 Event = tuple[str, Any]
@@ -146,7 +165,7 @@ class QaEngine:
             collection=collection,
             answer="",
             citations=[],
-            refused=False,
+            state=AnswerState.ANSWERED,
             message=None,
             closest=[],
             mode=self.mode,
@@ -155,15 +174,18 @@ class QaEngine:
             retrieved=list(hits),
         )
         threshold = self.settings.retrieval.min_relevance
+        asked = analyse(question)
         # The best cosine, not the first hit's: fused or reranked order need not follow the cosine.
         if max((hit.relevance for hit in hits), default=-1.0) < threshold:
-            self._refuse(result, hits)
+            self._refuse(result, hits, "no passage is close enough to the question", filters)
+            yield ("delta", result.answer)
+        elif self.settings.answers.check_names and (missing := self.store.missing_names(collection, asked.names)):
+            named = ", ".join(f"“{name}”" for name in missing)
+            self._refuse(result, hits, f"the question names {named}, which no document mentions", filters)
             yield ("delta", result.answer)
         elif self.generator is None:
-            answer, drafts = self.answerer.answer(question, hits)
-            result.answer = answer
-            result.citations = self._citations(drafts)
-            yield ("delta", answer)
+            self._extract(result, question, hits, filters)
+            yield ("delta", result.answer)
         else:
             yield from self._generate(result, question, hits, self.generator)
         finished = time.perf_counter()
@@ -175,12 +197,45 @@ class QaEngine:
         yield ("citations", result.citations)
         yield ("done", result)
 
-    def _refuse(self, result: AnswerResult, hits: Sequence[SearchHit]) -> None:
-        result.refused = True
+    def _refuse(
+        self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None = None
+    ) -> None:
+        """Make ``result`` a refusal that says why and what was searched, offering the closest passages."""
+        documents = self.store.collections().get(result.collection, 0)
+        searched = f"searched {documents} document{'' if documents == 1 else 's'} in “{result.collection}”"
+        if filters:
+            searched += " filtered by " + ", ".join(f"{key}={value}" for key, value in sorted(filters.items()))
+        result.state = AnswerState.NOT_FOUND
         result.answer = REFUSAL_SENTENCE
-        result.message = NOT_FOUND_MESSAGE
+        result.message = f"{NOT_FOUND_MESSAGE}: {reason} ({searched})."
         result.citations = []
         result.closest = list(hits[:3])
+
+    def _extract(
+        self, result: AnswerResult, question: str, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
+    ) -> None:
+        """The extractive answer, refused or marked ``low_support`` by how well its sentences answer."""
+        found = self.answerer.answer(question, hits)
+        limits = self.settings.answers
+        first = found.question.parts[0] if found.question else None
+        if not found.citations or found.support < limits.min_support:
+            self._refuse(result, hits, "no sentence of the closest passages answers the question", filters)
+            return
+        if first is not None and first in found.unanswered_parts and first.kind in DATUM_KINDS:
+            kinds = " or ".join(sorted(fact.value for fact in first.wants))
+            self._refuse(result, hits, f"no passage close to the question states the {kinds} it asks for", filters)
+            return
+        result.answer = found.text
+        result.citations = self._citations(found.citations)
+        if found.support < limits.warn_support:
+            result.state = AnswerState.LOW_SUPPORT
+            result.message = (
+                "The quoted passages are only loosely related to the question; check them before relying on them."
+            )
+        elif found.unanswered_parts:
+            result.state = AnswerState.LOW_SUPPORT
+            asked = "; ".join(f"“{part.text}”" for part in found.unanswered_parts)
+            result.message = f"No passage found answers part of the question: {asked}."
 
     def _generate(
         self, result: AnswerResult, question: str, hits: Sequence[SearchHit], generator: Generator
@@ -199,7 +254,7 @@ class QaEngine:
         raw = "".join(parts)
         result.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": generator.count_tokens(raw)}
         if is_refusal(raw):
-            self._refuse(result, hits)
+            self._refuse(result, hits, "the model found no answer in the passages it was given")
             return
         checked = check_citations(raw, sources)
         result.answer = checked.answer

@@ -158,6 +158,23 @@ class RetrievalSettings(Group):
     )
 
 
+class AnswerSettings(Group):
+    min_support: float = Field(
+        0.6,
+        description="Extractive mode: refuse when the best sentence's support (cosine + the question's words + "
+        "the kind of fact asked for) is below this (calibration: README, Answers, refusals and citations).",
+    )
+    warn_support: float = Field(
+        0.75,
+        description="Extractive mode: show the answer as low_support, with a warning, when its support is below this.",
+    )
+    check_names: bool = Field(
+        True,
+        description="Refuse a question that names a case party, docket number or judge that no page of the "
+        "collection mentions.",
+    )
+
+
 class LlmSettings(Group):
     backend: Literal["extractive", "openai", "transformers"] = Field(
         "extractive",
@@ -210,6 +227,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingestion.")
     ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scanned pages.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
+    answers: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering and refusing.")
     llm: LlmSettings = Field(default_factory=LlmSettings, description="Answer generation.")
     server: ServerSettings = Field(default_factory=ServerSettings, description="HTTP server.")
 

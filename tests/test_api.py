@@ -227,7 +227,10 @@ def test_court_citations_carry_page_and_paragraph(api: Api) -> None:
 def test_an_unrelated_question_is_refused(api: Api, question: str) -> None:
     answer = ask(api, question)
     assert answer["refused"] is True
-    assert answer["answer"] == REFUSAL_SENTENCE and answer["message"] == NOT_FOUND_MESSAGE
+    assert answer["answer"] == REFUSAL_SENTENCE and answer["state"] == "not_found"
+    # The message says why, and what was searched: the collection and how many documents it holds.
+    assert answer["message"].startswith(f"{NOT_FOUND_MESSAGE}: no passage is close enough to the question")
+    assert f"searched {len(api.corpus.documents)} documents in “{COLLECTION}”" in answer["message"]
     assert answer["citations"] == [] and "[" not in answer["answer"]
     assert 1 <= len(answer["closest"]) <= 3 and all(set(hit) == HIT_FIELDS for hit in answer["closest"])
     assert best_relevance(api, question) < api.settings.retrieval.min_relevance

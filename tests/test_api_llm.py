@@ -296,7 +296,8 @@ def test_a_quote_not_in_the_source_is_flagged_unverified(corpus: Corpus, tiny_ch
 
 def test_the_refusal_sentence_is_a_refusal(corpus: Corpus, tiny_chat_model: Path) -> None:
     answer, events = ask_canned(corpus, tiny_chat_model, REFUSAL_SENTENCE)
-    assert answer["refused"] is True and answer["message"] == NOT_FOUND_MESSAGE
+    assert answer["refused"] is True and answer["state"] == "not_found"
+    assert answer["message"].startswith(f"{NOT_FOUND_MESSAGE}: the model found no answer")
     assert answer["answer"] == REFUSAL_SENTENCE and answer["citations"] == []
     assert answer["closest"] and answer["closest"][0]["source"] == "settlement.pdf"
     assert events[-1][1]["refused"] is True

@@ -1,16 +1,12 @@
-"""Case names from court captions, and which titles they replace: caption texts modelled on the real
-filings in tests/data/court/, the real filings themselves, and PDFs through the whole pipeline."""
+"""Case names from court captions and letters' "Re:" lines: caption texts modelled on the real filings in
+tests/data/court/, and the real filings themselves. Which titles they replace: tests/test_titles.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from documents import write_pdf
 from test_court import CA1_OPINION, CA1_ORDER, CA9_MOTION, CACD_ORDER, CAND_SCAN, EXHIBIT, SCOTUS, page_texts
 
-from ingest.caption import MAX_CASE_NAME, case_caption, is_generic_title
-from service.components import Components
+from ingest.caption import MAX_CASE_NAME, case_caption, letter_case_name
 
 DISTRICT = """IN THE UNITED STATES DISTRICT COURT
 FOR THE DISTRICT OF COLORADO
@@ -230,6 +226,21 @@ The Republic of Argentina,
             "Bainbridge Fund LTD v. The Republic of Argentina",
             id="mixed-case-kept-as-printed",
         ),
+        pytest.param(
+            """TENNESSEE BUREAU OF WORKERS' COMPENSATION
+WORKERS' COMPENSATION APPEALS BOARD
+Ruben Diaz ) Docket No. 2019-06-0263
+)
+v. ) State File No. 9687-2019
+)
+Create and Construct, LLC )
+)
+)
+Appeal from the Court of Workers' )
+""",
+            "Ruben Diaz v. Create and Construct, LLC",
+            id="no-roles-but-the-column-rule",
+        ),
     ],
 )
 def test_captions_give_the_short_case_name(caption: str, expected: str) -> None:
@@ -285,9 +296,7 @@ Imperial '400' Nat'l, Inc., 432 F.2d 232, 237 (3d Cir. 1970).
 """,
             id="in-re-citation-in-prose",
         ),
-        pytest.param(
-            "Ruben Diaz ) Docket No. 2019-06-0263\nv. )\nCreate and Construct, LLC )\n", id="no-roles-printed"
-        ),
+        pytest.param("Ruben Diaz\nv.\nCreate and Construct, LLC\n", id="no-roles-no-column-rule"),
         pytest.param("", id="empty"),
     ],
 )
@@ -329,50 +338,22 @@ def test_real_filings(file_name: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("title", "generic"),
+    ("subject", "expected"),
     [
-        (None, True),
-        ("United States Court of Appeals", True),
-        ("United States Court of Appeals for the Second Circuit", True),
-        ("IN THE SUPREME COURT OF NORTH CAROLINA", True),
-        ("UNITED STATES DISTRICT COURT", True),
-        ("In the Missouri Court of Appeals", True),
-        ("TENNESSEE BUREAU OF WORKERS' COMPENSATION", True),
-        ("Case 4:08-cv-02214-SBA Document 26 Filed 01/29/2009 Page 1 of 2", True),
-        ("Appeal: 17-2218 Doc: 17 Filed: 10/31/2017 Pg: 1 of 1", True),
-        ("No. 20-16276", True),
-        ("[7]", True),
-        ("03/23/2019", True),
-        ("Page 1", True),
-        ("Microsoft Word - 16-1261_Consumerinfo.com_FINAL Order.docx", True),
-        ("A9Rmahfa4_1laaz8q_bg.tmp", True),
-        ("ocr_pdf_test", True),
-        ("11-889 Tarrant Regional Water Dist. v. Herrmann (06/13/2013)", False),
-        ("T.C. Memo. 2020-26", False),
-        ("FORM 8. Entry of Appearance", False),
-        ("NOTICE OF MOTION AND PARTIAL MOTION TO DISMISS FIRST AMENDED COMPLAINT", False),
-        ("Court Reporter's Transcript of the Hearing on March 3", False),
+        (
+            "Re: Case No. 17-3994, Island Creek Coal Company v. Linda Hill, et al",
+            "Island Creek Coal Company v. Linda Hill",
+        ),
+        (
+            "RE: Christopher Mielo, et al v. Steak N Shake Operations Inc",
+            "Christopher Mielo v. Steak N Shake Operations Inc",
+        ),
+        (" Re: United States v. Haitao Xiang, No. 22-1801 ", "United States v. Haitao Xiang"),
+        ("Re: your letter of May 3, 2021", None),
+        ("Subject: RE: ML EOP Psychiatry Rule Change Proposition", None),
+        ("In re: Smith v. Jones", None),
     ],
 )
-def test_generic_titles(title: str | None, generic: bool) -> None:
-    assert is_generic_title(title) is generic
-
-
-def test_ingest_titles_a_court_pdf_by_its_caption_and_keeps_a_specific_title(
-    tmp_path: Path, components: Components
-) -> None:
-    root = tmp_path / "in"
-    root.mkdir()
-    write_pdf(root / "complaint.pdf", [DISTRICT])  # no metadata title: the first line is the court
-    write_pdf(root / "memo.pdf", [DISTRICT], title="Doe Complaint - Internal Review Memo")
-    summary = components.pipeline("c").ingest([root])
-    assert summary.count("new") == 2
-    records = {record.source: record for record in components.store.list_documents("c")}
-    complaint, memo = records["complaint.pdf"], records["memo.pdf"]
-    assert complaint.title == "John Doe v. Acme Corp."
-    assert complaint.metadata["heading"] == "IN THE UNITED STATES DISTRICT COURT"
-    assert complaint.metadata["case_name"] == "John Doe v. Acme Corp."
-    assert memo.title == "Doe Complaint - Internal Review Memo" and "heading" not in memo.metadata
-    assert memo.metadata["case_name"] == "John Doe v. Acme Corp."
-    hits = components.retriever.search("complaint against Acme", "c", 5, {"case_name": "John Doe v. Acme Corp."})
-    assert {hit.title for hit in hits} == {"John Doe v. Acme Corp.", "Doe Complaint - Internal Review Memo"}
+def test_a_letters_subject_line_names_its_case(subject: str, expected: str | None) -> None:
+    letter = f"Clerk of Court\nAugust 3, 2017\nMaria G. Danaher\n{subject}\nDear Counsel:\nThe appeal was docketed.\n"
+    assert letter_case_name(letter) == expected

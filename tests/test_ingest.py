@@ -231,6 +231,20 @@ def test_real_filings_ingest(tmp_path: Path, components: Components) -> None:
     assert summary.count("failed") == 0 and summary.count("new") == len(list(root.iterdir()))
 
 
+def test_cli_documents_shows_titles(tmp_path: Path, cli_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "filings"
+    root.mkdir()
+    caption = "UNITED STATES DISTRICT COURT\nJOHN DOE,\nPlaintiff,\nv.\nACME CORP.,\nDefendant.\nORDER\nDenied.\n"
+    write_pdf(root / "order.pdf", [caption], title="A9Rmahfa4_1laaz8q_bg.tmp")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(root), "-c", "titles"]).exit_code == 0
+    [listed] = json.loads(runner.invoke(app, ["documents", "-c", "titles", "--json"]).stdout)
+    assert listed["title"] == "Order \u2014 John Doe v. Acme Corp."
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+    table = runner.invoke(app, ["documents", "-c", "titles"]).stdout
+    assert "title" in table and "Order \u2014 John Doe v. Acme Corp." in table
+
+
 def test_cli_meta_and_filters(tmp_path: Path, cli_env: Settings) -> None:
     runner = CliRunner()
     first, second = tmp_path / "a", tmp_path / "b"

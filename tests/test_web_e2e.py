@@ -305,10 +305,14 @@ def test_unrelated_question_is_refused_with_closest_passages(desk: Screen) -> No
     ask(page, UNRELATED_QUESTION)
     expect(page.locator("#refusal")).to_be_visible()
     expect(page.locator("#refusal-message")).to_contain_text("Not found in these documents")
-    expect(page.locator("#refusal-message")).to_contain_text("closest ones are below")
+    expect(page.locator("#refusal-message")).to_contain_text("closest passages are below; they are not an answer")
     assert NOT_FOUND_MESSAGE.startswith("Not found in these documents")
     expect(page.locator("#answer-text")).to_be_hidden()
-    expect(page.locator("#copy-button")).to_be_hidden()
+    expect(page.locator("#ask-status")).to_have_text("Not found in these documents.")
+    page.click("#copy-button")  # what is pasted says it is a refusal, and offers the closest passages as such
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("Not found in these documents.") and "Closest passages (not an answer):" in copied
     closest = page.locator("#closest-list button.closest-open")
     assert closest.count() >= 1
     assert_no_horizontal_scroll(page)

@@ -21,7 +21,7 @@ from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_str
 from service.api.schemas import ChatCompletionRequest, CitationOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
 from service.errors import DocqaError, InvalidInput
-from service.qa import AnswerResult, Citation
+from service.qa import AnswerResult, AnswerState, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
 MODEL_PREFIX = "docqa/"
@@ -34,6 +34,12 @@ def models(state: StateDep, principal: PrincipalDep) -> dict[str, Any]:
         "object": "list",
         "data": [{"id": MODEL_PREFIX + name, "object": "model", "created": 0, "owned_by": "docqa"} for name in names],
     }
+
+
+def trailer(result: AnswerResult) -> str:
+    """What follows the answer in the message: a low-support answer's warning, then its references."""
+    warning = f"\n\nWarning: {result.message}" if result.state is AnswerState.LOW_SUPPORT and result.message else ""
+    return warning + references(result.citations)
 
 
 def references(citations: list[Citation]) -> str:
@@ -63,7 +69,7 @@ def collection_of(model: str) -> str:
 
 
 def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str) -> dict[str, Any]:
-    content = result.answer + references(result.citations)
+    content = result.answer + trailer(result)
     usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0}
     return {
         "id": completion_id,
@@ -73,7 +79,9 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
         "usage": {**usage, "total_tokens": sum(usage.values())},
         "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
+        "state": result.state.value,
         "refused": result.refused,
+        "message": result.message,
         "mode": result.mode,
     }
 
@@ -118,12 +126,14 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                     yield chunk({"content": payload})
                 elif kind == "done":
                     audit_answer(state, principal, "chat", payload)
-                    yield chunk({"content": references(payload.citations)})
+                    yield chunk({"content": trailer(payload)})
                     yield chunk(
                         {},
                         "stop",
                         citations=[CitationOut.from_citation(c).model_dump() for c in payload.citations],
+                        state=payload.state.value,
                         refused=payload.refused,
+                        message=payload.message,
                         answer=payload.answer,
                     )
         except Exception as caught:  # the status line has gone out: the stream itself must say what failed

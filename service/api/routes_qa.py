@@ -80,7 +80,7 @@ def audit_answer(state: Any, principal: Principal, action: str, result: AnswerRe
         action,
         principal.key_name,
         result.collection,
-        "refused" if result.refused else "answered",
+        "refused" if result.refused else result.state.value,
         {
             "question": result.question,
             "retrieved": retrieved_for_audit(result.retrieved),

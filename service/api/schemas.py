@@ -108,9 +108,13 @@ class CitationOut(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
-    refused: bool
-    message: str | None
-    closest: list[HitOut]
+    state: Literal["answered", "not_found", "low_support"] = Field(
+        description="answered; not_found (refused: the documents do not answer; see message and closest); "
+        "low_support (shown with the warning in message: the sources support it only in part)."
+    )
+    refused: bool = Field(description="True exactly when state is not_found.")
+    message: str | None = Field(description="Why an answer was refused, or the warning of a low_support answer.")
+    closest: list[HitOut] = Field(description="The nearest passages of a refused question: closest, not an answer.")
     mode: str = Field(description="extractive, openai or transformers.")
     model: str
     usage: dict[str, int]
@@ -121,6 +125,7 @@ class AskResponse(BaseModel):
         return cls(
             answer=result.answer,
             citations=[CitationOut.from_citation(c) for c in result.citations],
+            state=result.state.value,
             refused=result.refused,
             message=result.message,
             closest=[HitOut.from_hit(hit) for hit in result.closest],

@@ -303,6 +303,27 @@ class SqlDocumentStore:
             ).all()
             return [_page_record(row) for row in rows]
 
+    def missing_names(self, collection: str, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` (parties, docket numbers) that no page of ``collection`` contains.
+
+        Case-insensitive substring tests on the page text (ECF stamps and captions included, which
+        chunks leave out); one query a name, each a scan of the collection's pages.
+        """
+        missing: list[str] = []
+        with self.session() as session:
+            for name in names:
+                pattern = "%" + name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                found = session.scalar(
+                    select(PageRow.id)
+                    .join(DocumentRow, DocumentRow.id == PageRow.document_id)
+                    .join(CollectionRow, CollectionRow.id == DocumentRow.collection_id)
+                    .where(CollectionRow.name == collection, PageRow.text.ilike(pattern, escape="\\"))
+                    .limit(1)
+                )
+                if found is None:
+                    missing.append(name)
+        return missing
+
     def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]:
         """Chunks by id, with their document's source, title and metadata."""
         if not chunk_ids:

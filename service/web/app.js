@@ -280,18 +280,19 @@ function showCitations(text, citations) {
 function showResult(result) {
   state.result = result;
   $("answer-area").removeAttribute("aria-busy");
+  $("answer-area").dataset.state = result.state ?? (result.refused ? "not_found" : "answered");
   if (result.refused) {
     state.closest = result.closest ?? [];
     $("answer-text").hidden = true;
     $("references-section").hidden = true;
-    const detail = result.message && !/not found in these documents/i.test(result.message) ? result.message : "";
-    const explanation = state.closest.length
-      ? "No passage in this matter is close enough to answer the question. The closest ones are below; they may help you rephrase it."
-      : "No passage in this matter is close enough to answer the question.";
-    $("refusal-detail").textContent = detail || explanation;
+    // The message says why and what was searched; "Not found in these documents" is already in bold.
+    const detail = (result.message ?? "").replace(/^not found in these documents[:.]?\s*/i, "");
+    const closest = state.closest.length ? " The closest passages are below; they are not an answer, but may help you rephrase it." : "";
+    $("refusal-detail").textContent = (detail || "No passage in this matter answers the question.") + closest;
     renderClosest($("closest-list"), state.closest);
     $("closest-heading").hidden = state.closest.length === 0;
     $("refusal").hidden = false;
+    $("copy-button").hidden = false;
     $("ask-status").textContent = "Not found in these documents.";
     return;
   }
@@ -299,12 +300,15 @@ function showResult(result) {
   showCitations(result.answer ?? "", citations);
   const unverified = citations.filter((c) => !c.verified).length;
   const warnings = [];
+  const lowSupport = result.state === "low_support";
+  if (lowSupport) warnings.push(result.message || "The documents support this answer only in part; check it against the sources.");
   if (!citations.length) warnings.push("This answer cites no passages; do not rely on it without checking the documents.");
   if (unverified) warnings.push(`${unverified} quote${unverified === 1 ? " was" : "s were"} not found word-for-word in the documents; check before relying on ${unverified === 1 ? "it" : "them"}.`);
   $("answer-warning").textContent = warnings.join(" ");
   $("answer-warning").hidden = warnings.length === 0;
   $("copy-button").hidden = false;
-  $("ask-status").textContent = `Answer ready with ${citations.length} citation${citations.length === 1 ? "" : "s"}.`;
+  const count = `${citations.length} citation${citations.length === 1 ? "" : "s"}`;
+  $("ask-status").textContent = lowSupport ? `Answer shown with a warning: low support (${count}).` : `Answer ready with ${count}.`;
 }
 
 async function ask() {
@@ -420,7 +424,7 @@ let copyTimer = null;
 $("copy-button").addEventListener("click", async () => {
   if (!state.result) return;
   try {
-    await copyText(buildCopyText(state.result.answer ?? "", state.result.citations ?? []));
+    await copyText(buildCopyText(state.result));
     $("copy-status").textContent = "Copied";
     clearTimeout(copyTimer);
     copyTimer = setTimeout(() => ($("copy-status").textContent = ""), 3000);

@@ -150,7 +150,16 @@ export function renderClosest(list, hits) {
 }
 
 /** The answer as a lawyer would paste it: the text, then each reference written out. */
-export function buildCopyText(answer, citations) {
+export function buildCopyText(result) {
+  const answer = result.answer ?? "";
+  const citations = result.citations ?? [];
+  if (result.refused) {
+    const closest = (result.closest ?? []).map((hit, index) => `(${index + 1}) ${hitReference(hit)}: "${hit.text.trim()}"`);
+    const lines = [`Not found in these documents. ${result.message ?? ""}`.trim()];
+    if (closest.length) lines.push("", "Closest passages (not an answer):", ...closest);
+    return lines.join("\n");
+  }
+  const warning = result.state === "low_support" ? [`Warning (low support): ${result.message ?? "the documents support this answer only in part."}`, ""] : [];
   const references = [...citations]
     .sort((a, b) => a.marker - b.marker)
     .map((citation) => {
@@ -161,7 +170,7 @@ export function buildCopyText(answer, citations) {
       const note = notes.length ? ` [${notes.join("; ")}]` : "";
       return `[${citation.marker}] ${citationReference(citation)}${quote}${note}`;
     });
-  return [answer.trim(), ...(references.length ? ["", references.join("\n")] : [])].join("\n");
+  return [...warning, answer.trim(), ...(references.length ? ["", references.join("\n")] : [])].join("\n");
 }
 
 /** Which pages cannot be searched yet: all of them, or a few among pages that can. */

@@ -1,47 +1,44 @@
-"""Titles of court filings before and after caption parsing: one row per PDF, for reading by eye.
+"""Titles of court filings before and after title choice: one row per PDF, for reading by eye.
 
-    .venv/bin/python tests/benchmarks/court_titles.py [FOLDER]   (default /work/shared/data/court-filings)
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/court_titles.py [FOLDER]   (default /work/shared/data/court-filings)
 
-Prints file, old title (the PDF's metadata title or first line), new title and the case name,
-then counts. Reads text layers only (no OCR), as ``docqa ingest`` does without Tesseract.
+Prints file, old title (the PDF's metadata title or first line), new title, where the new title came
+from and the case name, then counts per source. Reads text layers only (no OCR), as ``docqa ingest``
+does without Tesseract.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
-from ingest.caption import case_caption, is_generic_title
 from ingest.parsers.pdf import parse_pdf
-from ingest.structure import court_structure
+from ingest.structure import court_structure, court_title
+from ingest.titles import TitleSource, is_generic_title
 
 DEFAULT_FOLDER = Path("/work/shared/data/court-filings")
 
 
 def main(folder: Path) -> None:
-    captioned = kept = named_only = none = 0
+    sources: Counter[TitleSource] = Counter()
+    generic_before = case_names = 0
     for path in sorted(folder.glob("*.pdf")):
         parsed = parse_pdf(path)
         structured = court_structure(path, parsed)
-        case_name = case_caption([page.text for page in parsed.pages])
-        changed = structured.title != parsed.title
-        if changed:
-            captioned += 1
-        elif case_name is not None:
-            named_only += 1
-        elif is_generic_title(parsed.title):
-            none += 1
-        else:
-            kept += 1
-        mark = "*" if changed else " "
+        source = court_title(path, parsed, structured.metadata).source
+        case_name = structured.metadata.get("case_name")
+        sources[source] += 1
+        generic_before += is_generic_title(parsed.title)
+        case_names += case_name is not None
+        mark = "*" if structured.title != parsed.title else " "
         print(
-            f"{mark} {path.name[:70]:70} | {str(parsed.title)[:60]:60} | {str(structured.title)[:70]:70} | {case_name}"
+            f"{mark} {path.name[:60]:60} | {str(parsed.title)[:50]:50} | {str(structured.title)[:90]:90} "
+            f"| {source.value:9} | {case_name}"
         )
-    total = captioned + kept + named_only + none
-    print(
-        f"\n{total} files: {captioned} titled by their caption, {named_only} keep a specific title "
-        f"(case name in metadata), {kept} keep a specific title (no caption), {none} keep a generic title (no caption)"
-    )
+    total = sum(sources.values())
+    counts = ", ".join(f"{sources[source]} {source.value}" for source in TitleSource)
+    print(f"\n{total} files, {generic_before} with a generic title before, {case_names} with a case name: {counts}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""What a question asks for (its parts and their kinds of fact, what it names) and the facts a sentence holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.facts import Fact, facts_in, looks_like_caption
+from service.question import analyse, terms
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("When was the opinion in Jagels v. State filed?", ["when"]),
+        ("How much did the jury award in damages?", ["how_much"]),
+        ("What total liabilities did the debtors report?", ["how_much"]),
+        ("How many class members tested positive?", ["how_many"]),
+        ("Which Tax Court judge wrote the opinion?", ["who"]),
+        ("To which district are the cases to be transferred?", ["where"]),
+        ("Why does the bank argue that the plaintiff lacks standing?", ["why"]),
+        ("Which interstate compact did Tarrant identify?", ["which_case"]),
+        ("How did the First Circuit dispose of the appeal?", ["what_held"]),
+        ("After being told the case had settled, did Judge Snyder dismiss the action?", ["yes_no"]),
+        ("When did CEVA deny the claim, and what reason did it give?", ["when", "why"]),
+        (
+            "When did the court enter judgment, and how long did a party have to petition for rehearing?",
+            ["when", "how_long"],
+        ),
+        ("What do the two maps depict?", ["other"]),
+    ],
+)
+def test_each_part_of_a_question_gets_its_kind(question: str, kinds: list[str]) -> None:
+    assert [part.kind for part in analyse(question).parts] == kinds
+
+
+def test_the_cases_dockets_and_judges_a_question_names() -> None:
+    asked = analyse("What sanctions did Judge Castel impose on the lawyers in Mata v. Avianca, Inc. (No. 22-1461)?")
+    assert set(asked.names) == {"Mata", "Avianca", "22-1461", "Castel"}  # "Inc." names no one in particular
+    docket = analyse("What did the judgment in Regalado v. Sullivan (C.D. Cal. No. 2:18-cv-10166-JAK) order?")
+    assert "2:18-cv-10166" in docket.names
+
+
+def test_topic_words_leave_out_what_only_names_the_case() -> None:
+    asked = analyse("How did the First Circuit dispose of Calvary Chapel of Bangor v. Mills (1st Cir. No. 20-1507)?")
+    topic = asked.topic_terms(asked.parts[0])
+    assert terms("dispose") == ["dispos"] and "dispos" in topic
+    assert not set(terms("first circuit bangor mills 20-1507 cir")) & set(topic)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "fact"),
+    [
+        ("Filed: January 19, 2021", Fact.DATE),
+        ("The appellees' brief was due 08/24/2020.", Fact.DATE),
+        ("dependent life insurance on behalf of her husband in the amount of $100,000.", Fact.MONEY),
+        ("the person is 6/7 or 86% compliant.", Fact.MONEY),
+        ("at least five class members have tested positive", Fact.NUMBER),
+        ("a petition for rehearing must be filed within 14 days after entry of judgment", Fact.DURATION),
+        ("GUSTAFSON, Judge: The Internal Revenue Service determined deficiencies", Fact.PERSON),
+        ("Very truly yours, Marcia M. Waldron, Clerk", Fact.PERSON),
+        ("Tennessee Bureau of Workers' Compensation, 220 French Landing Drive, Nashville, TN 37243", Fact.PLACE),
+        ("the Chapel's appeal is dismissed without prejudice for lack of appellate jurisdiction.", Fact.DISPOSITION),
+        ("Held: The Compact does not preempt Oklahoma's water statutes.", Fact.DISPOSITION),
+        ("IT IS ORDERED that the petition is denied.", Fact.DISPOSITION),
+        ("NantWorks lacks standing because it is not a party to the agreement.", Fact.REASON),
+        ("See Bell Atl. Corp. v. Twombly, 550 U.S. 544, 556 (2007).", Fact.AUTHORITY),
+    ],
+)
+def test_the_facts_a_sentence_holds(sentence: str, fact: Fact) -> None:
+    assert fact in facts_in(sentence)
+
+
+def test_a_hearing_that_would_have_been_held_is_no_holding() -> None:
+    assert Fact.DISPOSITION not in facts_in("such a hearing would have been held expeditiously")
+
+
+def test_captions_are_told_from_sentences() -> None:
+    assert looks_like_caption("Vanessa St. Pierre, Plaintiff—Appellant, versus Standard Insurance Company")
+    assert not looks_like_caption("For the reasons above, the appeal is dismissed.")

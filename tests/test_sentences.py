@@ -1,0 +1,72 @@
+"""Sentence boundaries in legal text: citations, abbreviations and headings, on sentences from real filings."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pypdfium2
+import pytest
+
+from service.sentences import sentence_spans
+
+COURT = Path(__file__).parent / "data" / "court"
+
+
+def sentences(text: str) -> list[str]:
+    return [" ".join(text[span.start : span.end].split()) for span in sentence_spans(text)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "See Calvary Chapel of Bangor v. Mills, 459 F. Supp. 3d 273, 283-288 (D. Me. 2020).",
+        "Mr. Bordelon filed No. 12-2209 in the district court on Jan. 5, 2019.",
+        "See 28 U.S.C. § 1291; Bell Atl. Corp. v. Twombly, 550 U.S. 544, 556 (2007).",
+        "Id. at 570.",
+        "The Hon. Jill A. Otey, Judge, presided over the trial in the Circuit Court of St. Charles County.",
+        "Appeal from the U.S. District Court for the District of Maine, Lance E. Walker, U.S. District Judge.",
+    ],
+)
+def test_citations_abbreviations_and_initials_never_end_a_sentence(sentence: str) -> None:
+    assert sentences(f"The court ruled. {sentence} Nothing else followed.") == [
+        "The court ruled.",
+        sentence,
+        "Nothing else followed.",
+    ]
+
+
+def test_a_heading_does_not_run_into_the_sentence_below_it() -> None:
+    text = "the merits of the appeal. \r\nIII. CONCLUSION \r\nFor the reasons above, it is dismissed. \r\n"
+    assert sentences(text) == [
+        "the merits of the appeal.",
+        "III. CONCLUSION",
+        "For the reasons above, it is dismissed.",
+    ]
+
+
+def test_blank_lines_and_page_breaks_end_a_sentence() -> None:
+    assert sentences("UNITED STATES COURT OF APPEALS\n\nFor the First Circuit\fNo. 20-1507") == [
+        "UNITED STATES COURT OF APPEALS",
+        "For the First Circuit",
+        "No. 20-1507",
+    ]
+
+
+def test_spans_are_exact_slices_in_order_on_a_real_opinion_page() -> None:
+    pdf = pypdfium2.PdfDocument(COURT / "doctor__recap_documents__ca1_00117684624.pdf")
+    try:
+        text = pdf[15].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    spans = sentence_spans(text)
+    assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
+    assert all(text[span.start : span.end] == text[span.start : span.end].strip() for span in spans)
+    found = sentences(text)
+    assert (
+        "For the reasons elucidated above, the Chapel's appeal is dismissed without prejudice for lack of "
+        "appellate jurisdiction." in found
+    )
+    sierra = "See Sierra Club v. Marsh, 907 F.2d 210, 214 (1st Cir. 1990); In re Recticel Foam Corp., 859 F.2d 1000,"
+    assert f"{sierra} 1006 (1st Cir. 1988)." in found
+    assert "III. CONCLUSION" in found
