@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from service.errors import DocqaError, InvalidInput
 from service.evaluation import TimedReport
 from service.protocols import Embedder
-from service.qa import AnswerResult, QaEngine
+from service.qa import AnswerResult, AnswerState, QaEngine
 from service.question_file import Evidence, Question, load_question_files
 from service.settings import Settings
 
@@ -57,15 +57,15 @@ class Outcome:
     """One question's answer, scored."""
 
     question: Question
-    state: str
-    """``answered`` or ``not_found`` (the refusal)."""
+    state: AnswerState
+    """``answered``, ``low_support`` (answered with a warning) or ``not_found`` (refused)."""
     answer: str
     cited: tuple[tuple[str, int], ...]
     latency_ms: float
 
     @property
     def refused(self) -> bool:
-        return self.state == "not_found"
+        return self.state is AnswerState.NOT_FOUND
 
     @property
     def missing(self) -> list[tuple[str, ...]]:
@@ -104,7 +104,7 @@ def outcome(question: Question, result: AnswerResult, latency_ms: float) -> Outc
     """``result`` of asking ``question``, scored."""
     return Outcome(
         question=question,
-        state="not_found" if result.refused else "answered",
+        state=result.state,
         answer=result.answer,
         cited=tuple((citation.source, citation.page) for citation in result.citations),
         latency_ms=latency_ms,
@@ -125,6 +125,8 @@ class Score:
     answerable_refused: int
     unanswerable: int
     unanswerable_refused: int
+    low_support: int
+    """Answers given with a warning (``low_support``), answerable or not; they are scored like any answer."""
 
     @classmethod
     def of(cls, outcomes: Sequence[Outcome]) -> Score:
@@ -137,6 +139,7 @@ class Score:
             answerable_refused=sum(item.refused for item in answerable),
             unanswerable=len(unanswerable),
             unanswerable_refused=sum(item.refused for item in unanswerable),
+            low_support=sum(item.state is AnswerState.LOW_SUPPORT for item in outcomes),
         )
 
     @property
@@ -172,6 +175,7 @@ class Score:
             "answerable_refused": self.answerable_refused,
             "unanswerable": self.unanswerable,
             "unanswerable_refused": self.unanswerable_refused,
+            "low_support": self.low_support,
             "refusal_precision_pct": percent(self.refusal_precision),
             "refusal_recall_pct": percent(self.refusal_recall),
         }
@@ -269,6 +273,7 @@ class AnswerReport(TimedReport):
             "cited evidence page",
             "answerable refused",
             "unanswerable refused",
+            "low support",
             "refusal precision",
             "refusal recall",
         ]
@@ -281,6 +286,7 @@ class AnswerReport(TimedReport):
                 _cell(score.cited_evidence, score.citation_rate),
                 str(score.answerable_refused),
                 f"{score.unanswerable_refused} of {score.unanswerable}",
+                str(score.low_support),
                 _percent(score.refusal_precision),
                 _percent(score.refusal_recall),
             ]
@@ -288,8 +294,12 @@ class AnswerReport(TimedReport):
         return "\n".join(lines)
 
     def wrong_list(self) -> str:
-        """One line per question to fix: id, kind, what was wrong."""
-        return "\n".join(f"- {item.question.id} ({item.question.kind}): {_problem(item)}" for item in self.wrong)
+        """One line per question to fix: id, kind (and ``low_support`` when so marked), what was wrong."""
+        lines = []
+        for item in self.wrong:
+            tag = ", low_support" if item.state is AnswerState.LOW_SUPPORT else ""
+            lines.append(f"- {item.question.id} ({item.question.kind}{tag}): {_problem(item)}")
+        return "\n".join(lines)
 
 
 def run_questions(qa: QaEngine, collection: str, questions: Sequence[Question], k: int) -> list[Outcome]:

@@ -18,6 +18,7 @@ from service.answer_evaluation import AnswerReport, Outcome, Score, cites_eviden
 from service.errors import InvalidInput
 from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
 from service.protocols import Embedder
+from service.qa import AnswerState
 from service.question_file import Evidence, Question, file_format, load_question_files, load_questions
 from service.settings import ChunkingSettings, Settings
 
@@ -129,8 +130,10 @@ def question(question_id: str, kind: str, facts: list[list[str]] | None = None) 
     return Question(id=question_id, question=text, answerable=True, kind=kind, evidence=evidence, key_facts=facts)
 
 
-def scored(item: Question, answer: str = "", cited: tuple[tuple[str, int], ...] = (), refused: bool = False) -> Outcome:
-    return Outcome(item, "not_found" if refused else "answered", answer, cited, latency_ms=1.0)
+def scored(
+    item: Question, answer: str, cited: tuple[tuple[str, int], ...] = (), state: AnswerState = AnswerState.ANSWERED
+) -> Outcome:
+    return Outcome(item, state, answer, cited, latency_ms=1.0)
 
 
 def test_key_facts_match_any_form_case_and_whitespace_aside() -> None:
@@ -153,25 +156,23 @@ def test_citation_on_an_evidence_page() -> None:
 
 
 def test_outcomes_and_the_table() -> None:
+    low, refusal = AnswerState.LOW_SUPPORT, AnswerState.NOT_FOUND
     right = scored(
         question("q1", "who", [["Selya"], ["Barron", "Judge B."]]), "Selya J.; judge b. concurred", (("a.pdf", 1),)
     )
-    uncited = scored(question("q2", "who", [["Selya"]]), "selya", (("a.pdf", 9),))
+    uncited = scored(question("q2", "who", [["Selya"]]), "selya", (("a.pdf", 9),), low)
     wrong = scored(question("q3", "when", [["2020"], ["July"]]), "in July", (("a.pdf", 2),))
-    refused = scored(question("q4", "when", [["2020"]]), "Not found.", refused=True)
-    caught = scored(question("q5", "when"), "Not found.", refused=True)
-    answered = scored(question("q6", "who"), "Barron wrote it", (("a.pdf", 1),))
-    assert [item.correct for item in (right, uncited, wrong, refused, caught, answered)] == [1, 1, 0, 0, 1, 0]
-    assert [item.cited_evidence for item in (right, uncited, wrong, refused, caught)] == [
-        True,
-        False,
-        False,
-        False,
-        None,
-    ]
+    refused = scored(question("q4", "when", [["2020"]]), "Not found.", state=refusal)
+    caught = scored(question("q5", "when"), "Not found.", state=refusal)
+    answered = scored(question("q6", "who"), "Barron wrote it", (("a.pdf", 1),), low)
+    outcomes = [right, uncited, wrong, refused, caught, answered]
+    assert [item.correct for item in outcomes] == [True, True, False, False, True, False], (
+        "low_support is scored as given"
+    )
+    assert [item.cited_evidence for item in outcomes] == [True, False, False, False, None, None]
     assert wrong.missing == [("2020",)] and refused.missing == [("2020",)], "a refusal misses every fact"
 
-    table = score_table([right, uncited, wrong, refused, caught, answered])
+    table = score_table(outcomes)
     assert list(table) == ["when", "who", "total"]
     who, when, total = table["who"], table["when"], table["total"]
     assert (who.answerable, who.correct, who.cited_evidence, who.unanswerable, who.unanswerable_refused) == (
@@ -182,25 +183,30 @@ def test_outcomes_and_the_table() -> None:
         0,
     )
     assert who.refusal_precision is None, "nothing refused: precision is undefined, not 0 or 100"
-    assert who.refusal_recall == 0.0
+    assert who.refusal_recall == 0.0, "a low_support answer is not a refusal"
     assert (when.answerable, when.correct, when.answerable_refused, when.unanswerable_refused) == (2, 0, 1, 1)
     assert when.refusal_precision == 0.5 and when.refusal_recall == 1.0
+    assert (who.low_support, when.low_support, total.low_support) == (2, 0, 2)
     assert (total.accuracy, total.citation_rate) == (0.5, 0.25)
     assert total.refusal_precision == 0.5 and total.refusal_recall == 0.5
     assert Score.of([right]).refusal_recall is None, "no unanswerable question: recall is undefined"
     assert Score.of([]).accuracy is None
 
-    report = AnswerReport([right, uncited, wrong, refused, caught, answered], mode="extractive", model="none")
-    assert "| **total** | 4 | 2 (50.0 %) | 1 (25.0 %) | 1 | 1 of 2 | 50.0 % | 50.0 % |" in report.markdown()
-    assert "| who | 2 | 2 (100.0 %) | 1 (50.0 %) | 0 | 0 of 1 | n/a | 0.0 % |" in report.markdown()
+    report = AnswerReport(outcomes, mode="extractive", model="none")
+    assert "| **total** | 4 | 2 (50.0 %) | 1 (25.0 %) | 1 | 1 of 2 | 2 | 50.0 % | 50.0 % |" in report.markdown()
+    assert "| who | 2 | 2 (100.0 %) | 1 (50.0 %) | 0 | 0 of 1 | 2 | n/a | 0.0 % |" in report.markdown()
     assert report.wrong_list().splitlines() == [
-        "- q2 (who): no evidence page cited (cited a.pdf p. 9; evidence a.pdf p. 1)",
+        "- q2 (who, low_support): no evidence page cited (cited a.pdf p. 9; evidence a.pdf p. 1)",
         "- q3 (when): missing '2020'; no evidence page cited (cited a.pdf p. 2; evidence a.pdf p. 1)",
         "- q4 (when): refused",
-        "- q6 (who): answered, should refuse: Barron wrote it",
+        "- q6 (who, low_support): answered, should refuse: Barron wrote it",
     ]
-    assert report.as_dict()["table"]["total"]["refusal_precision_pct"] == 50.0
-    assert report.as_dict()["table"]["who"]["refusal_precision_pct"] is None
+    written = json.loads(json.dumps(report.as_dict()))
+    assert written["table"]["total"]["refusal_precision_pct"] == 50.0 and written["table"]["total"]["low_support"] == 2
+    assert written["table"]["who"]["refusal_precision_pct"] is None
+    assert [row["state"] for row in written["questions"]] == ["answered", "low_support", "answered"] + [
+        "not_found"
+    ] * 2 + ["low_support"]
 
 
 def write_questions(path: Path, entries: list[dict[str, object]]) -> Path:
@@ -262,9 +268,8 @@ def test_cli_eval_answers(tmp_path: Path, tiny_questions: tuple[Path, Path]) -> 
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "1 documents" in result.stdout and "3 questions answered in extractive mode (model none)" in result.stdout
-    assert "| **total** | 2 | 1 (50.0 %) |" in result.stdout and "| 0 | 1 of 1 | 100.0 % | 100.0 % |" in result.stdout
-    assert "ask latency: p50" in result.stdout
-    assert "- t2 (which_case): missing 'Kiamichi'" in result.stdout and "- t1 " not in result.stdout
+    assert "| **total** | 2 | 1 (50.0 %) |" in result.stdout and "ask latency: p50" in result.stdout
+    assert "- t2 (which_case" in result.stdout and "- t1 " not in result.stdout, "only t2 is listed to fix"
     written = json.loads(out.read_text())
     assert (written["mode"], written["model"], written["documents"], written["settings"]["k"]) == (
         "extractive",
@@ -275,8 +280,19 @@ def test_cli_eval_answers(tmp_path: Path, tiny_questions: tuple[Path, Path]) -> 
     rows = {row["id"]: row for row in written["questions"]}
     assert rows["t1"]["state"] == "answered" and rows["t1"]["correct"] and rows["t1"]["cited_evidence"]
     assert 0 < len(rows["t1"]["answer"]) <= 150 and {"source": CA1, "page": 1} in rows["t1"]["citations"]
+    assert rows["t2"]["correct"] is False and rows["t2"]["missing"] == [["Kiamichi"]]
     assert (rows["t3"]["state"], rows["t3"]["correct"], rows["t3"]["cited_evidence"]) == ("not_found", True, None)
-    assert written["table"]["total"]["key_facts_right"] == 1 and written["ask_p50_ms"] > 0
+    # The answerer may refuse t2 (no passage states what it asks) or answer it wrongly: the table follows the rows.
+    refusals = 1 + (rows["t2"]["state"] == "not_found")
+    total = written["table"]["total"]
+    assert (total["key_facts_right"], total["answerable_refused"], total["unanswerable_refused"]) == (
+        1,
+        refusals - 1,
+        1,
+    )
+    assert (total["refusal_precision_pct"], total["refusal_recall_pct"]) == (round(100 / refusals, 2), 100.0)
+    assert total["low_support"] == sum(row["state"] == "low_support" for row in rows.values())
+    assert written["ask_p50_ms"] > 0
 
     again = CliRunner().invoke(app, command)  # the same --data-dir: the unchanged PDF is skipped
     assert again.exit_code == 0, again.output
@@ -302,6 +318,8 @@ def test_cli_eval_answers_from_an_openai_compatible_server(
     assert f"3 questions answered in openai mode (model {tiny_chat_server.model})" in result.stdout
     written = json.loads(out.read_text())
     assert (written["mode"], written["model"]) == ("openai", tiny_chat_server.model)
-    states = {row["id"]: (row["state"], row["correct"]) for row in written["questions"]}
-    assert states == {"t1": ("answered", False), "t2": ("answered", False), "t3": ("not_found", True)}
+    rows = {row["id"]: row for row in written["questions"]}
+    assert rows["t1"]["state"] in {"answered", "low_support"}, "the gibberish is an answer, not the refusal sentence"
+    assert not rows["t1"]["correct"] and not rows["t2"]["correct"]
+    assert (rows["t3"]["state"], rows["t3"]["correct"]) == ("not_found", True)
     assert written["table"]["total"]["refusal_recall_pct"] == 100.0 and written["ask_p50_ms"] > 0
