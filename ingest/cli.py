@@ -10,10 +10,10 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -41,6 +41,7 @@ out = Console(highlight=False)
 
 CollectionOption = Annotated[str, typer.Option("--collection", "-c", help="Collection (matter) name.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Result = TypeVar("Result")
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -440,38 +441,76 @@ def audit_verify() -> None:
 
 @app.command("eval")
 def eval_(
-    bench_dir: Annotated[Path, typer.Argument(help="Benchmark folder: corpus/ plus query files.")],
-    query_files: Annotated[list[Path], typer.Argument(help="LegalBench-RAG query files (JSON).")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the table and latency here.")] = None,
+    bench_dir: Annotated[
+        Path,
+        typer.Argument(help="Benchmark folder: corpus/ plus query files, or the documents a question file asks about."),
+    ],
+    query_files: Annotated[
+        list[Path], typer.Argument(help="LegalBench-RAG query files, or question files (a JSON list, as court-qa-dev).")
+    ],
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the report as JSON here.")] = None,
     data_dir: Annotated[
         Path | None,
         typer.Option(help="Scratch data folder, kept (a re-run skips unchanged files); default: a new temporary one."),
     ] = None,
 ) -> None:
-    """Retrieval benchmark: ingest BENCH_DIR/corpus into a scratch collection, run every query through the
-    search path, print precision@k and recall@k per query file and ALL, and search latency p50/p95."""
+    """Retrieval benchmark, or answer evaluation when the query files are question lists.
+
+    LegalBench-RAG query files: ingest BENCH_DIR/corpus, run every query through the search path, print
+    precision@k and recall@k per query file and ALL. Question files: ingest BENCH_DIR (or BENCH_DIR/corpus),
+    ask every question as /v1/ask does, print key-fact accuracy, citations on evidence pages and refusal
+    precision and recall per question kind. Both print latency p50/p95."""
     import shutil
     import tempfile
 
-    from service.evaluation import evaluate, evaluation_settings
+    from service.evaluation import evaluation_settings
+    from service.question_file import file_format
 
-    if not (bench_dir / "corpus").is_dir():
-        fail(f"{bench_dir}: no corpus/ folder; a benchmark folder holds corpus/ and its query files", code=2)
     missing = [str(path) for path in query_files if not path.is_file()]
     if missing:
         fail(f"no such query file: {', '.join(missing)}", code=2)
+    try:
+        formats = {file_format(path) for path in query_files}
+    except DocqaError as error:
+        fail(error.message, code=2)
+    if len(formats) > 1:
+        fail("give either LegalBench-RAG query files or question lists, not both", code=2)
+    answers = formats == {"answers"}
+    corpus = bench_dir / "corpus"
+    if answers and not corpus.is_dir():
+        corpus = bench_dir  # a question file's documents may be the folder itself, as ../shared/data/court-filings
+    if not corpus.is_dir():
+        if answers:
+            fail(f"{bench_dir}: no such folder of documents", code=2)
+        fail(f"{bench_dir}: no corpus/ folder; a benchmark folder holds corpus/ and its query files", code=2)
     scratch = data_dir or Path(tempfile.mkdtemp(prefix="docqa-eval-"))
     settings = evaluation_settings(load_settings(), scratch)
+    try:
+        if answers:
+            _eval_answers(settings, corpus, query_files, json_out)
+        else:
+            _eval_retrieval(settings, bench_dir, query_files, json_out)
+    finally:
+        if data_dir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def with_ingest_bar(run: Callable[[PipelineProgress | None], Result]) -> Result:
+    """``run(progress)`` with a live ingest bar on a terminal; a ``DocqaError`` is the command's failure."""
     progress = BarProgress(err) if sys.stderr.isatty() else None
     try:
-        report = evaluate(settings, bench_dir, query_files, ingest_progress=progress)
+        return run(progress)
     except DocqaError as error:
         fail(error.message)
     finally:
         if progress:
             progress.stop()
-        if data_dir is None:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _eval_retrieval(settings: Settings, bench_dir: Path, query_files: list[Path], json_out: Path | None) -> None:
+    from service.evaluation import evaluate
+
+    report = with_ingest_bar(lambda progress: evaluate(settings, bench_dir, query_files, ingest_progress=progress))
     print(f"{report.documents} documents, {report.chunks} chunks; precision@k and recall@k in %:")
     print(report.markdown())  # Markdown, not a rich table: 15 columns, and it pastes into a README
     print(
@@ -480,3 +519,27 @@ def eval_(
     )
     if json_out is not None:
         json_out.write_text(json.dumps(report.as_dict(), indent=1))
+
+
+def _eval_answers(settings: Settings, corpus: Path, question_files: list[Path], json_out: Path | None) -> None:
+    from service.answer_evaluation import evaluate_answers
+
+    report = with_ingest_bar(
+        lambda progress: evaluate_answers(settings, corpus, question_files, ingest_progress=progress)
+    )
+    print(
+        f"{report.documents} documents, {report.chunks} chunks; {len(report.outcomes)} questions answered in "
+        f"{report.mode} mode (model {report.model}):"
+    )
+    for problem in report.not_ingested:  # part of the report: a document missing costs its questions
+        print(f"not ingested: {problem}")
+    print(report.markdown())
+    print(
+        f"ask latency: p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms over {len(report.latency_ms)} "
+        f"questions; ingest {report.ingest_seconds:.0f} s"
+    )
+    wrong = report.wrong_list()
+    if wrong:
+        print(f"\nto fix ({len(report.wrong)}):\n{wrong}")
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.as_dict(), indent=1, ensure_ascii=False))

@@ -134,8 +134,22 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
+class TimedReport:
+    """A report's latency percentiles, nearest rank, over its ``latency_ms``."""
+
+    latency_ms: list[float]
+
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latency_ms, 0.5)
+
+    @property
+    def p95_ms(self) -> float:
+        return percentile(self.latency_ms, 0.95)
+
+
 @dataclass
-class EvalReport:
+class EvalReport(TimedReport):
     """What ``docqa eval`` prints and writes."""
 
     table: dict[str, dict[str, float]]
@@ -145,14 +159,6 @@ class EvalReport:
     chunks: int = 0
     ingest_seconds: float = 0.0
     settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def p50_ms(self) -> float:
-        return percentile(self.latency_ms, 0.5)
-
-    @property
-    def p95_ms(self) -> float:
-        return percentile(self.latency_ms, 0.95)
 
     def as_dict(self) -> dict[str, Any]:
         return {
