@@ -1,0 +1,157 @@
+"""Claim check for generated answers: each sentence's facts must be in a source the sentence cites.
+
+The answer (markers already checked by ``service.citations.check_citations``) is split into
+sentences. In each sentence, every checkable fact (``service.claim_facts``: numbers, money, dates,
+percentages, docket numbers, case citations, names) must appear in one of the sources the sentence
+cites with ``[n]`` (marker n is ``sources[n - 1]``, read as the prompt showed it: title, page and
+text), and every disposition word (affirm, reverse, dismiss, grant, deny, vacate, remand) must have
+its stem in one of them. A name the question itself gave is no exception: a case the sources do
+not mention is flagged like any other invented fact.
+
+A sentence that fails is ``supported=False`` with human-readable reasons:
+
+- ``"$142,500.00 is not in source [2]"``, ``"Samsung is not in sources [1], [2]"``;
+- ``"'affirmed' but source [1] says dismiss"`` (``"'affirmed' is not in source [1]"`` when the
+  source has no disposition word at all);
+- ``"no citation"``: the sentence states a checkable fact or a disposition and cites nothing.
+
+A sentence with nothing to check is supported: if it cites a source there is nothing the source
+could contradict; if it cites nothing it is connective text ("Here is what the filings say.").
+Such sentences neither save nor sink an answer: ``answer_support`` calls an answer ``not_found``
+when some sentence failed and no sentence both states something checkable and passed, and
+``low_support`` when some failed and others passed.
+
+Known limits: a fact is checked for presence, not for its role ("the appeal was filed on March 8,
+2013 [1]" passes when the source gives that date as a deadline); a chunk holding several
+dispositions (a precedent "reversed" inside an opinion that "affirms") passes either word; names
+are capitalised words, so a lower-case name is not checked and a capitalised common word the lists
+do not know is checked as a name; court names made of generic words ("the First Circuit") are not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from service.citations import MARKER
+from service.claim_facts import SourceFacts, disposition_words, extract_facts
+from service.domain import SearchHit
+from service.sentences import Span, sentence_spans
+
+AnswerSupport = Literal["answered", "low_support", "not_found"]
+NO_CITATION = "no citation"
+_TEXT = re.compile(r"\w")
+_LEADING_MARKERS = re.compile(r"(?:[ \t]*" + MARKER.pattern + r")+[.!?;,]?")
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One sentence of an answer and whether the sources it cites bear it out.
+
+    ``char_start``/``char_end`` are offsets into the checked answer text; ``markers`` are the
+    sources the sentence cites; ``facts`` are the checkable facts and disposition words it states,
+    as written; ``reasons`` say why it is not supported (empty when it is).
+    """
+
+    text: str
+    char_start: int
+    char_end: int
+    markers: list[int]
+    facts: list[str]
+    supported: bool
+    reasons: list[str]
+
+
+def source_text(hit: SearchHit) -> str:
+    """A source as the prompt shows it to the model: title and page, then the passage."""
+    return f"{hit.title} (page {hit.page_start})\n{hit.text}"
+
+
+def claim_spans(answer: str) -> list[Span]:
+    """The answer's sentences, each with the markers written after its full stop ("... dismissed. [1]"):
+    markers that open a sentence, or make one up alone, belong to the sentence before."""
+    spans: list[Span] = []
+    for span in sentence_spans(answer):
+        start = span.start
+        if spans and (leading := _LEADING_MARKERS.match(answer, start, span.end)):
+            spans[-1] = Span(spans[-1].start, leading.end())
+            start = leading.end()
+            while start < span.end and answer[start].isspace():
+                start += 1
+        if start < span.end and _TEXT.search(MARKER.sub("", answer[start : span.end])):
+            spans.append(Span(start, span.end))
+        elif spans:  # only markers and punctuation left: they close the sentence before
+            spans[-1] = Span(spans[-1].start, span.end)
+        elif start < span.end:
+            spans.append(Span(start, span.end))
+    return spans
+
+
+def _markers(sentence: str, source_count: int) -> list[int]:
+    numbers = (int(n) for match in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", match.group(1)))
+    return list(dict.fromkeys(n for n in numbers if 1 <= n <= source_count))
+
+
+def _named(markers: Sequence[int]) -> str:
+    listed = ", ".join(f"[{marker}]" for marker in markers)
+    return f"source {listed}" if len(markers) == 1 else f"sources {listed}"
+
+
+def check_claims(answer: str, sources: Sequence[SearchHit]) -> list[ClaimCheck]:
+    """Check every sentence of ``answer`` against the sources it cites (see the module docstring)."""
+    indexed: dict[int, SourceFacts] = {}
+
+    def source(marker: int) -> SourceFacts:
+        if marker not in indexed:
+            indexed[marker] = SourceFacts(source_text(sources[marker - 1]))
+        return indexed[marker]
+
+    checks: list[ClaimCheck] = []
+    for span in claim_spans(answer):
+        sentence = answer[span.start : span.end]
+        markers = _markers(sentence, len(sources))
+        plain = MARKER.sub(" ", sentence)
+        facts = extract_facts(plain)
+        dispositions = disposition_words(plain)
+        stated = list(dict.fromkeys([*(fact.text for fact in facts), *dispositions.values()]))
+        reasons: list[str] = []
+        if stated and not markers:
+            reasons.append(NO_CITATION)
+        elif markers:
+            cited = [source(marker) for marker in markers]
+            missing = (fact.text for fact in facts if not any(fact.found_in(s) for s in cited))
+            reasons.extend(f"{text} is not in {_named(markers)}" for text in dict.fromkeys(missing))
+            said = {stem for s in cited for stem in s.dispositions}
+            for stem, word in dispositions.items():
+                if stem in said:
+                    continue
+                if said:
+                    verb = "says" if len(markers) == 1 else "say"
+                    reasons.append(f"'{word}' but {_named(markers)} {verb} {', '.join(sorted(said))}")
+                else:
+                    reasons.append(f"'{word}' is not in {_named(markers)}")
+        checks.append(ClaimCheck(sentence, span.start, span.end, markers, stated, not reasons, reasons))
+    return checks
+
+
+def answer_support(claims: Sequence[ClaimCheck]) -> AnswerSupport:
+    """``answered`` when no sentence failed; ``low_support`` when some failed but a sentence stating a
+    checkable fact passed; ``not_found`` when some failed and none stating such a fact passed."""
+    if all(claim.supported for claim in claims):
+        return "answered"
+    if any(claim.supported and claim.markers and claim.facts for claim in claims):
+        return "low_support"
+    return "not_found"
+
+
+WITHHELD_REASON = "no sentence of the model's answer states a fact that the passages it cites bear out"
+"""Why an answer the check found ``not_found`` is refused (the refusal message says it after "Not found...")."""
+
+
+def low_support_message(claims: Sequence[ClaimCheck]) -> str:
+    """The warning of an answer some of whose sentences are not supported."""
+    failed = sum(not claim.supported for claim in claims)
+    verb, marked = ("is", "it is") if failed == 1 else ("are", "they are")
+    return f"{failed} of {len(claims)} sentences {verb} not supported by the passages cited; {marked} marked."
