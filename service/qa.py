@@ -1,7 +1,9 @@
-"""The question-answering flow: retrieve -> refuse or budget the context -> generate -> verify citations.
+"""The question-answering flow: retrieve -> refuse or budget the context -> generate -> verify citations
+-> check claims.
 
 ``QaEngine.stream`` yields events ``("delta", str)`` while the answer is written, then
-``("citations", list[Citation])`` and ``("done", AnswerResult)``; ``ask`` consumes the stream.
+``("citations", list[Citation])``, ``("claims", list[ClaimCheck])`` and ``("done", AnswerResult)``;
+``ask`` consumes the stream.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, NoReturn
 
 from service.auth import Principal
 from service.citations import DraftCitation, MarkerFilter, check_citations
+from service.claims import WITHHELD_REASON, ClaimCheck, answer_support, check_claims, low_support_message
 from service.domain import SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
 from service.extractive import DATUM_KINDS, ExtractiveAnswerer
@@ -78,6 +81,9 @@ class AnswerResult:
     usage: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     dropped_markers: list[int] = field(default_factory=list)
+    claims: list[ClaimCheck] = field(default_factory=list)
+    """A generated answer's sentences, each checked against the sources it cites (``service.claims``);
+    when the check withheld the answer, the sentences of the answer withheld."""
 
     @property
     def refused(self) -> bool:
@@ -195,6 +201,7 @@ class QaEngine:
             "total_ms": round(1000 * (finished - started), 2),
         }
         yield ("citations", result.citations)
+        yield ("claims", result.claims)
         yield ("done", result)
 
     def _refuse(
@@ -260,6 +267,13 @@ class QaEngine:
         result.answer = checked.answer
         result.citations = self._citations(checked.citations)
         result.dropped_markers = checked.dropped_markers
+        result.claims = check_claims(checked.answer, sources)
+        support = answer_support(result.claims)
+        if support == "not_found":
+            self._refuse(result, hits, WITHHELD_REASON)
+        elif support == "low_support":
+            result.state = AnswerState.LOW_SUPPORT
+            result.message = low_support_message(result.claims)
 
     def build_prompt(
         self, question: str, hits: Sequence[SearchHit], generator: Generator

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import httpx2
 from documents import LOREM_LEGAL, write_docx, write_pdf
 from fastapi.testclient import TestClient
@@ -112,6 +113,17 @@ def ingested_corpus(
         finally:
             parts.close()
         yield Corpus(settings, embedder, documents)
+
+
+class Recorder:
+    """An httpx request hook that keeps the JSON body of every chat completion request."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    def __call__(self, request: httpx.Request) -> None:
+        if request.url.path.endswith("/chat/completions"):
+            self.bodies.append(json.loads(request.read()))
 
 
 @contextlib.contextmanager

@@ -285,10 +285,11 @@ def test_ask_stream_sends_deltas_then_citations_then_done(api: Api) -> None:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         events = sse_events(r.read().decode())
     kinds = [kind for kind, _ in events]
-    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"delta"} and len(kinds) >= 3
+    assert kinds[-3:] == ["citations", "claims", "done"] and set(kinds[:-3]) == {"delta"} and len(kinds) >= 4
     done = events[-1][1]
     assert "".join(data["text"] for kind, data in events if kind == "delta") == done["answer"]
-    assert events[-2][1]["citations"] == done["citations"]
+    assert events[-3][1]["citations"] == done["citations"]
+    assert events[-2][1] == {"claims": []} == {"claims": done["claims"]}  # extractive quotes need no claim check
     whole = ask(api, question)
     for key in ("timings",):
         done.pop(key), whole.pop(key)
@@ -298,7 +299,7 @@ def test_ask_stream_sends_deltas_then_citations_then_done(api: Api) -> None:
 def test_ask_stream_refusal_and_errors_before_output(api: Api) -> None:
     body = {"question": UNRELATED[0], "collection": COLLECTION, "stream": True}
     events = sse_events(api.client.post("/v1/ask", json=body).text)
-    assert [kind for kind, _ in events] == ["delta", "citations", "done"]
+    assert [kind for kind, _ in events] == ["delta", "citations", "claims", "done"]
     assert events[-1][1]["refused"] is True and events[1][1] == {"citations": []}
     # Errors found before the first event get a status code, not a 200 stream.
     assert_envelope(api.client.post("/v1/ask", json={**body, "collection": "nope"}), 404, "not_found")

@@ -22,11 +22,12 @@ import httpx
 import httpx2
 import jinja2
 import pytest
-from api_support import COLLECTION, FACTS, Corpus, api_client, assert_envelope, ingested_corpus, sse_events
+from api_support import COLLECTION, FACTS, Corpus, Recorder, api_client, assert_envelope, ingested_corpus, sse_events
 from fastapi.testclient import TestClient
 from llm_fixture import CHAT_TEMPLATE, ServedModel, free_port
 from tokenizers import Tokenizer
 
+from service.claims import WITHHELD_REASON
 from service.generators.openai_chat import OpenAIChatGenerator
 from service.prompts import REFUSAL_SENTENCE, load_prompts
 from service.protocols import Embedder
@@ -43,17 +44,6 @@ def corpus(
 ) -> Iterator[Corpus]:
     with ingested_corpus(request.param, tmp_path_factory.mktemp(f"llm-{request.param}"), models_cache, embedder) as c:
         yield c
-
-
-class Recorder:
-    """An httpx request hook that keeps the JSON body of every chat completion request."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, Any]] = []
-
-    def __call__(self, request: httpx.Request) -> None:
-        if request.url.path.endswith("/chat/completions"):
-            self.bodies.append(json.loads(request.read()))
 
 
 @contextlib.contextmanager
@@ -101,7 +91,7 @@ def test_the_prompt_holds_the_system_prompt_the_numbered_sources_and_the_questio
         response = client.post("/v1/ask", json={"question": SETTLEMENT.question, "collection": COLLECTION, "k": 3})
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert (answer["mode"], answer["model"], answer["refused"]) == ("openai", tiny_chat_server.model, False)
+    assert (answer["mode"], answer["model"]) == ("openai", tiny_chat_server.model)
     assert answer["usage"]["prompt_tokens"] > 0 and answer["usage"]["completion_tokens"] > 0
     (body,) = recorder.bodies
     assert (body["model"], body["max_tokens"], body["stream"]) == (tiny_chat_server.model, 16, True)
@@ -159,11 +149,14 @@ def test_streamed_answer_from_the_server_arrives_in_order(corpus: Corpus, tiny_c
             assert response.status_code == 200
             events = sse_events(response.read().decode())
     kinds = [kind for kind, _ in events]
-    assert kinds[-2:] == ["citations", "done"] and set(kinds[:-2]) == {"delta"} and len(kinds) > 3
+    assert kinds[-3:] == ["citations", "claims", "done"] and set(kinds[:-3]) == {"delta"} and len(kinds) > 4
     done = events[-1][1]
     assert done["mode"] == "openai" and done["usage"]["completion_tokens"] > 0
-    assert "".join(data["text"] for kind, data in events if kind == "delta").strip() == done["answer"]
-    assert events[-2][1] == {"citations": done["citations"]}
+    streamed = "".join(data["text"] for kind, data in events if kind == "delta").strip()
+    # The claim check read what streamed, sentence by sentence; gibberish it withholds becomes the refusal.
+    assert done["claims"] and all(streamed[c["char_start"] : c["char_end"]] == c["text"] for c in done["claims"])
+    assert done["answer"] == (REFUSAL_SENTENCE if done["refused"] else streamed)
+    assert events[-3][1] == {"citations": done["citations"]} and events[-2][1] == {"claims": done["claims"]}
 
 
 # --- Canned answers through a mock server ---------------------------------------------------------
@@ -273,7 +266,7 @@ def test_markers_naming_no_source_are_dropped_everywhere(corpus: Corpus, tiny_ch
     streamed_text = "".join(data["text"] for kind, data in events if kind == "delta")
     assert "[7]" not in streamed_text and "9]" not in streamed_text
     assert streamed_text.strip() == answer["answer"] == events[-1][1]["answer"]
-    assert events[-2] == ("citations", {"citations": answer["citations"]})
+    assert events[-3] == ("citations", {"citations": answer["citations"]})
 
 
 def test_a_verbatim_quote_is_verified_and_mapped_to_its_exact_span(corpus: Corpus, tiny_chat_model: Path) -> None:
@@ -318,6 +311,51 @@ def test_chat_completions_stream_carries_only_valid_references(corpus: Corpus, t
     )
     assert "[42]" not in content and [c["marker"] for c in chunks[-1]["citations"]] == [1]
     assert whole["citations"] == chunks[-1]["citations"] and whole["mode"] == "openai"
+
+
+def chat_both_ways(corpus: Corpus, tiny_chat_model: Path, raw: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The plain chat completion for a canned model answer, and the streamed content with its last chunk."""
+    body = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content": SETTLEMENT.question}]}
+    with llm_app(corpus, mock_llm(tiny_chat_model), mock_client(lambda request: sse_response(streamed(raw)))) as client:
+        whole = client.post("/v1/chat/completions", json=body).json()
+        lines = client.post("/v1/chat/completions", json={**body, "stream": True}).text.strip().split("\n\n")
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    return whole, "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks), chunks[-1]
+
+
+def test_a_sentence_its_source_does_not_bear_out_is_marked_everywhere(corpus: Corpus, tiny_chat_model: Path) -> None:
+    raw = "The settlement fee is $40,000 [1]. It is due by March 3, 2031 [1]."
+    answer, events = ask_canned(corpus, tiny_chat_model, raw)
+    assert (answer["state"], answer["refused"], answer["answer"]) == ("low_support", False, raw)
+    fee, due = answer["claims"]
+    assert (fee["supported"], fee["markers"], fee["facts"]) == (True, [1], ["$40,000"])
+    assert (due["supported"], due["reasons"]) == (False, ["March 3, 2031 is not in source [1]"])
+    assert raw[due["char_start"] : due["char_end"]] == due["text"] == "It is due by March 3, 2031 [1]."
+    assert answer["message"] == "1 of 2 sentences is not supported by the passages cited; it is marked."
+    assert events[-2] == ("claims", {"claims": answer["claims"]}) and events[-1][1]["claims"] == answer["claims"]
+    # A client that shows only an OpenAI message's content still sees the mark and why.
+    whole, streamed_content, last = chat_both_ways(corpus, tiny_chat_model, raw)
+    note = f"\n\nNot supported by the sources cited:\n- “{due['text']}”: {due['reasons'][0]}"
+    assert whole["choices"][0]["message"]["content"].endswith(note) and streamed_content.endswith(note)
+    assert whole["claims"] == last["claims"] == answer["claims"] and whole["state"] == "low_support"
+
+
+def test_an_answer_with_no_supported_fact_is_withheld(corpus: Corpus, tiny_chat_model: Path) -> None:
+    raw = "Here is the answer. The jury awarded Apple $1.1 billion [1]."
+    answer, events = ask_canned(corpus, tiny_chat_model, raw)
+    assert (answer["state"], answer["answer"], answer["citations"]) == ("not_found", REFUSAL_SENTENCE, [])
+    assert answer["message"].startswith(f"{NOT_FOUND_MESSAGE}: {WITHHELD_REASON} (")
+    assert [(c["supported"], c["reasons"]) for c in answer["claims"]] == [
+        (True, []),  # connective text: nothing to check, and nothing it could save
+        (False, ["Apple is not in source [1]", "$1.1 billion is not in source [1]"]),
+    ]
+    assert events[-1][1]["state"] == "not_found"
+    whole, streamed_content, last = chat_both_ways(corpus, tiny_chat_model, raw)
+    # Not one invented word in a plain completion; a stream that already showed them says they are withheld.
+    assert whole["choices"][0]["message"]["content"] == REFUSAL_SENTENCE and whole["refused"] is True
+    assert streamed_content.startswith(raw)
+    assert "\n\nWithheld, not supported by the sources cited:\n" in streamed_content
+    assert last["refused"] is True and last["claims"] == whole["claims"]
 
 
 # --- LLM failures become 502/504 envelopes, never a hang ------------------------------------------

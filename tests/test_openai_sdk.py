@@ -230,7 +230,9 @@ def test_the_sdk_through_docqa_to_a_real_llm_server(corpus: Corpus, tiny_chat_se
         chunks = list(sdk.chat.completions.create(model=MODEL, messages=messages, stream=True))
     content = "".join(c.choices[0].delta.content or "" for c in chunks)
     extra = chunks[-1].model_extra or {}
-    assert extra["answer"] and extra["answer"] in content and extra["refused"] is False
+    # Every sentence that streamed was checked, and each one the check did not support is marked in the content.
+    assert extra["answer"] and extra["claims"] and all(claim["text"] in content for claim in extra["claims"])
+    assert all(f"“{claim['text']}”" in content for claim in extra["claims"] if not claim["supported"])
     assert chunks[-1].choices[0].finish_reason == "stop"
     # Gibberish cites nothing, and docqa invents no citation for it.
     assert extra["citations"] == [] and not re.search(r"\[\d+\]", content)

@@ -2,7 +2,9 @@
 
 The model name selects the collection (``docqa/<collection>``); the last user message is the
 question. Citations travel twice: as numbered references appended to the content, and as the
-extra top-level field ``citations`` (on the response, or on the last chunk of a stream).
+extra top-level field ``citations`` (on the response, or on the last chunk of a stream). So do the
+claim checks: sentences not supported by their sources are listed after the references, with the
+reasons, and every sentence's check is in the extra field ``claims``.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
-from service.api.schemas import ChatCompletionRequest, CitationOut
+from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.claims import ClaimCheck
 from service.errors import DocqaError, InvalidInput
 from service.qa import AnswerResult, AnswerState, Citation
 
@@ -54,6 +57,21 @@ def references(citations: list[Citation]) -> str:
     return "\n\nReferences:\n" + "\n".join(lines)
 
 
+UNSUPPORTED_HEADING = "Not supported by the sources cited:"
+# A stream has already shown the sentences when the claim check withholds them: the content must say so.
+WITHHELD_HEADING = "Withheld, not supported by the sources cited:"
+
+
+def unsupported_notes(claims: list[ClaimCheck], heading: str = UNSUPPORTED_HEADING) -> str:
+    """The sentences the sources do not bear out, with why, for the end of the content: a client that
+    shows only the content still sees which sentences are marked. Empty when every sentence is supported."""
+    failed = [claim for claim in claims if not claim.supported]
+    if not failed:
+        return ""
+    lines = [f"- “{claim.text}”: {'; '.join(claim.reasons)}" for claim in failed]
+    return f"\n\n{heading}\n" + "\n".join(lines)
+
+
 def question_of(body: ChatCompletionRequest) -> str:
     for message in reversed(body.messages):
         if message.role == "user":
@@ -69,7 +87,9 @@ def collection_of(model: str) -> str:
 
 
 def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str) -> dict[str, Any]:
-    content = result.answer + trailer(result)
+    # A refusal shows none of the withheld sentences, so there is nothing to mark.
+    notes = "" if result.refused else unsupported_notes(result.claims)
+    content = result.answer + trailer(result) + notes
     usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0}
     return {
         "id": completion_id,
@@ -80,6 +100,7 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
         "usage": {**usage, "total_tokens": sum(usage.values())},
         "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
         "state": result.state.value,
+        "claims": [ClaimOut.from_claim(claim).model_dump() for claim in result.claims],
         "refused": result.refused,
         "message": result.message,
         "mode": result.mode,
@@ -126,12 +147,14 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                     yield chunk({"content": payload})
                 elif kind == "done":
                     audit_answer(state, principal, "chat", payload)
-                    yield chunk({"content": trailer(payload)})
+                    heading = WITHHELD_HEADING if payload.refused else UNSUPPORTED_HEADING
+                    yield chunk({"content": trailer(payload) + unsupported_notes(payload.claims, heading)})
                     yield chunk(
                         {},
                         "stop",
                         citations=[CitationOut.from_citation(c).model_dump() for c in payload.citations],
                         state=payload.state.value,
+                        claims=[ClaimOut.from_claim(claim).model_dump() for claim in payload.claims],
                         refused=payload.refused,
                         message=payload.message,
                         answer=payload.answer,

@@ -17,6 +17,7 @@ from service.api.schemas import (
     AskRequest,
     AskResponse,
     CitationOut,
+    ClaimOut,
     ErrorEnvelope,
     HitOut,
     SearchRequest,
@@ -90,6 +91,7 @@ def audit_answer(state: Any, principal: Principal, action: str, result: AnswerRe
             "answer": result.answer,
             "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
             "dropped_markers": result.dropped_markers,
+            "claims": [ClaimOut.from_claim(claim).model_dump() for claim in result.claims],
         },
     )
 
@@ -167,6 +169,8 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
                     yield sse("delta", {"text": payload})
                 elif kind == "citations":
                     yield sse("citations", {"citations": [CitationOut.from_citation(c).model_dump() for c in payload]})
+                elif kind == "claims":
+                    yield sse("claims", {"claims": [ClaimOut.from_claim(claim).model_dump() for claim in payload]})
                 elif kind == "done":
                     audit_answer(state, principal, "ask", payload)
                     yield sse("done", AskResponse.from_result(payload).model_dump())

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.claims import ClaimCheck
 from service.domain import DocumentRecord, PageRecord, SearchHit
 from service.jobs import JobStatus
 from service.qa import AnswerResult, Citation
@@ -80,7 +81,7 @@ class AskRequest(Body):
     question: str = Query
     collection: str = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
-    stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, done.")
+    stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, claims, done.")
     filters: dict[str, str] = Filters
 
 
@@ -105,6 +106,22 @@ class CitationOut(BaseModel):
         return cls(**citation.__dict__)
 
 
+class ClaimOut(BaseModel):
+    """One sentence of a generated answer, checked against the sources it cites."""
+
+    text: str
+    char_start: int = Field(description="Sentence start in the answer text.")
+    char_end: int
+    markers: list[int] = Field(description="The sources the sentence cites ([n]).")
+    facts: list[str] = Field(description="Checkable facts and disposition words the sentence states, as written.")
+    supported: bool = Field(description="False when a fact or disposition is not in the sources it cites.")
+    reasons: list[str] = Field(description='Why not, e.g. "$142,500.00 is not in source [2]", "no citation".')
+
+    @classmethod
+    def from_claim(cls, claim: ClaimCheck) -> ClaimOut:
+        return cls(**claim.__dict__)
+
+
 class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
@@ -115,6 +132,10 @@ class AskResponse(BaseModel):
     refused: bool = Field(description="True exactly when state is not_found.")
     message: str | None = Field(description="Why an answer was refused, or the warning of a low_support answer.")
     closest: list[HitOut] = Field(description="The nearest passages of a refused question: closest, not an answer.")
+    claims: list[ClaimOut] = Field(
+        description="A generated answer's sentences with supported flags (empty in extractive mode, whose "
+        "sentences are verbatim quotes); on a refusal by this check, the sentences of the answer withheld."
+    )
     mode: str = Field(description="extractive, openai or transformers.")
     model: str
     usage: dict[str, int]
@@ -126,6 +147,7 @@ class AskResponse(BaseModel):
             answer=result.answer,
             citations=[CitationOut.from_citation(c) for c in result.citations],
             state=result.state.value,
+            claims=[ClaimOut.from_claim(claim) for claim in result.claims],
             refused=result.refused,
             message=result.message,
             closest=[HitOut.from_hit(hit) for hit in result.closest],
