@@ -15,6 +15,7 @@ purpose (a request that is meant to fail logs "Failed to load resource" and is d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +45,9 @@ from web_e2e_support import (
     start_server,
 )
 
+from service.api.schemas import ClaimOut
+from service.claims import answer_support, check_claims, low_support_message
+from service.domain import SearchHit
 from service.qa import NOT_FOUND_MESSAGE
 
 if not CHROMIUM.exists():
@@ -323,6 +327,52 @@ def test_unrelated_question_is_refused_with_closest_passages(desk: Screen) -> No
     page.wait_for_selector("#viewer:not([aria-busy])")
     expect(page.locator("#viewer-page")).to_contain_text(f"Page {page_number.group(1)} of ")
     close_viewer(page)
+
+
+def test_an_unsupported_sentence_is_marked_with_its_reason(desk: Screen, main_server: Server) -> None:
+    """The main server answers extractively (verbatim quotes: no claim check), so a generated answer is played
+    back at the HTTP layer: the server's own answer with an invented sentence added, checked by the real claim
+    check against the passages cited (tests/test_claims_llm.py puts a real model behind the API)."""
+    page = desk.page
+    real = main_server.api("POST", "/v1/ask", json={"question": RENT_QUESTION, "collection": "filings"}).json()
+    sources = [
+        SearchHit(0, c["document_id"], "filings", c["source"], c["title"], c["page"], c["page"], 0, 0, 1.0, c["quote"])
+        for c in sorted(real["citations"], key=lambda citation: citation["marker"])
+    ]
+    invented = "The landlord may raise the rent to 9,500 dollars after two years [1]."
+    answer = f"{real['answer']} {invented}"
+    checks = check_claims(answer, sources)
+    claims = [ClaimOut.from_claim(claim).model_dump() for claim in checks]
+    assert [claim["supported"] for claim in claims][-1:] == [False] and all(c["supported"] for c in claims[:-1])
+    assert answer_support(checks) == "low_support"  # as QaEngine would state it
+    done = {**real, "answer": answer, "claims": claims, "state": "low_support", "message": low_support_message(checks)}
+    events = [
+        ("delta", {"text": answer}),
+        ("citations", {"citations": real["citations"]}),
+        ("claims", {"claims": claims}),
+        ("done", done),
+    ]
+    body = "".join(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in events)
+    page.route("**/v1/ask", lambda route: route.fulfill(body=body, headers={"Content-Type": "text/event-stream"}))
+    try:
+        ask(page, RENT_QUESTION)
+    finally:
+        page.unroute("**/v1/ask")
+    marked = page.locator("#answer-text .claim-unsupported")
+    expect(marked).to_have_count(1)
+    expect(marked).to_have_text(invented)
+    reason = page.locator("#answer-text .claim-reason")
+    expect(reason).to_have_text("Not supported by the cited passages: 9,500 dollars is not in source [1]")
+    expect(marked.locator("button.cite[data-marker='1']")).to_be_visible()  # its citation still opens
+    expect(page.locator("#answer-text")).to_contain_text("4,750 dollars")  # the true sentence stays unmarked
+    assert "4,750" not in marked.inner_text()
+    expect(page.locator("#answer-warning")).to_contain_text(f"1 of {len(claims)} sentences is not supported")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "answer-unsupported.png")
+    page.click("#copy-button")
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith(f'Not supported by the cited passages:\n- "{invented}": 9,500 dollars is not in source [1]')
 
 
 def test_keyboard_alone_asks_and_opens_a_citation(desk: Screen) -> None:

@@ -14,6 +14,7 @@ const state = {
   collection: null,
   result: null, // the last complete answer object
   citations: [], // citations of the answer on screen (streamed before `done`)
+  claims: [], // the claim check of each sentence on screen (streamed before `done`)
   closest: [],
   controller: null, // AbortController of the question being answered
 };
@@ -249,6 +250,7 @@ for (const tab of tabs) {
 function resetAnswer() {
   state.result = null;
   state.citations = [];
+  state.claims = [];
   state.closest = [];
   $("answer-area").hidden = true;
   $("answer-area").removeAttribute("aria-busy");
@@ -272,7 +274,7 @@ function setAsking(asking) {
 
 function showCitations(text, citations) {
   state.citations = citations;
-  renderAnswerText($("answer-text"), text, citations);
+  renderAnswerText($("answer-text"), text, citations, state.claims);
   renderReferences($("references"), citations);
   $("references-section").hidden = citations.length === 0;
 }
@@ -297,6 +299,7 @@ function showResult(result) {
     return;
   }
   const citations = result.citations ?? [];
+  state.claims = result.claims ?? [];
   showCitations(result.answer ?? "", citations);
   const unverified = citations.filter((c) => !c.verified).length;
   const warnings = [];
@@ -337,6 +340,9 @@ async function ask() {
       else $("answer-text").textContent = text;
     } else if (event === "citations") {
       showCitations(text, data?.citations ?? []);
+    } else if (event === "claims") {
+      state.claims = data?.claims ?? [];
+      showCitations(text.trim(), state.citations); // the claims' offsets are into the trimmed answer
     }
   };
   try {

@@ -57,9 +57,8 @@ export function percent(fraction) {
 // "[1]", "[1][2]" and "[1, 2]" all name citations.
 const MARKER_GROUP = /\[(\d+(?:\s*[,;]\s*\d+)*)\]/g;
 
-/** Fill `container` with the answer text, turning markers that match a citation into buttons. */
-export function renderAnswerText(container, text, citations) {
-  const byMarker = new Map(citations.map((citation) => [citation.marker, citation]));
+/** `text` as nodes, with each marker that matches a citation turned into a button. */
+function citedText(text, byMarker) {
   const parts = [];
   let last = 0;
   for (const match of text.matchAll(MARKER_GROUP)) {
@@ -86,6 +85,38 @@ export function renderAnswerText(container, text, citations) {
     last = match.index + match[0].length;
   }
   parts.push(text.slice(last));
+  return parts;
+}
+
+export const UNSUPPORTED_LABEL = "Not supported by the cited passages";
+
+/** The claims of `text` the check did not support, in order; any whose span no longer matches is left out. */
+export function unsupportedClaims(text, claims = []) {
+  return claims
+    .filter((claim) => !claim.supported && text.slice(claim.char_start, claim.char_end) === claim.text)
+    .sort((a, b) => a.char_start - b.char_start);
+}
+
+/**
+ * Fill `container` with the answer text: markers that match a citation become buttons, and each sentence
+ * the claim check did not support is marked, with its reasons written after it.
+ */
+export function renderAnswerText(container, text, citations, claims = []) {
+  const byMarker = new Map(citations.map((citation) => [citation.marker, citation]));
+  const parts = [];
+  let last = 0;
+  for (const claim of unsupportedClaims(text, claims)) {
+    if (claim.char_start < last) continue;
+    parts.push(...citedText(text.slice(last, claim.char_start), byMarker));
+    const reasons = claim.reasons.join("; ");
+    parts.push(
+      h("span", { class: "claim-unsupported", "data-char-start": claim.char_start }, citedText(claim.text, byMarker)),
+      " ",
+      h("span", { class: "claim-reason", role: "note" }, `${UNSUPPORTED_LABEL}: ${reasons}`),
+    );
+    last = claim.char_end;
+  }
+  parts.push(...citedText(text.slice(last), byMarker));
   container.replaceChildren(...parts);
 }
 
@@ -149,7 +180,8 @@ export function renderClosest(list, hits) {
   );
 }
 
-/** The answer as a lawyer would paste it: the text, then each reference written out. */
+/** The answer as a lawyer would paste it: the text, each reference written out, then the sentences
+ * the cited passages do not support, with why (the mark must survive the paste). */
 export function buildCopyText(result) {
   const answer = result.answer ?? "";
   const citations = result.citations ?? [];
@@ -170,7 +202,15 @@ export function buildCopyText(result) {
       const note = notes.length ? ` [${notes.join("; ")}]` : "";
       return `[${citation.marker}] ${citationReference(citation)}${quote}${note}`;
     });
-  return [...warning, answer.trim(), ...(references.length ? ["", references.join("\n")] : [])].join("\n");
+  const unsupported = unsupportedClaims(answer, result.claims ?? []).map(
+    (claim) => `- "${claim.text}": ${claim.reasons.join("; ")}`,
+  );
+  return [
+    ...warning,
+    answer.trim(),
+    ...(references.length ? ["", references.join("\n")] : []),
+    ...(unsupported.length ? ["", `${UNSUPPORTED_LABEL}:`, ...unsupported] : []),
+  ].join("\n");
 }
 
 /** Which pages cannot be searched yet: all of them, or a few among pages that can. */
