@@ -17,9 +17,11 @@ A sentence that fails is ``supported=False`` with human-readable reasons:
 
 A sentence with nothing to check is supported: if it cites a source there is nothing the source
 could contradict; if it cites nothing it is connective text ("Here is what the filings say.").
-Such sentences neither save nor sink an answer: ``answer_support`` calls an answer ``not_found``
-when some sentence failed and no sentence both states something checkable and passed, and
-``low_support`` when some failed and others passed.
+Such sentences cannot save an answer. ``answer_support`` calls an answer ``not_found`` (withheld)
+when some sentence failed and no sentence both states something checkable and passed, or when no
+sentence cites a source at all (nothing in it can be checked against the documents: "The court of
+appeals is the highest court in the United States."); ``low_support`` when some failed and others
+passed; ``answered`` otherwise.
 
 Known limits: a fact is checked for presence, not for its role ("the appeal was filed on March 8,
 2013 [1]" passes when the source gives that date as a deadline); a chunk holding several
@@ -137,8 +139,11 @@ def check_claims(answer: str, sources: Sequence[SearchHit]) -> list[ClaimCheck]:
 
 
 def answer_support(claims: Sequence[ClaimCheck]) -> AnswerSupport:
-    """``answered`` when no sentence failed; ``low_support`` when some failed but a sentence stating a
-    checkable fact passed; ``not_found`` when some failed and none stating such a fact passed."""
+    """``not_found`` when no sentence cites a source, or some failed and none stating a checkable fact
+    passed; ``low_support`` when some failed and such a sentence passed; ``answered`` when none failed.
+    An empty answer (no sentence) is left as it is: ``answered``."""
+    if claims and not any(claim.markers for claim in claims):
+        return "not_found"
     if all(claim.supported for claim in claims):
         return "answered"
     if any(claim.supported and claim.markers and claim.facts for claim in claims):
@@ -146,7 +151,7 @@ def answer_support(claims: Sequence[ClaimCheck]) -> AnswerSupport:
     return "not_found"
 
 
-WITHHELD_REASON = "no sentence of the model's answer states a fact that the passages it cites bear out"
+WITHHELD_REASON = "no sentence of the model's answer cites a passage that bears out what it states"
 """Why an answer the check found ``not_found`` is refused (the refusal message says it after "Not found...")."""
 
 

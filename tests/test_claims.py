@@ -121,4 +121,7 @@ def test_answer_support_needs_one_checked_fact_that_passed() -> None:
     assert answer_support(check_claims(f"Here is the answer. {false}", sources)) == "not_found"
     # A citation with nothing checked behind it does not save an answer whose facts all failed.
     assert answer_support(check_claims(f"See the opinion [1]. {false}", sources)) == "not_found"
+    # Nothing cited at all: nothing in it can be checked against the documents.
+    uncited = "The court of appeals is the highest court in the land."
+    assert answer_support(check_claims(uncited, sources)) == "not_found"
     assert answer_support([]) == "answered"

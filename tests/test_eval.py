@@ -319,7 +319,7 @@ def test_cli_eval_answers_from_an_openai_compatible_server(
     written = json.loads(out.read_text())
     assert (written["mode"], written["model"]) == ("openai", tiny_chat_server.model)
     rows = {row["id"]: row for row in written["questions"]}
-    assert rows["t1"]["state"] in {"answered", "low_support"}, "the gibberish is an answer, not the refusal sentence"
+    assert rows["t1"]["state"] == "not_found"  # gibberish cites no passage: the claim check withholds it
     assert not rows["t1"]["correct"] and not rows["t2"]["correct"]
     assert (rows["t3"]["state"], rows["t3"]["correct"]) == ("not_found", True)
     assert written["table"]["total"]["refusal_recall_pct"] == 100.0 and written["ask_p50_ms"] > 0
