@@ -111,7 +111,7 @@ _GENERIC = frozenset([
     "dkt", "docket", "ecf", "esq", "jr", "sr", "inc", "llc", "corp", "co", "ltd", "lp", "llp", "pc", "pa", "na",
     "usa", "us", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
     "eleventh", "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
-    "middle",
+    "middle", "cir", "ct", "app", "supp", "bankr", "dist", "div", "fed", "cal", "tex", "fla", "ill", "mass", "mich",
 ])
 _CALENDAR = frozenset([
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -232,7 +232,7 @@ class Fact:
 
 @dataclass
 class _Reader:
-    """Takes facts out of a text left to right by kind; a span read once is blanked for later kinds."""
+    """Takes facts out of a text one kind after another; a span one kind took is blanked for the next."""
 
     text: str
     facts: list[tuple[int, Fact]] = field(default_factory=list)

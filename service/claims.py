@@ -4,9 +4,10 @@ The answer (markers already checked by ``service.citations.check_citations``) is
 sentences. In each sentence, every checkable fact (``service.claim_facts``: numbers, money, dates,
 percentages, docket numbers, case citations, names) must appear in one of the sources the sentence
 cites with ``[n]`` (marker n is ``sources[n - 1]``, read as the prompt showed it: title, page and
-text), and every disposition word (affirm, reverse, dismiss, grant, deny, vacate, remand) must have
-its stem in one of them. A name the question itself gave is no exception: a case the sources do
-not mention is flagged like any other invented fact.
+text, plus its document's docket number, filing date and case name), and every disposition word
+(affirm, reverse, dismiss, grant, deny, vacate, remand) must have its stem in one of them. A name
+the question itself gave is no exception: a case the sources do not mention is flagged like any
+other invented fact.
 
 A sentence that fails is ``supported=False`` with human-readable reasons:
 
@@ -66,9 +67,16 @@ class ClaimCheck:
     reasons: list[str]
 
 
+DOCKET_FIELDS = ("case_name", "case_number", "document_number", "filed")
+"""Metadata that ingest reads from a filing's ECF stamps and caption, which chunks leave out."""
+
+
 def source_text(hit: SearchHit) -> str:
-    """A source as the prompt shows it to the model: title and page, then the passage."""
-    return f"{hit.title} (page {hit.page_start})\n{hit.text}"
+    """A source as the prompt shows it to the model (title and page, then the passage), and the docket
+    facts of its document: a docket number or filing date that only the stamps print is still the
+    cited document's."""
+    docket = [str(hit.metadata[name]) for name in DOCKET_FIELDS if isinstance(hit.metadata.get(name), str | int)]
+    return f"{hit.title} (page {hit.page_start})\n{hit.text}\n{' '.join(docket)}"
 
 
 def claim_spans(answer: str) -> list[Span]:

@@ -6,6 +6,7 @@ a model could write about them, true and false.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -47,6 +48,7 @@ def check(sentence: str, *sources: tuple[str, int]) -> ClaimCheck:
         ("Jagels appealed the judgment denying her Rule 24.035 motion [1].", JAGELS),
         ("The time for filing the appellant briefs was extended until March 8, 2013 [1].", BRIEFS),
         ("The TRO against Esteban Leon was extended until August 4, 2016 [1].", EXPERIAN),
+        ("The C.D. Cal. court held a hearing on August 4, 2016 [1].", EXPERIAN),  # a court, not a party
         ("Subbasin 5 water is shared when the flow is 3000 cubic feet per second [1].", TARRANT),
         ("The syllabus cites United States v. Detroit Timber & Lumber Co., 200 U.S. 321 [1].", TARRANT),
     ],
@@ -86,6 +88,19 @@ def test_numbers_and_dockets_compare_by_value_not_spelling() -> None:
     # The caption writes "8:16-cv-1261-DOC (KESx)"; the ECF stamp "8:16-cv-01261-DOC-KES".
     assert check("The case is 8:16-cv-01261-DOC-KES [1].", EXPERIAN).supported
     assert check("The appeal is No. 20\u20131507 [1].", CALVARY).supported  # an en dash, as PDFs write it
+
+
+def test_the_docket_facts_of_the_cited_document_count_though_its_chunks_leave_the_stamps_out() -> None:
+    stamped = page(*CALVARY)
+    passage = stamped.text.split("Case: 20-1507")[0]  # a chunk stops before the ECF stamp
+    docket = {"case_number": "20-1507", "filed": "2020-12-22", "case_name": "Calvary Chapel of Bangor v. Mills"}
+    sentence = "In No. 20-1507, filed on December 22, 2020, the court dismissed the appeal [1]."
+    bare = replace(stamped, text=passage)
+    assert check_claims(sentence, [bare])[0].reasons == [
+        "No. 20-1507 is not in source [1]",
+        "December 22, 2020 is not in source [1]",
+    ]
+    assert check_claims(sentence, [replace(bare, metadata=docket)])[0].supported
 
 
 def test_a_fact_in_any_cited_source_is_enough_and_the_reason_names_them_all() -> None:

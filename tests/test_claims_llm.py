@@ -29,6 +29,7 @@ from service.generators.openai_chat import OpenAIChatGenerator
 from service.prompts import REFUSAL_SENTENCE
 from service.protocols import Embedder
 from service.settings import LlmSettings, Settings
+from service.store.sql import SqlDocumentStore
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +81,7 @@ def filings(
 
 
 @contextlib.contextmanager
-def smollm2_app(settings: Settings, embedder: Embedder) -> Iterator[tuple[TestClient, Recorder]]:
+def smollm2_app(settings: Settings, embedder: Embedder) -> Iterator[tuple[TestClient, Recorder, SqlDocumentStore]]:
     """The app over the filings; the generator's requests to the model are recorded."""
     recorder = Recorder()
     parts = Components(settings, embedder=embedder)
@@ -88,15 +89,20 @@ def smollm2_app(settings: Settings, embedder: Embedder) -> Iterator[tuple[TestCl
     parts.__dict__["generator"] = OpenAIChatGenerator(settings.llm, http_client=http_client)
     try:
         with api_client(parts) as client:
-            yield client, recorder
+            yield client, recorder, parts.store
     finally:
         parts.close()
         http_client.close()
 
 
-def last_prompt_sources(recorder: Recorder) -> dict[int, str]:
-    """The sources the last prompt showed the model, by marker."""
-    return prompt_sources(recorder.bodies[-1]["messages"][1]["content"])
+def last_prompt_sources(recorder: Recorder, answer: dict[str, Any], store: SqlDocumentStore) -> dict[int, str]:
+    """The sources the last prompt showed the model, by marker, each with its document's metadata (the
+    docket number and filing date the chunks leave out with the ECF stamps count as the document's)."""
+    sources = prompt_sources(recorder.bodies[-1]["messages"][1]["content"])
+    for citation in answer["citations"]:
+        metadata = store.get_document(citation["document_id"]).metadata
+        sources[citation["marker"]] += "\n" + " ".join(str(value) for value in metadata.values())
+    return sources
 
 
 def assert_nothing_unmarked(answer: dict[str, Any], sources: dict[int, str]) -> None:
@@ -112,7 +118,7 @@ def assert_nothing_unmarked(answer: dict[str, Any], sources: dict[int, str]) -> 
 
 def test_no_fact_missing_from_its_sources_is_shown_unmarked(filings: Settings, embedder: Embedder) -> None:
     checked: list[dict[str, Any]] = []
-    with smollm2_app(filings, embedder) as (client, recorder):
+    with smollm2_app(filings, embedder) as (client, recorder, store):
         for index, question in enumerate(QUESTIONS):
             body = {"question": question, "collection": COLLECTION, "k": 3, "stream": index == 0}
             response = client.post("/v1/ask", json=body)
@@ -126,20 +132,21 @@ def test_no_fact_missing_from_its_sources_is_shown_unmarked(filings: Settings, e
                 answer = response.json()
             if answer["refused"] and not answer["claims"]:
                 continue  # refused before the model wrote anything (no passage close enough)
-            assert_nothing_unmarked(answer, last_prompt_sources(recorder))
+            assert_nothing_unmarked(answer, last_prompt_sources(recorder, answer, store))
             checked.append(answer)
     assert checked, "no question reached the model"
 
 
 def test_a_case_not_in_the_sources_is_never_shown_unmarked(filings: Settings, embedder: Embedder) -> None:
     chat = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content": NOT_IN_SOURCES}]}
-    with smollm2_app(filings, embedder) as (client, recorder):
+    with smollm2_app(filings, embedder) as (client, recorder, store):
         response = client.post("/v1/chat/completions", json=chat)
+        sources = last_prompt_sources(recorder, response.json(), store) if recorder.bodies else {}
     assert response.status_code == 200, response.text
     completion = response.json()
     content, claims = completion["choices"][0]["message"]["content"], completion["claims"]
     if claims:
-        assert not shown_unmarked(claims, last_prompt_sources(recorder)), (content, claims)
+        assert not shown_unmarked(claims, sources), (content, claims)
     if completion["refused"]:
         assert content == REFUSAL_SENTENCE  # withheld: not one invented sentence in the content
     else:
