@@ -32,6 +32,9 @@ from service.sentences import Span, sentence_spans
 _MIN_CHARS, _MAX_CHARS = 12, 900
 DATUM_KINDS = frozenset({"when", "how_much", "how_many", "how_long"})
 """Kinds of question that ask for one datum: without a sentence holding it, the question is not answered."""
+RULINGS = frozenset({Fact.HOLDING, Fact.DISPOSITION})
+PARTY_PAPERS = frozenset({"motion", "brief", "petition", "complaint", "declaration", "notice", "exhibit"})
+"""Document types (``ingest.court``) written by a party: what they say a court should do is no ruling."""
 _MIN_WORDS = 3
 _PRONOUN_START = re.compile(r"^(?:It|This|That|These|Those|He|She|They|Such|Its|Their|His|Her)\b")
 _LOWER_START = re.compile(r"^[a-z]")
@@ -73,6 +76,8 @@ class Candidate:
     words: frozenset[str]
     facts: frozenset[Fact]
     caption: bool
+    lead_document: bool
+    """In the document of the best hit: the case the question is about, as far as retrieval can tell."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class ExtractiveAnswerer:
     min_fact_coverage: float = 0.2
     """... and this share of the part's topic words (idf-weighted): a date in a sentence about something else
     does not say when the thing asked about happened."""
+    min_ruling_coverage: float = 0.1
+    """The share of a part's topic words a ruling must hold to answer what a court decided about that topic."""
 
     def answer(self, question: str, hits: Sequence[SearchHit]) -> ExtractiveAnswer:
         """The quoted answer; each quote gets its own marker, 1, 2, ..."""
@@ -133,13 +140,7 @@ class ExtractiveAnswerer:
                 ),
                 key=lambda pair: -pair[0],
             )
-            # A datum asked for (a date, an amount, a count) must sit in a sentence about the question's topic;
-            # other kinds of fact (a holding, a reason, a name) are often stated in the sentence next to it.
-            needed = self.min_fact_coverage if part.kind in DATUM_KINDS else 0.0
-            if part.wants and not any(
-                part.wants & c.facts and _coverage(topics[part], c, idf) >= needed
-                for _, c in scored[: self.fact_window]
-            ):
+            if part.wants and not any(self._answers(part, topics[part], c, idf) for _, c in scored[: self.fact_window]):
                 unanswered.append(part)
             fresh = [(s, c) for s, c in scored if not any(_same_place(c, other) for other in chosen)]
             if not fresh:
@@ -183,6 +184,7 @@ class ExtractiveAnswerer:
                         words=frozenset(terms(text)),
                         facts=frozenset(facts_in(text)),
                         caption=looks_like_caption(text),
+                        lead_document=hit.document_id == hits[0].document_id,
                     )
                 )
         return _without_repeats(found)
@@ -226,6 +228,23 @@ class ExtractiveAnswerer:
         if candidate.caption or candidate.text.endswith("?"):
             score -= weights.caption
         return score
+
+    def _answers(self, part: QuestionPart, wanted: Sequence[str], candidate: Candidate, idf: dict[str, float]) -> bool:
+        """True when ``candidate`` holds the kind of fact ``part`` asks for. A datum (a date, an amount, a count)
+        must sit in a sentence about the part's topic; a ruling must come from a court, not a party's paper.
+        Other kinds of fact (a reason, a name) are often stated in the sentence next to the topic's."""
+        found = part.wants & candidate.facts
+        if not found:
+            return False
+        if part.kind in DATUM_KINDS:
+            return _coverage(wanted, candidate, idf) >= self.min_fact_coverage
+        if found <= RULINGS:
+            # A court's ruling in the case the question is about (the best hit's document), or one on the
+            # question's topic in another case.
+            if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:
+                return False
+            return candidate.lead_document or _coverage(wanted, candidate, idf) >= self.min_ruling_coverage
+        return True
 
     # --- the answer ----------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from service.auth import Principal
 from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.domain import SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
-from service.extractive import DATUM_KINDS, ExtractiveAnswerer
+from service.extractive import DATUM_KINDS, RULINGS, ExtractiveAnswerer
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
 from service.question import analyse
@@ -224,6 +224,10 @@ class QaEngine:
         if first is not None and first in found.unanswered_parts and first.kind in DATUM_KINDS:
             kinds = " or ".join(sorted(fact.value for fact in first.wants))
             self._refuse(result, hits, f"no passage close to the question states the {kinds} it asks for", filters)
+            return
+        if first is not None and first in found.unanswered_parts and first.wants & RULINGS:
+            reason = "no ruling by a court on what the question asks is in the closest passages"
+            self._refuse(result, hits, reason, filters)
             return
         result.answer = found.text
         result.citations = self._citations(found.citations)
