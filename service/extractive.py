@@ -50,8 +50,8 @@ class Weights:
     """Times the share of the part's words (idf-weighted over the candidate sentences) in the sentence."""
     fact: float = 0.2
     """Added when the sentence holds a kind of fact the part asks for."""
-    holding: float = 0.35
-    """Added instead when the part asks what a court held or decided and the sentence states a disposition."""
+    decisive_fact: float = 0.35
+    """Added instead when the fact is the answer itself: the date, amount or count asked for, or a holding."""
     rank: float = 0.06
     """Added, divided by 1 + the retrieval rank of the sentence's page."""
     in_chunk: float = 0.03
@@ -59,7 +59,7 @@ class Weights:
     caption: float = 0.15
     """Taken off a caption or heading ("X, Plaintiff—Appellant, versus Y"), which names the case, and off a
     question (a form's "Did you ...?"): neither answers."""
-    runner_up: float = 0.06
+    runner_up: float = 0.1
     """Another sentence for the first part is quoted when it scores within this of the lead."""
 
 
@@ -102,7 +102,7 @@ class ExtractiveAnswerer:
     """Page lookup; with it every sentence of a retrieved page is a candidate, and quotes are whole sentences."""
     hits_considered: int = 8
     max_sentences: int = 4
-    shortlist: int = 40
+    shortlist: int = 16
     """Candidates embedded per question (the best by words, fact kind and rank); embedding is the cost."""
     weights: Weights = Weights()
     fact_window: int = 5
@@ -126,7 +126,9 @@ class ExtractiveAnswerer:
         topics = {part: asked.topic_terms(part, titles) for part in asked.parts}
         shortlisted = self._shortlist(topics, candidates, idf)
         embedder = self.embedder()
-        sentence_vectors = embedder.embed_documents([c.text for c in shortlisted])
+        # Embedded together, in one call per question: int8 activations are quantised per batch, so a
+        # sentence's vector depends on its batch, and the same question must always get the same answer.
+        sentence_vectors = embedder.embed_documents([_head(c.text) for c in shortlisted])
         chosen: list[Candidate] = []
         unanswered: list[QuestionPart] = []
         support = 0.0
@@ -149,7 +151,7 @@ class ExtractiveAnswerer:
                 support = fresh[0][0]
                 chosen.extend(c for s, c in fresh[:3] if s >= support - self.weights.runner_up)
             else:
-                chosen.extend(c for s, c in fresh[:2] if s >= fresh[0][0] - self.weights.runner_up / 2)
+                chosen.extend(c for s, c in fresh[:2] if s >= fresh[0][0] - self.weights.runner_up)
         chosen = self._with_neighbours(chosen, candidates)[: self.max_sentences]
         citations: list[DraftCitation] = []
         lines: list[str] = []
@@ -221,11 +223,13 @@ class ExtractiveAnswerer:
         weights = self.weights
         score = weights.meaning * cosine + weights.words * _coverage(wanted, candidate, idf)
         if part.wants & candidate.facts:
-            score += weights.holding if Fact.HOLDING in part.wants & candidate.facts else weights.fact
+            decisive = part.kind in DATUM_KINDS or Fact.HOLDING in part.wants & candidate.facts
+            score += weights.decisive_fact if decisive else weights.fact
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
-        if candidate.caption or candidate.text.endswith("?"):
+        # A caption answers only who the parties, court and judge are; a form's question answers nothing.
+        if (candidate.caption and not part.wants & {Fact.PERSON, Fact.PLACE}) or candidate.text.endswith("?"):
             score -= weights.caption
         return score
 
@@ -298,9 +302,17 @@ class ExtractiveAnswerer:
         return [dataclasses.replace(candidate, hit=hit, span=spans[0], text=text, in_chunk=False, caption=False)]
 
 
+EMBEDDED_WORDS = 32
+"""Words of a sentence compared in meaning with the question."""
 _SENTENCE_END = re.compile(r"[.!?:;][\"”’)\]]*$")  # noqa: RUF001 - typographic quotes are real
 _UNSEEN_IDF = 3.0
 """The weight of a question word that no candidate sentence holds: it counts against every sentence."""
+
+
+def _head(text: str) -> str:
+    """A sentence's first words, which carry its meaning; a long sentence costs the embedder far more."""
+    words = text.split()
+    return text if len(words) <= EMBEDDED_WORDS else " ".join(words[:EMBEDDED_WORDS])
 
 
 def _coverage(wanted: Sequence[str], candidate: Candidate, idf: dict[str, float]) -> float:
