@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import fresh_database, make_settings
+
 from service.components import Components
 from service.protocols import Embedder
 from service.qa import NOT_FOUND_MESSAGE, AnswerResult, AnswerState
