@@ -123,7 +123,10 @@ class ExtractiveAnswerer:
         titles = sorted(
             {c.hit.title for c in candidates} | {str(c.hit.metadata.get("case_name", "")) for c in candidates}
         )
-        topics = {part: asked.topic_terms(part, titles) for part in asked.parts}
+        topics: dict[QuestionPart, list[str]] = {}
+        for index, part in enumerate(asked.parts):
+            # An elliptical part ("..., and by when?") is about the topic of the part before it.
+            topics[part] = asked.topic_terms(part, titles) or (topics[asked.parts[index - 1]] if index else [])
         shortlisted = self._shortlist(topics, candidates, idf)
         embedder = self.embedder()
         # Embedded together, in one call per question: int8 activations are quantised per batch, so a
