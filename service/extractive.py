@@ -152,9 +152,14 @@ class ExtractiveAnswerer:
                 continue
             if index == 0:
                 support = fresh[0][0]
-                chosen.extend(c for s, c in fresh[:3] if s >= support - self.weights.runner_up)
-            else:
-                chosen.extend(c for s, c in fresh[:2] if s >= fresh[0][0] - self.weights.runner_up)
+            # The best sentence, and close runners-up that hold the kind of fact asked for.
+            best, *others = fresh[: 3 if index == 0 else 2]
+            chosen.append(best[1])
+            chosen.extend(
+                c
+                for s, c in others
+                if s >= best[0] - self.weights.runner_up and (not part.wants or part.wants & c.facts)
+            )
         chosen = self._with_neighbours(chosen, candidates)[: self.max_sentences]
         citations: list[DraftCitation] = []
         lines: list[str] = []
