@@ -114,7 +114,7 @@ class ExtractiveAnswerer:
         # Embedded together, in one call per question: int8 activations are quantised per batch, so a
         # sentence's vector depends on its batch, and the same question must always get the same answer.
         sentence_vectors = embedder.embed_documents([_head(c.text) for c in shortlisted])
-        chosen: list[Candidate] = []
+        chosen: list[tuple[Candidate, QuestionPart]] = []
         unanswered: list[QuestionPart] = []
         support = 0.0
         for index, part in enumerate(asked.parts):
@@ -129,28 +129,26 @@ class ExtractiveAnswerer:
             )
             if part.wants and not any(self._answers(part, topics[part], c, idf) for _, c in scored[: self.fact_window]):
                 unanswered.append(part)
-            fresh = [(s, c) for s, c in scored if not any(same_place(c, other) for other in chosen)]
+            fresh = [(s, c) for s, c in scored if not any(same_place(c, other) for other, _ in chosen)]
             if not fresh:
                 continue
             if index == 0:
                 support = fresh[0][0]
             # The best sentence, and close runners-up that hold the kind of fact asked for.
             best, *others = fresh[: 3 if index == 0 else 2]
-            chosen.append(best[1])
+            chosen.append((best[1], part))
             chosen.extend(
-                c
+                (c, part)
                 for s, c in others
                 if s >= best[0] - self.weights.runner_up and (not part.wants or part.wants & c.facts)
             )
-        chosen = self._with_neighbours(chosen, candidates)[: self.max_sentences]
+        quoted = self._with_neighbours(chosen, candidates)[: self.max_sentences]
         citations: list[DraftCitation] = []
         lines: list[str] = []
-        for marker, candidate in enumerate(chosen, 1):
+        for marker, candidate in enumerate(quoted, 1):
             lines.append(f"“{candidate.text}” [{marker}]")
             citations.append(DraftCitation(marker, candidate.hit, candidate.span, verified=True))
         return ExtractiveAnswer("\n\n".join(lines), citations, support, unanswered, asked)
-
-    # --- candidates ----------------------------------------------------------------------------
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -204,14 +202,17 @@ class ExtractiveAnswerer:
 
     # --- the answer ----------------------------------------------------------------------------
 
-    def _with_neighbours(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+    def _with_neighbours(
+        self, chosen: list[tuple[Candidate, QuestionPart]], candidates: list[Candidate]
+    ) -> list[Candidate]:
         """Each chosen sentence with the neighbour a reader needs: the one before a sentence that opens
-        with "It" or mid-sentence, the one after a label ("Filed:") or a sentence that ends with a colon."""
+        with "It" or mid-sentence; the one after a label ("Filed:"), a sentence that ends with a colon, or
+        a claim chosen for a *why* that gives no reason itself (the next sentence usually does)."""
         by_page: dict[tuple[str, int], list[Candidate]] = {}
         for candidate in candidates:
             by_page.setdefault((candidate.hit.document_id, candidate.hit.page_start), []).append(candidate)
         result: list[Candidate] = []
-        for candidate in chosen:
+        for candidate, part in chosen:
             siblings = by_page[(candidate.hit.document_id, candidate.hit.page_start)]
             position = siblings.index(candidate)
             before = siblings[position - 1] if position > 0 else None
@@ -219,7 +220,8 @@ class ExtractiveAnswerer:
             group = [candidate]
             if before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
                 group.insert(0, before)
-            if after and (candidate.text.endswith(":") or len(candidate.text) < 40):
+            unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
+            if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):
                 group.append(after)
             elif after is None and not _SENTENCE_END.search(candidate.text):
                 group.extend(self.sentences.next_page_opening(candidate))
