@@ -102,9 +102,9 @@ class ExtractiveAnswerer:
         if not candidates:
             return ExtractiveAnswer("", [], 0.0, list(asked.parts), asked)
         idf = _idf(candidates)
-        titles = sorted(
-            {c.hit.title for c in candidates} | {str(c.hit.metadata.get("case_name", "")) for c in candidates}
-        )
+        # The case names of the documents found (not their titles, which may hold a heading such as
+        # "Trustee's Final Report": words a question may well be about).
+        titles = sorted({str(c.hit.metadata.get("case_name") or "") for c in candidates} - {""})
         topics: dict[QuestionPart, list[str]] = {}
         for index, part in enumerate(asked.parts):
             # An elliptical part ("..., and by when?") is about the topic of the part before it.
