@@ -13,28 +13,25 @@ let ``QaEngine`` decide between answering, warning and refusing. Responses say `
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ingest.court import find_stamps, line_number_spans
+from service.candidates import LOWER_START, Candidate, PageSentences, merge_adjacent, same_place
 from service.citations import DraftCitation
 from service.domain import PageRecord, SearchHit
-from service.errors import NotFound
-from service.facts import Fact, facts_in, looks_like_caption
+from service.facts import Fact
 from service.protocols import Embedder
-from service.question import Question, QuestionPart, analyse, terms
-from service.sentences import Span, sentence_spans
+from service.question import Question, QuestionPart, analyse
 
-_MIN_CHARS, _MAX_CHARS = 12, 900
 DATUM_KINDS = frozenset({"when", "how_much", "how_many", "how_long"})
 """Kinds of question that ask for one datum: without a sentence holding it, the question is not answered."""
-_MIN_WORDS = 3
+RULINGS = frozenset({Fact.HOLDING, Fact.DISPOSITION})
+PARTY_PAPERS = frozenset({"motion", "brief", "petition", "complaint", "declaration", "notice", "exhibit"})
+"""Document types (``ingest.court``) written by a party: what they say a court should do is no ruling."""
 _PRONOUN_START = re.compile(r"^(?:It|This|That|These|Those|He|She|They|Such|Its|Their|His|Her)\b")
-_LOWER_START = re.compile(r"^[a-z]")
 
 
 @dataclass(frozen=True)
@@ -47,8 +44,8 @@ class Weights:
     """Times the share of the part's words (idf-weighted over the candidate sentences) in the sentence."""
     fact: float = 0.2
     """Added when the sentence holds a kind of fact the part asks for."""
-    holding: float = 0.35
-    """Added instead when the part asks what a court held or decided and the sentence states a disposition."""
+    decisive_fact: float = 0.35
+    """Added instead when the fact is the answer itself: the date, amount or count asked for, or a holding."""
     rank: float = 0.06
     """Added, divided by 1 + the retrieval rank of the sentence's page."""
     in_chunk: float = 0.03
@@ -56,23 +53,8 @@ class Weights:
     caption: float = 0.15
     """Taken off a caption or heading ("X, Plaintiff—Appellant, versus Y"), which names the case, and off a
     question (a form's "Did you ...?"): neither answers."""
-    runner_up: float = 0.06
+    runner_up: float = 0.1
     """Another sentence for the first part is quoted when it scores within this of the lead."""
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A sentence of a retrieved page: where it is, its words and the facts it holds."""
-
-    hit: SearchHit
-    """The hit widened to its whole page (``text`` is the page text)."""
-    span: Span
-    text: str
-    rank: int
-    in_chunk: bool
-    words: frozenset[str]
-    facts: frozenset[Fact]
-    caption: bool
 
 
 @dataclass(frozen=True)
@@ -97,7 +79,7 @@ class ExtractiveAnswerer:
     """Page lookup; with it every sentence of a retrieved page is a candidate, and quotes are whole sentences."""
     hits_considered: int = 8
     max_sentences: int = 4
-    shortlist: int = 40
+    shortlist: int = 16
     """Candidates embedded per question (the best by words, fact kind and rank); embedding is the cost."""
     weights: Weights = Weights()
     fact_window: int = 5
@@ -105,22 +87,34 @@ class ExtractiveAnswerer:
     min_fact_coverage: float = 0.2
     """... and this share of the part's topic words (idf-weighted): a date in a sentence about something else
     does not say when the thing asked about happened."""
+    min_ruling_coverage: float = 0.1
+    """The share of a part's topic words a ruling must hold to answer what a court decided about that topic."""
+
+    @property
+    def sentences(self) -> PageSentences:
+        """Where the candidate sentences come from."""
+        return PageSentences(self.pages)
 
     def answer(self, question: str, hits: Sequence[SearchHit]) -> ExtractiveAnswer:
         """The quoted answer; each quote gets its own marker, 1, 2, ..."""
         asked = analyse(question)
-        candidates = self._candidates(hits[: self.hits_considered])
+        candidates = self.sentences.candidates(hits[: self.hits_considered])
         if not candidates:
             return ExtractiveAnswer("", [], 0.0, list(asked.parts), asked)
         idf = _idf(candidates)
-        titles = sorted(
-            {c.hit.title for c in candidates} | {str(c.hit.metadata.get("case_name", "")) for c in candidates}
-        )
-        topics = {part: asked.topic_terms(part, titles) for part in asked.parts}
+        # The case names of the documents found (not their titles, which may hold a heading such as
+        # "Trustee's Final Report": words a question may well be about).
+        titles = sorted({str(c.hit.metadata.get("case_name") or "") for c in candidates} - {""})
+        topics: dict[QuestionPart, list[str]] = {}
+        for index, part in enumerate(asked.parts):
+            # An elliptical part ("..., and by when?") is about the topic of the part before it.
+            topics[part] = asked.topic_terms(part, titles) or (topics[asked.parts[index - 1]] if index else [])
         shortlisted = self._shortlist(topics, candidates, idf)
         embedder = self.embedder()
-        sentence_vectors = embedder.embed_documents([c.text for c in shortlisted])
-        chosen: list[Candidate] = []
+        # Embedded together, in one call per question: int8 activations are quantised per batch, so a
+        # sentence's vector depends on its batch, and the same question must always get the same answer.
+        sentence_vectors = embedder.embed_documents([_head(c.text) for c in shortlisted])
+        chosen: list[tuple[Candidate, QuestionPart]] = []
         unanswered: list[QuestionPart] = []
         support = 0.0
         for index, part in enumerate(asked.parts):
@@ -133,68 +127,28 @@ class ExtractiveAnswerer:
                 ),
                 key=lambda pair: -pair[0],
             )
-            # A datum asked for (a date, an amount, a count) must sit in a sentence about the question's topic;
-            # other kinds of fact (a holding, a reason, a name) are often stated in the sentence next to it.
-            needed = self.min_fact_coverage if part.kind in DATUM_KINDS else 0.0
-            if part.wants and not any(
-                part.wants & c.facts and _coverage(topics[part], c, idf) >= needed
-                for _, c in scored[: self.fact_window]
-            ):
+            if part.wants and not any(self._answers(part, topics[part], c, idf) for _, c in scored[: self.fact_window]):
                 unanswered.append(part)
-            fresh = [(s, c) for s, c in scored if not any(_same_place(c, other) for other in chosen)]
+            fresh = [(s, c) for s, c in scored if not any(same_place(c, other) for other, _ in chosen)]
             if not fresh:
                 continue
             if index == 0:
                 support = fresh[0][0]
-                chosen.extend(c for s, c in fresh[:3] if s >= support - self.weights.runner_up)
-            else:
-                chosen.extend(c for s, c in fresh[:2] if s >= fresh[0][0] - self.weights.runner_up / 2)
-        chosen = self._with_neighbours(chosen, candidates)[: self.max_sentences]
+            # The best sentence, and close runners-up that hold the kind of fact asked for.
+            best, *others = fresh[: 3 if index == 0 else 2]
+            chosen.append((best[1], part))
+            chosen.extend(
+                (c, part)
+                for s, c in others
+                if s >= best[0] - self.weights.runner_up and (not part.wants or part.wants & c.facts)
+            )
+        quoted = self._with_neighbours(chosen, candidates)[: self.max_sentences]
         citations: list[DraftCitation] = []
         lines: list[str] = []
-        for marker, candidate in enumerate(chosen, 1):
+        for marker, candidate in enumerate(quoted, 1):
             lines.append(f"“{candidate.text}” [{marker}]")
             citations.append(DraftCitation(marker, candidate.hit, candidate.span, verified=True))
         return ExtractiveAnswer("\n\n".join(lines), citations, support, unanswered, asked)
-
-    # --- candidates ----------------------------------------------------------------------------
-
-    def _candidates(self, hits: Sequence[SearchHit]) -> list[Candidate]:
-        """Every usable sentence of the pages of ``hits``, each page once, in rank order."""
-        found: list[Candidate] = []
-        seen: set[tuple[str, int]] = set()
-        for rank, hit in enumerate(hits):
-            key = (hit.document_id, hit.page_start)
-            if key in seen:
-                continue
-            seen.add(key)
-            page_hit, chunk = self._whole_page(hit)
-            for span in _clean_sentences(page_hit.text):
-                text = " ".join(page_hit.text[span.start : span.end].split())
-                if not (_MIN_CHARS <= len(text) <= _MAX_CHARS) or len(text.split()) < _MIN_WORDS:
-                    continue
-                found.append(
-                    Candidate(
-                        hit=page_hit,
-                        span=span,
-                        text=text,
-                        rank=rank,
-                        in_chunk=chunk[0] <= span.start < chunk[1],
-                        words=frozenset(terms(text)),
-                        facts=frozenset(facts_in(text)),
-                        caption=looks_like_caption(text),
-                    )
-                )
-        return _without_repeats(found)
-
-    def _whole_page(self, hit: SearchHit) -> tuple[SearchHit, tuple[int, int]]:
-        """The hit widened to its page's text, and the chunk's page-relative span."""
-        if self.pages is None or hit.page_start != hit.page_end:
-            return hit, (0, len(hit.text))
-        page = self.pages(hit.document_id, hit.page_start)
-        chunk = (hit.char_start - page.char_start, hit.char_end - page.char_start)
-        widened = dataclasses.replace(hit, text=page.text, char_start=page.char_start, char_end=page.char_end)
-        return widened, chunk
 
     # --- scoring -------------------------------------------------------------------------------
 
@@ -219,69 +173,75 @@ class ExtractiveAnswerer:
         weights = self.weights
         score = weights.meaning * cosine + weights.words * _coverage(wanted, candidate, idf)
         if part.wants & candidate.facts:
-            score += weights.holding if Fact.HOLDING in part.wants & candidate.facts else weights.fact
+            decisive = part.kind in DATUM_KINDS or Fact.HOLDING in part.wants & candidate.facts
+            score += weights.decisive_fact if decisive else weights.fact
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
-        if candidate.caption or candidate.text.endswith("?"):
+        # A caption answers only who the parties, court and judge are; a form's question answers nothing.
+        if (candidate.caption and not part.wants & {Fact.PERSON, Fact.PLACE}) or candidate.text.endswith("?"):
             score -= weights.caption
         return score
 
+    def _answers(self, part: QuestionPart, wanted: Sequence[str], candidate: Candidate, idf: dict[str, float]) -> bool:
+        """True when ``candidate`` holds the kind of fact ``part`` asks for. A datum (a date, an amount, a count)
+        must sit in a sentence about the part's topic; a ruling must come from a court, not a party's paper.
+        Other kinds of fact (a reason, a name) are often stated in the sentence next to the topic's."""
+        found = part.wants & candidate.facts
+        if not found:
+            return False
+        if part.kind in DATUM_KINDS:
+            return _coverage(wanted, candidate, idf) >= self.min_fact_coverage
+        if found <= RULINGS:
+            # A court's ruling in the case the question is about (the best hit's document), or one on the
+            # question's topic in another case.
+            if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:
+                return False
+            return candidate.lead_document or _coverage(wanted, candidate, idf) >= self.min_ruling_coverage
+        return True
+
     # --- the answer ----------------------------------------------------------------------------
 
-    def _with_neighbours(self, chosen: list[Candidate], candidates: list[Candidate]) -> list[Candidate]:
+    def _with_neighbours(
+        self, chosen: list[tuple[Candidate, QuestionPart]], candidates: list[Candidate]
+    ) -> list[Candidate]:
         """Each chosen sentence with the neighbour a reader needs: the one before a sentence that opens
-        with "It" or mid-sentence, the one after a label ("Filed:") or a sentence that ends with a colon."""
+        with "It" or mid-sentence; the one after a label ("Filed:"), a sentence that ends with a colon, or
+        a claim chosen for a *why* that gives no reason itself (the next sentence usually does)."""
         by_page: dict[tuple[str, int], list[Candidate]] = {}
         for candidate in candidates:
             by_page.setdefault((candidate.hit.document_id, candidate.hit.page_start), []).append(candidate)
         result: list[Candidate] = []
-        for candidate in chosen:
+        for candidate, part in chosen:
             siblings = by_page[(candidate.hit.document_id, candidate.hit.page_start)]
             position = siblings.index(candidate)
             before = siblings[position - 1] if position > 0 else None
             after = siblings[position + 1] if position + 1 < len(siblings) else None
             group = [candidate]
-            if before and (_PRONOUN_START.match(candidate.text) or _LOWER_START.match(candidate.text)):
+            if before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
                 group.insert(0, before)
-            if after and (candidate.text.endswith(":") or len(candidate.text) < 40):
+            unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
+            if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):
                 group.append(after)
             elif after is None and not _SENTENCE_END.search(candidate.text):
-                group.extend(self._next_page_opening(candidate))
+                group.extend(self.sentences.next_page_opening(candidate))
             for member in group:
-                if not any(_same_place(member, other) for other in result):
+                if not any(same_place(member, other) for other in result):
                     result.append(member)
-        return _merge_adjacent(result)
-
-    def _next_page_opening(self, candidate: Candidate) -> list[Candidate]:
-        """The first sentence of the next page, for a sentence that the page break cut off."""
-        if self.pages is None:
-            return []
-        try:
-            page = self.pages(candidate.hit.document_id, candidate.hit.page_start + 1)
-        except NotFound:
-            return []
-        # The cut sentence goes on in the first one that opens in lower case (a running head may come first).
-        spans = [
-            span for span in _clean_sentences(page.text)[:3] if _LOWER_START.match(page.text[span.start : span.end])
-        ]
-        if not spans:
-            return []
-        hit = dataclasses.replace(
-            candidate.hit,
-            text=page.text,
-            page_start=page.number,
-            page_end=page.number,
-            char_start=page.char_start,
-            char_end=page.char_end,
-        )
-        text = " ".join(page.text[spans[0].start : spans[0].end].split())
-        return [dataclasses.replace(candidate, hit=hit, span=spans[0], text=text, in_chunk=False, caption=False)]
+        return merge_adjacent(result)
 
 
+EMBEDDED_WORDS = 32
+"""Words of a sentence compared in meaning with the question."""
 _SENTENCE_END = re.compile(r"[.!?:;][\"”’)\]]*$")  # noqa: RUF001 - typographic quotes are real
 _UNSEEN_IDF = 3.0
 """The weight of a question word that no candidate sentence holds: it counts against every sentence."""
+
+
+def _head(text: str) -> str:
+    """A sentence's first words, which carry its meaning; a long sentence costs the embedder far more."""
+    words = text.split()
+    return text if len(words) <= EMBEDDED_WORDS else " ".join(words[:EMBEDDED_WORDS])
 
 
 def _coverage(wanted: Sequence[str], candidate: Candidate, idf: dict[str, float]) -> float:
@@ -299,70 +259,3 @@ def _idf(candidates: Sequence[Candidate]) -> dict[str, float]:
         frequency.update(candidate.words)
     count = len(candidates)
     return {word: math.log((count + 1) / (df + 0.5)) for word, df in frequency.items()}
-
-
-def _clean_sentences(page_text: str) -> list[Span]:
-    """The page's sentences, without ECF stamps and pleading line numbers (chunks leave those out too)."""
-    skipped = [span for span, _ in find_stamps(page_text)] + line_number_spans(page_text)
-    result: list[Span] = []
-    for span in sentence_spans(page_text):
-        start, end = span.start, span.end
-        for skip_start, skip_end in skipped:
-            if skip_start <= start < skip_end:
-                start = skip_end
-            if skip_start < end <= skip_end:
-                end = skip_start
-        while start < end and page_text[start].isspace():
-            start += 1
-        while end > start and page_text[end - 1].isspace():
-            end -= 1
-        if end > start and not any(skip_start <= start and end <= skip_end for skip_start, skip_end in skipped):
-            result.append(Span(start, end))
-    return result
-
-
-def _without_repeats(candidates: list[Candidate]) -> list[Candidate]:
-    """The first of sentences with the same words (boilerplate repeated across pages and documents)."""
-    seen: set[str] = set()
-    kept: list[Candidate] = []
-    for candidate in candidates:
-        key = candidate.text.lower()
-        if key not in seen:
-            seen.add(key)
-            kept.append(candidate)
-    return kept
-
-
-def _same_place(first: Candidate, second: Candidate) -> bool:
-    """True when two candidates cover some of the same characters of one document."""
-    if first.hit.document_id != second.hit.document_id:
-        return False
-    start, end = first.hit.char_start + first.span.start, first.hit.char_start + first.span.end
-    other_start, other_end = second.hit.char_start + second.span.start, second.hit.char_start + second.span.end
-    return start < other_end and other_start < end
-
-
-def _merge_adjacent(chosen: list[Candidate]) -> list[Candidate]:
-    """Consecutive sentences of one page quoted as one passage, in the order the first was chosen."""
-    merged: list[Candidate] = []
-    for candidate in chosen:
-        previous = merged[-1] if merged else None
-        if (
-            previous is not None
-            and previous.hit.document_id == candidate.hit.document_id
-            and previous.hit.page_start == candidate.hit.page_start
-            and 0 <= candidate.span.start - previous.span.end <= 3
-            and not previous.hit.text[previous.span.end : candidate.span.start].strip()
-        ):
-            span = Span(previous.span.start, candidate.span.end)
-            text = " ".join(previous.hit.text[span.start : span.end].split())
-            merged[-1] = dataclasses.replace(
-                previous,
-                span=span,
-                text=text,
-                words=previous.words | candidate.words,
-                facts=previous.facts | candidate.facts,
-            )
-        else:
-            merged.append(candidate)
-    return merged

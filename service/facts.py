@@ -91,7 +91,10 @@ PATTERNS: dict[Fact, re.Pattern[str]] = {
     Fact.HOLDING: re.compile(
         r"\b(?:is|are|be|hereby|we|court|shall\s+be)\s+(?:\w+\s+)?(?:affirmed|reversed|vacated|remanded|dismissed|"
         r"granted|denied|sustained|overruled|stayed|enjoined|consolidated|transferred)\b|"
-        r"\bwe\s+(?:affirm|reverse|vacate|remand|dismiss|grant|deny|hold|conclude|agree|disagree)\b|\bHeld:|"
+        r"\bwe\s+(?:affirm|reverse|vacate|remand|dismiss|grant|deny|hold|conclude|agree|disagree|find|held|found)\b|"
+        # "The Court finds": a court speaking of itself; "the district court found" reports a lower court.
+        r"\bCourt\s+(?:finds|found|holds|held|concludes|concluded|grants|granted|denies|denied|orders|ordered)\b|"
+        r"\bHeld:|"
         r"\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bjudgment\s+is\s+(?:hereby\s+)?entered|"
         r"\bSo\s+Ordered\b|\b(?:AFFIRMED|REVERSED|VACATED|DISMISSED|GRANTED|DENIED)\b|"
         r"\bfor\s+the\s+(?:foregoing\s+|above\s+)?reasons\b|\bwe\s+review\b|\bapplies\b",

@@ -20,7 +20,7 @@ from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.claims import WITHHELD_REASON, ClaimCheck, answer_support, check_claims, low_support_message
 from service.domain import SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
-from service.extractive import DATUM_KINDS, ExtractiveAnswerer
+from service.extractive import DATUM_KINDS, RULINGS, ExtractiveAnswerer
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
 from service.question import analyse
@@ -185,9 +185,10 @@ class QaEngine:
         if max((hit.relevance for hit in hits), default=-1.0) < threshold:
             self._refuse(result, hits, "no passage is close enough to the question", filters)
             yield ("delta", result.answer)
-        elif self.settings.answers.check_names and (missing := self.store.missing_names(collection, asked.names)):
-            named = ", ".join(f"“{name}”" for name in missing)
-            self._refuse(result, hits, f"the question names {named}, which no document mentions", filters)
+        elif self.settings.answers.check_names and self.store.missing_names(collection, asked.names):
+            # What is missing is not repeated: a response never echoes the caller's words (see the walls tests).
+            reason = "no document mentions the case, party, docket number or judge that the question names"
+            self._refuse(result, hits, reason, filters)
             yield ("delta", result.answer)
         elif self.generator is None:
             self._extract(result, question, hits, filters)
@@ -210,8 +211,8 @@ class QaEngine:
         """Make ``result`` a refusal that says why and what was searched, offering the closest passages."""
         documents = self.store.collections().get(result.collection, 0)
         searched = f"searched {documents} document{'' if documents == 1 else 's'} in “{result.collection}”"
-        if filters:
-            searched += " filtered by " + ", ".join(f"{key}={value}" for key, value in sorted(filters.items()))
+        if filters:  # the fields only: values are the caller's words, never echoed
+            searched += " filtered on " + ", ".join(sorted(filters))
         result.state = AnswerState.NOT_FOUND
         result.answer = REFUSAL_SENTENCE
         result.message = f"{NOT_FOUND_MESSAGE}: {reason} ({searched})."
@@ -231,6 +232,10 @@ class QaEngine:
         if first is not None and first in found.unanswered_parts and first.kind in DATUM_KINDS:
             kinds = " or ".join(sorted(fact.value for fact in first.wants))
             self._refuse(result, hits, f"no passage close to the question states the {kinds} it asks for", filters)
+            return
+        if first is not None and first in found.unanswered_parts and first.wants & RULINGS:
+            reason = "no ruling by a court on what the question asks is in the closest passages"
+            self._refuse(result, hits, reason, filters)
             return
         result.answer = found.text
         result.citations = self._citations(found.citations)

@@ -280,9 +280,14 @@ class Question:
         return self.parts[0].kind
 
 
+_COURT_SUBJECT = re.compile(r"\b(?:court|circuit|judge|justice|panel|tribunal|magistrate)\b", re.IGNORECASE)
+
+
 def _kind(text: str) -> tuple[str, frozenset[Fact]]:
     if _YES_NO.match(text):
-        return "yes_no", frozenset({Fact.DISPOSITION, Fact.HOLDING})
+        # "Did the court require a bond?" asks for a ruling; "Did she seek rehearing?" for any statement.
+        ruling = frozenset({Fact.HOLDING, Fact.DISPOSITION})
+        return "yes_no", ruling if _COURT_SUBJECT.search(text) else frozenset()
     for kind, pattern, facts in _KIND_RULES:
         if pattern.search(text):
             return kind, facts

@@ -62,6 +62,8 @@ def test_topic_words_leave_out_what_only_names_the_case() -> None:
         ("the Chapel's appeal is dismissed without prejudice for lack of appellate jurisdiction.", Fact.DISPOSITION),
         ("Held: The Compact does not preempt Oklahoma's water statutes.", Fact.DISPOSITION),
         ("IT IS ORDERED that the petition is denied.", Fact.DISPOSITION),
+        ("3. The Court finds that no bond is required.", Fact.HOLDING),
+        ("For the foregoing reasons, the judgment is AFFIRMED.", Fact.HOLDING),
         ("NantWorks lacks standing because it is not a party to the agreement.", Fact.REASON),
         ("See Bell Atl. Corp. v. Twombly, 550 U.S. 544, 556 (2007).", Fact.AUTHORITY),
     ],
@@ -72,6 +74,11 @@ def test_the_facts_a_sentence_holds(sentence: str, fact: Fact) -> None:
 
 def test_a_hearing_that_would_have_been_held_is_no_holding() -> None:
     assert Fact.DISPOSITION not in facts_in("such a hearing would have been held expeditiously")
+
+
+def test_a_lower_courts_finding_is_no_holding_of_the_court_that_reports_it() -> None:
+    reported = "The district court found the Chapel's contentions wanting and refused its request."
+    assert Fact.DISPOSITION in facts_in(reported) and Fact.HOLDING not in facts_in(reported)
 
 
 def test_captions_are_told_from_sentences() -> None:

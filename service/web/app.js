@@ -288,7 +288,8 @@ function showResult(result) {
     $("answer-text").hidden = true;
     $("references-section").hidden = true;
     // The message says why and what was searched; "Not found in these documents" is already in bold.
-    const detail = (result.message ?? "").replace(/^not found in these documents[:.]?\s*/i, "");
+    const rest = (result.message ?? "").replace(/^not found in these documents[:.]?\s*/i, "");
+    const detail = rest.charAt(0).toUpperCase() + rest.slice(1);
     const closest = state.closest.length ? " The closest passages are below; they are not an answer, but may help you rephrase it." : "";
     $("refusal-detail").textContent = (detail || "No passage in this matter answers the question.") + closest;
     renderClosest($("closest-list"), state.closest);

@@ -11,6 +11,9 @@
 3. Runs the peer's LangChain ``FAISS.similarity_search`` in its own virtualenv over the SAME chunk
    texts and vectors (exported from docqa, so the peer does not spend 20 minutes re-embedding),
    with its HuggingFace query embedding, and reports its in-process latency.
+
+The server, its environment and the CPU's description come from ``serving.py`` (shared with
+``ask_latency.py``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,8 +33,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import serving
+from serving import REPO, cpu_description, docqa, percentile, served
 
-REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / ".cache" / "bench-search"
 COLLECTION = "lbrag"
 """Defaults of --data-dir and --collection (a ``docqa eval --data-dir D`` folder can be reused: collection eval)."""
@@ -60,25 +63,15 @@ print(json.dumps({"n": len(lat), "p50_ms": lat[len(lat) // 2], "p95_ms": lat[int
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def environment(data: Path) -> dict[str, str]:
     return {
-        **os.environ,
-        "DOCQA_DATA_DIR": str(data),
-        "DOCQA_EMBEDDING__CACHE_DIR": str(REPO / ".cache" / "models"),
+        **serving.environment(data),
         "DOCQA_OCR__ENABLED": "false",
-        "DOCQA_SERVER__RATE_LIMIT_PER_MINUTE": "0",
         # 128-token chunks make the dev split's corpus the ~30k-chunk collection the target names
         # (31,145 chunks; the 192-token default gives 19,454). Set them to measure another size.
         "DOCQA_CHUNKING__CHUNK_TOKENS": os.environ.get("DOCQA_CHUNKING__CHUNK_TOKENS", "128"),
         "DOCQA_CHUNKING__OVERLAP_TOKENS": os.environ.get("DOCQA_CHUNKING__OVERLAP_TOKENS", "16"),
         "DOCQA_CHUNKING__SECTIONS": os.environ.get("DOCQA_CHUNKING__SECTIONS", "false"),
-        "HF_HUB_OFFLINE": "1",
     }
 
 
@@ -87,11 +80,6 @@ def queries_of(bench: Path) -> list[str]:
     for path in sorted(bench.glob("*.json")):
         found += [test["query"] for test in json.loads(path.read_text())["tests"]]
     return found
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def single_client(base: str, queries: list[str], collection: str) -> list[float]:
@@ -166,27 +154,11 @@ Figures = dict[str, float]
 
 
 def measure(
-    env: dict[str, str], docqa: list[str], queries: list[str], args: argparse.Namespace, workers: int
+    env: dict[str, str], queries: list[str], args: argparse.Namespace, workers: int
 ) -> tuple[Figures, Figures | None, float]:
     """Serve with ``workers`` processes: single-client latency (httpx, and wrk on one connection), and
     requests/s with 16 connections."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*docqa, "serve", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
+    with served(env, workers) as base:
         # Every worker loads the collection (index files, BM25 matrices) on its first search: 16 connections at
         # once for a few seconds reach them all before anything is timed.
         if shutil.which("wrk"):
@@ -200,9 +172,6 @@ def measure(
             rate = wrk(base, queries, args.collection, 16, args.seconds)["rate"]
         else:
             wrk_one, rate = None, throughput_threads(base, queries, args.collection, args.seconds)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return one, wrk_one, rate
 
 
@@ -220,22 +189,6 @@ def export_for_peer(folder: Path, queries: list[str], data: Path, collection: st
     np.save(folder / "vectors.npy", vectors)
     (folder / "queries.json").write_text(json.dumps(queries))
     store.engine.dispose()
-
-
-def cpu_description() -> str:
-    """The CPU's model name, family and model numbers (machines named alike differ: Zen 3 is family 25, Zen 5
-    family 26) and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return "CPU unknown"
-    fields = {key.strip(): value.strip() for key, _, value in (line.partition(":") for line in info.splitlines())}
-    flags = set(fields.get("flags", "").split())
-    name = fields.get("model name", "unknown")
-    ranked = (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"), ("avx2", "AVX2 only"))
-    extensions = next((label for flag, label in ranked if flag in flags), "no AVX2")
-    generation = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
-    return f"{name} ({generation}), {extensions}"
 
 
 def embedding_floor(env: dict[str, str], queries: list[str]) -> float:
@@ -272,9 +225,8 @@ def main() -> None:
     args = parser.parse_args()
 
     env = environment(args.data_dir)
-    docqa = [sys.executable, "-m", "ingest"]
     subprocess.run(
-        [*docqa, "ingest", str(args.bench / "corpus"), "-c", args.collection, "--json"],
+        docqa("ingest", str(args.bench / "corpus"), "-c", args.collection, "--json"),
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -285,7 +237,7 @@ def main() -> None:
     random.Random(7).shuffle(queries)
     queries = queries[: args.queries]
 
-    measured = {workers: measure(env, docqa, queries, args, workers) for workers in args.workers}
+    measured = {workers: measure(env, queries, args, workers) for workers in args.workers}
     floor = embedding_floor(env, queries)
     with tempfile.TemporaryDirectory() as scratch:
         export_for_peer(Path(scratch), queries, args.data_dir, args.collection)

@@ -1,0 +1,98 @@
+"""Extractive answers over real court filings: the sentence that answers leads, quotes are exact, and
+questions the filings cannot answer are refused with what was searched (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import fresh_database, make_settings
+
+from service.components import Components
+from service.protocols import Embedder
+from service.qa import NOT_FOUND_MESSAGE, AnswerResult, AnswerState
+from service.settings import OcrSettings
+
+COURT = Path(__file__).parent / "data" / "court"
+CALVARY = "doctor__recap_documents__ca1_00117684624.pdf"  # 1st Cir. opinion, Calvary Chapel of Bangor v. Mills
+JAGELS = "doctor__missouri.pdf"  # Missouri Court of Appeals opinion, Jagels v. State
+ZEPEDA = "doctor__recap_documents__ca9_19.pdf"  # 9th Cir. motion to stay briefing, Zepeda Rivas v. Jennings
+COLLECTION = "filings"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def filings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, models_cache: Path
+) -> Iterator[Components]:
+    root = tmp_path_factory.mktemp("filings")
+    for name in (CALVARY, JAGELS, ZEPEDA):
+        shutil.copy(COURT / name, root / name)
+    data = tmp_path_factory.mktemp("data")
+    with fresh_database(request.param, data) as url:
+        settings = make_settings(data, url, models_cache, ocr=OcrSettings(enabled=False))
+        parts = Components(settings, embedder=embedder)
+        summary = parts.pipeline(COLLECTION).ingest([root])
+        assert summary.count("failed") == 0, summary.as_dict()["failures"]
+        yield parts
+        parts.close()
+
+
+def ask(parts: Components, question: str) -> AnswerResult:
+    return parts.qa.ask(question, COLLECTION, 8)
+
+
+def assert_quotes_are_exact(parts: Components, result: AnswerResult) -> None:
+    for citation in result.citations:
+        page = parts.store.get_page(citation.document_id, citation.page)
+        assert page.text[citation.page_char_start : citation.page_char_end] == citation.quote
+        assert " ".join(citation.quote.split()) in " ".join(result.answer.split())
+
+
+def test_the_disposition_leads_a_what_was_held_answer(filings: Components) -> None:
+    result = ask(
+        filings,
+        "How did the First Circuit dispose of Calvary Chapel of Bangor's appeal from the denial of its request "
+        "for a temporary restraining order against Governor Janet Mills?",
+    )
+    assert result.state is AnswerState.ANSWERED, result.message
+    lead = result.citations[0]
+    assert lead.source == CALVARY and lead.page in (3, 16)  # the summary up front, or the conclusion
+    quote = " ".join(lead.quote.split())
+    assert "dismiss" in quote and "without prejudice for lack of appellate jurisdiction" in quote
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_when_question_is_answered_by_the_date_it_asks_for(filings: Components) -> None:
+    result = ask(filings, "When did the Missouri Court of Appeals file its opinion in Jagels v. State?")
+    assert result.state is AnswerState.ANSWERED, result.message
+    assert result.citations[0].source == JAGELS and result.citations[0].page == 1
+    assert "Filed: January 19, 2021" in result.answer
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_case_that_is_not_in_the_collection_is_refused_by_name(filings: Components) -> None:
+    result = ask(filings, "How much did the jury award in damages in Apple v. Samsung?")
+    assert result.state is AnswerState.NOT_FOUND and result.refused and result.citations == []
+    assert result.message is not None and result.message.startswith(NOT_FOUND_MESSAGE)
+    assert "no document mentions the case, party, docket number or judge" in result.message
+    assert f"searched 3 documents in “{COLLECTION}”" in result.message
+    assert result.closest  # offered as the closest passages, not as an answer
+
+
+def test_a_ruling_that_only_a_partys_motion_discusses_is_refused(filings: Components) -> None:
+    # The filings hold the appellees' motion to stay, not the Ninth Circuit's ruling on it.
+    result = ask(filings, "How did the Ninth Circuit rule on the appellees' motion to stay the Zepeda Rivas appeal?")
+    assert result.state is AnswerState.NOT_FOUND
+    assert result.message is not None and "no ruling by a court" in result.message
+
+
+def test_an_amount_that_no_sentence_on_the_topic_states_is_refused(filings: Components) -> None:
+    question = "How much in costs did the First Circuit award Calvary Chapel on appeal?"
+    hits = filings.retriever.search(question, COLLECTION, 8)
+    found = filings.qa.answerer.answer(question, hits)
+    assert found.question is not None and found.question.kind == "how_much"
+    assert found.question.parts[0] in found.unanswered_parts  # "The parties shall bear their own costs." has none
+    result = ask(filings, question)
+    assert result.state is AnswerState.NOT_FOUND and result.answer and result.citations == []
