@@ -65,7 +65,7 @@ PATTERNS: dict[Fact, re.Pattern[str]] = {
         r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?,\s+(?:Judge|Clerk|Esq|Attorney|Counsel)\b|"
         r"\b[A-Z]{3,},\s+(?:Circuit\s+|District\s+|Chief\s+)?(?:Judge|Justice)\b|"
         r"\b[A-Z]{2,}(?:\s+[A-Z]\.)?\s+[A-Z]{2,}\s+(?:CLERK|JUDGE|TRUSTEE|ESQ)\b|"
-        r"\b(?:founded|represented|signed|authored|wrote|filed)\s+by\b|\bfounders?\b|"
+        r"\b(?:founded|represented|signed|authored|wrote|filed)\s+by\b|\bfounders?\b|/s/\s*[A-Z]|"
         r"(?<=[a-z,;:] )[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+(?:and\s+[A-Z][a-z]+\s+)?[A-Z][a-z]{2,}\b|"
         r"\bappearing\s+for\b|\bfor\s+(?:the\s+)?"
         r"(?:petitioners?|respondents?|plaintiffs?|defendants?|appellants?|appellees?|debtors?)\b",

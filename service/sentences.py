@@ -4,8 +4,8 @@ A regex on ". " breaks "See Calvary Chapel of Bangor v. Mills, 459 F. Supp. 3d 2
 into six pieces. ``nupunkt`` (Punkt trained on legal text, pure Python, no model download) keeps case
 names, reporter citations, "No.", "U.S.C.", "§", initials and honorifics inside their sentence; it
 splits each block of the text. Blocks end where a reader sees a break that Punkt cannot: a blank line,
-a page break (``\\f``), and the line break after a heading ("III. CONCLUSION", "ORDER", "- 16 -"), so
-a heading never runs into the sentence below it.
+a page break (``\\f``), and the line break after a heading ("III. CONCLUSION", "ORDER", "- 16 -") or a
+run of them (a letterhead), so a heading never runs into the sentence below it.
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ def _blocks(text: str) -> list[Span]:
     for boundary in [*_BLOCK_BREAK.finditer(text), None]:
         end = boundary.start() if boundary else len(text)
         line_start = start
-        for line in _LINE.finditer(text, start, end):
-            if not line.group():
-                break
-            if line.group().endswith("\n") and _is_heading(line.group()):
+        lines = [line for line in _LINE.finditer(text, start, end) if line.group()]
+        for line, following in zip(lines, [*lines[1:], None], strict=True):
+            # A run of heading lines (a letterhead: "PATRICIA S. DODSZUWEIT / CLERK") is one block.
+            if following is not None and _is_heading(line.group()) and not _is_heading(following.group()):
                 blocks.append(Span(line_start, line.end()))
                 line_start = line.end()
         blocks.append(Span(line_start, end))

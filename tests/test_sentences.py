@@ -70,3 +70,11 @@ def test_spans_are_exact_slices_in_order_on_a_real_opinion_page() -> None:
     sierra = "See Sierra Club v. Marsh, 907 F.2d 210, 214 (1st Cir. 1990); In re Recticel Foam Corp., 859 F.2d 1000,"
     assert f"{sierra} 1006 (1st Cir. 1988)." in found
     assert "III. CONCLUSION" in found
+
+
+def test_a_letterhead_is_one_sentence_and_does_not_run_into_the_letter() -> None:
+    text = "PATRICIA S. DODSZUWEIT\nCLERK\nOFFICE OF THE CLERK\nDear Counsel:\nThe Court entered its judgment today.\n"
+    assert sentences(text) == [
+        "PATRICIA S. DODSZUWEIT CLERK OFFICE OF THE CLERK",
+        "Dear Counsel: The Court entered its judgment today.",
+    ]
