@@ -39,6 +39,8 @@ class Candidate:
     facts: frozenset[Fact]
     caption: bool
     lead_document: bool
+    case_words: frozenset[str] = frozenset()
+    """Stems of the document's case name and title: which case the sentence belongs to."""
     """In the document of the best hit: the case the question is about, as far as retrieval can tell."""
 
 
@@ -63,6 +65,7 @@ class PageSentences:
                 continue
             seen.add(key)
             page_hit, chunk = self._whole_page(hit)
+            case_words = frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
             for span in clean_sentences(page_hit.text):
                 text = " ".join(page_hit.text[span.start : span.end].split())
                 if not (_MIN_CHARS <= len(text) <= _MAX_CHARS) or len(text.split()) < _MIN_WORDS:
@@ -78,6 +81,7 @@ class PageSentences:
                         facts=frozenset(facts_in(text)),
                         caption=looks_like_caption(text),
                         lead_document=hit.document_id == hits[0].document_id,
+                        case_words=case_words,
                     )
                 )
         return without_repeats(found)

@@ -53,6 +53,9 @@ class Weights:
     caption: float = 0.15
     """Taken off a caption or heading ("X, Plaintiff—Appellant, versus Y"), which names the case, and off a
     question (a form's "Did you ...?"): neither answers."""
+    named_case: float = 0.1
+    """Added when the sentence's document is the case this part of the question names (a question may
+    ask about two cases, one in each part)."""
     runner_up: float = 0.1
     """Another sentence for the first part is quoted when it scores within this of the lead."""
 
@@ -178,6 +181,8 @@ class ExtractiveAnswerer:
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
+        if part.case_words and part.case_words & candidate.case_words:
+            score += weights.named_case
         # A caption answers only who the parties, court and judge are; a form's question answers nothing.
         if (candidate.caption and not part.wants & {Fact.PERSON, Fact.PLACE}) or candidate.text.endswith("?"):
             score -= weights.caption

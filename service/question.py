@@ -244,6 +244,11 @@ class QuestionPart:
     kind: str
     wants: frozenset[Fact]
 
+    @property
+    def case_words(self) -> frozenset[str]:
+        """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
+        return frozenset(terms(" ".join(_case_parties(self.text))))
+
 
 @dataclass(frozen=True)
 class Question:
