@@ -5,7 +5,8 @@ into six pieces. ``nupunkt`` (Punkt trained on legal text, pure Python, no model
 names, reporter citations, "No.", "U.S.C.", "§", initials and honorifics inside their sentence; it
 splits each block of the text. Blocks end where a reader sees a break that Punkt cannot: a blank line,
 a page break (``\\f``), and the line break after a heading ("III. CONCLUSION", "ORDER", "- 16 -") or a
-run of them (a letterhead), so a heading never runs into the sentence below it.
+run of them (a letterhead), and a form's line that ends with its value ("... $ 93,914.00"), so a heading
+never runs into the sentence below it, nor one field of a form into the next.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ _BLOCK_BREAK = re.compile(r"\n[ \t\r]*\n|\f")
 _LINE = re.compile(r"[^\n]*\n?")
 _LETTER = re.compile(r"[A-Za-z]")
 _FOLIO = re.compile(r"^[\s\-–—]*(?:page\s+)?\d{1,4}[\s\-–—]*$", re.IGNORECASE)  # noqa: RUF001 - dashes are real
+_FORM_VALUE = re.compile(r"(?:\.{4,}\s*\$?|\$\s)\s*\d[\d,]*(?:\.\d\d)?\s*$")
+"""A form's line that ends with its value after dot leaders or a spaced "$ " ("Your total liabilities
+$ 863,842.00"): the field ends there. Prose writes "$40,000" and may go on on the next line."""
 HEADING_MAX_CHARS = 80
 """A line longer than this is prose, whatever its case."""
 
@@ -52,7 +56,8 @@ def _blocks(text: str) -> list[Span]:
         lines = [line for line in _LINE.finditer(text, start, end) if line.group()]
         for line, following in zip(lines, [*lines[1:], None], strict=True):
             # A run of heading lines (a letterhead: "PATRICIA S. DODSZUWEIT / CLERK") is one block.
-            if following is not None and _is_heading(line.group()) and not _is_heading(following.group()):
+            heading_ends = _is_heading(line.group()) and not _is_heading(following.group()) if following else False
+            if following is not None and (heading_ends or _FORM_VALUE.search(line.group())):
                 blocks.append(Span(line_start, line.end()))
                 line_start = line.end()
         blocks.append(Span(line_start, end))

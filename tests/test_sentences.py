@@ -78,3 +78,13 @@ def test_a_letterhead_is_one_sentence_and_does_not_run_into_the_letter() -> None
         "PATRICIA S. DODSZUWEIT CLERK OFFICE OF THE CLERK",
         "Dear Counsel: The Court entered its judgment today.",
     ]
+
+
+def test_a_forms_fields_end_at_their_values_but_prose_runs_on() -> None:
+    form = "Copy the total claims from line 6j.......... $ 93,914.00\nYour total liabilities $ 863,842.00\nPart 3\n"
+    assert sentences(form)[:2] == [
+        "Copy the total claims from line 6j.......... $ 93,914.00",
+        "Your total liabilities $ 863,842.00",
+    ]
+    prose = "The Defendant agrees to pay a settlement fee of $40,000\nwithin thirty days.\n"
+    assert sentences(prose) == ["The Defendant agrees to pay a settlement fee of $40,000 within thirty days."]
