@@ -197,7 +197,7 @@ class ExtractiveAnswerer:
             return False
         if part.kind in DATUM_KINDS:
             return _coverage(wanted, candidate, idf) >= self.min_fact_coverage
-        if found <= RULINGS:
+        if found <= RULINGS and Fact.HOLDING in part.wants:
             # A court's ruling in the case the question is about (the best hit's document), or one on the
             # question's topic in another case.
             if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:

@@ -20,7 +20,8 @@ from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.claims import WITHHELD_REASON, ClaimCheck, answer_support, check_claims, low_support_message
 from service.domain import SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
-from service.extractive import DATUM_KINDS, RULINGS, ExtractiveAnswerer
+from service.extractive import DATUM_KINDS, ExtractiveAnswerer
+from service.facts import Fact
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
 from service.question import analyse
@@ -233,7 +234,7 @@ class QaEngine:
             kinds = " or ".join(sorted(fact.value for fact in first.wants))
             self._refuse(result, hits, f"no passage close to the question states the {kinds} it asks for", filters)
             return
-        if first is not None and first in found.unanswered_parts and first.wants & RULINGS:
+        if first is not None and first in found.unanswered_parts and Fact.HOLDING in first.wants:
             reason = "no ruling by a court on what the question asks is in the closest passages"
             self._refuse(result, hits, reason, filters)
             return

@@ -290,9 +290,10 @@ _COURT_SUBJECT = re.compile(r"\b(?:court|circuit|judge|justice|panel|tribunal|ma
 
 def _kind(text: str) -> tuple[str, frozenset[Fact]]:
     if _YES_NO.match(text):
-        # "Did the court require a bond?" asks for a ruling; "Did she seek rehearing?" for any statement.
+        # "Did the court require a bond?" asks for a court's ruling; "Are the Bordelons liable?" or "Did she
+        # seek rehearing?" for a disposition stated by anyone (a party's own filing may say it).
         ruling = frozenset({Fact.HOLDING, Fact.DISPOSITION})
-        return "yes_no", ruling if _COURT_SUBJECT.search(text) else frozenset()
+        return "yes_no", ruling if _COURT_SUBJECT.search(text) else frozenset({Fact.DISPOSITION})
     for kind, pattern, facts in _KIND_RULES:
         if pattern.search(text):
             return kind, facts

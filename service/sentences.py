@@ -11,6 +11,7 @@ never runs into the sentence below it, nor one field of a form into the next.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,9 @@ _FOLIO = re.compile(r"^[\s\-–—]*(?:page\s+)?\d{1,4}[\s\-–—]*$", re.IGNOR
 _FORM_VALUE = re.compile(r"(?:\.{4,}\s*\$?|\$\s)\s*\d[\d,]*(?:\.\d\d)?\s*$")
 """A form's line that ends with its value after dot leaders or a spaced "$ " ("Your total liabilities
 $ 863,842.00"): the field ends there. Prose writes "$40,000" and may go on on the next line."""
+_NUMBERED_CLAUSE = re.compile(r";\s+(?:and\s+|or\s+)?(?=\(\d{1,2}\)\s)")
+LONG_SENTENCE_CHARS = 300
+"""A sentence this long is cut into its numbered clauses, when it has them."""
 HEADING_MAX_CHARS = 80
 """A line longer than this is prose, whatever its case."""
 
@@ -66,6 +70,16 @@ def _blocks(text: str) -> list[Span]:
     return blocks
 
 
+def _clauses(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """A long sentence cut before each numbered clause of a list ("...; (2) ...; and (3) ..."): each
+    clause states its own fact, as "(3) neither of the Bordelons is liable for the penalties" does."""
+    if end - start < LONG_SENTENCE_CHARS:
+        return [(start, end)]
+    cuts = [match.end() for match in _NUMBERED_CLAUSE.finditer(text, start, end)]
+    bounds = [start, *cuts, end]
+    return list(itertools.pairwise(bounds))
+
+
 def sentence_spans(text: str) -> list[Span]:
     """Sentences of ``text`` in order, as spans with surrounding whitespace trimmed."""
     spans: list[Span] = []
@@ -73,11 +87,12 @@ def sentence_spans(text: str) -> list[Span]:
         piece = text[block.start : block.end]
         if not piece.strip():
             continue
-        for start, end in nupunkt.sent_spans(piece):
-            sentence = piece[start:end]
-            if not sentence.strip():
-                continue
-            left = start + len(sentence) - len(sentence.lstrip())
-            right = start + len(sentence.rstrip())
-            spans.append(Span(block.start + left, block.start + right))
+        for sentence_start, sentence_end in nupunkt.sent_spans(piece):
+            for start, end in _clauses(piece, sentence_start, sentence_end):
+                sentence = piece[start:end]
+                if not sentence.strip():
+                    continue
+                left = start + len(sentence) - len(sentence.lstrip())
+                right = start + len(sentence.rstrip())
+                spans.append(Span(block.start + left, block.start + right))
     return spans

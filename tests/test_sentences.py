@@ -88,3 +88,20 @@ def test_a_forms_fields_end_at_their_values_but_prose_runs_on() -> None:
     ]
     prose = "The Defendant agrees to pay a settlement fee of $40,000\nwithin thirty days.\n"
     assert sentences(prose) == ["The Defendant agrees to pay a settlement fee of $40,000 within thirty days."]
+
+
+def test_a_long_list_of_numbered_clauses_is_cut_before_each_clause() -> None:
+    text = (
+        "The parties have stipulated that: (1) Mr. Bordelon is liable for the addition to tax under section "
+        "6651(a)(1) for taxable year 2010; (2) for taxable year 2008, the adjustment for bad debt deduction is "
+        "$1,188,109; and (3) neither of the Bordelons is liable for the accuracy-related penalties for any of the "
+        "years at issue."
+    )
+    found = sentences(text)
+    assert (
+        found[-1]
+        == "(3) neither of the Bordelons is liable for the accuracy-related penalties for any of the years at issue."
+    )
+    assert found[1].startswith("(2) for taxable year 2008") and len(found) == 3
+    short = "The court held that (1) the appeal is timely; and (2) the order is final."
+    assert sentences(short) == [short]  # a short list stays one sentence
