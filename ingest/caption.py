@@ -29,7 +29,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from ingest.court import parse_ecf_stamp
+from ingest.court import in_capitals, parse_ecf_stamp
 
 MAX_CASE_NAME = 120
 """Longest case name given; a longer one is cut at a word."""
@@ -339,8 +339,7 @@ def _running_head(pages: Sequence[str]) -> str | None:
             if match is None:
                 continue
             name = match.group("name")
-            letters = [char for char in name if char.isalpha()]
-            if sum(char.isupper() for char in letters) >= 0.8 * len(letters) or name.startswith("In re"):
+            if in_capitals(name, min_letters=1) or name.startswith("In re"):
                 heads.add(name)
         seen.update(heads)
     if not seen:

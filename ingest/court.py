@@ -288,12 +288,16 @@ _HEAD_THEN_NUMBER_RE = re.compile(r"^(?P<head>.*\S)\s+(?P<number>\d{1,4})$")
 _NUMBER_THEN_HEAD_RE = re.compile(r"^(?P<number>\d{1,4})\s+(?P<head>\S.*)$")
 
 
+def in_capitals(text: str, min_letters: int = 3) -> bool:
+    """True when at least ``min_letters`` letters and four in five of them are capitals ("III. CONCLUSION",
+    "TARRANT REGIONAL WATER DIST. v. HERRMANN"): how filings set headings, captions and running heads."""
+    letters = [char for char in text if char.isalpha()]
+    return len(letters) >= min_letters and sum(char.isupper() for char in letters) >= 0.8 * len(letters)
+
+
 def _looks_like_heading(text: str) -> bool:
     """A running head is in capitals ("TARRANT REGIONAL WATER DIST. v. HERRMANN") or a citation line."""
-    if text.startswith("Cite as:"):
-        return True
-    letters = [char for char in text if char.isalpha()]
-    return len(letters) >= 4 and sum(char.isupper() for char in letters) >= 0.8 * len(letters)
+    return text.startswith("Cite as:") or in_capitals(text, min_letters=4)
 
 
 def printed_page_number(page_text: str) -> str | None:

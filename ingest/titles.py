@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import PurePath
 
 from ingest.caption import title_case
-from ingest.court import parse_ecf_stamp
+from ingest.court import in_capitals, parse_ecf_stamp
 
 HEADING_CHARS = 60
 """A heading longer than this is cut at a phrase boundary ("Motion to Stay Proceedings Pending Decision")."""
@@ -168,11 +168,6 @@ _CUT_BEFORE = frozenset(
 )  # fmt: skip
 
 
-def _caps(text: str) -> bool:
-    letters = [char for char in text if char.isalpha()]
-    return len(letters) >= 3 and sum(char.isupper() for char in letters) >= 0.8 * len(letters)
-
-
 def _title_styled(text: str) -> bool:
     """ "Designation & Statement of Issues": capitalised words but for small ones, not a sentence."""
     words = [word for word in text.split() if any(char.isalpha() for char in word)]
@@ -258,12 +253,12 @@ def document_heading(page_text: str) -> str | None:
         if _plain(line):
             index += 1
             continue
-        if _caps(line):
+        if in_capitals(line):
             block = [line]
             while index + len(block) < len(lines) and len(block) < 4:
                 following = lines[index + len(block)]
                 wrapped = len(block[-1]) >= WRAPPED_LINE or block[-1].split()[-1].lower() in _CUT_BEFORE
-                if not wrapped or not _caps(following) or _plain(following):
+                if not wrapped or not in_capitals(following) or _plain(following):
                     break
                 block.append(following)
             index += len(block)

@@ -53,10 +53,6 @@ class PageSentences:
 
     def candidates(self, hits: Sequence[SearchHit]) -> list[Candidate]:
         """Every usable sentence of the pages of ``hits``, each page once, in rank order."""
-        return self._gather(hits)
-
-    def _gather(self, hits: Sequence[SearchHit]) -> list[Candidate]:
-        """Every usable sentence of the pages of ``hits``, each page once, in rank order."""
         found: list[Candidate] = []
         seen: set[tuple[str, int]] = set()
         for rank, hit in enumerate(hits):

@@ -24,7 +24,7 @@ from service.citations import DraftCitation
 from service.domain import PageRecord, SearchHit
 from service.facts import Fact
 from service.protocols import Embedder
-from service.question import Question, QuestionPart, analyse
+from service.question import Question, QuestionPart
 
 DATUM_KINDS = frozenset({"when", "how_much", "how_many", "how_long"})
 """Kinds of question that ask for one datum: without a sentence holding it, the question is not answered."""
@@ -70,7 +70,6 @@ class ExtractiveAnswer:
     """The lead sentence's score: closeness, words and fact kind together (0 when nothing was found)."""
     unanswered_parts: list[QuestionPart] = field(default_factory=list)
     """Parts of the question whose kind of fact no well-placed sentence holds."""
-    question: Question | None = None
 
 
 @dataclass(frozen=True)
@@ -98,12 +97,11 @@ class ExtractiveAnswerer:
         """Where the candidate sentences come from."""
         return PageSentences(self.pages)
 
-    def answer(self, question: str, hits: Sequence[SearchHit]) -> ExtractiveAnswer:
+    def answer(self, asked: Question, hits: Sequence[SearchHit]) -> ExtractiveAnswer:
         """The quoted answer; each quote gets its own marker, 1, 2, ..."""
-        asked = analyse(question)
         candidates = self.sentences.candidates(hits[: self.hits_considered])
         if not candidates:
-            return ExtractiveAnswer("", [], 0.0, list(asked.parts), asked)
+            return ExtractiveAnswer("", [], 0.0, list(asked.parts))
         idf = _idf(candidates)
         # The case names of the documents found (not their titles, which may hold a heading such as
         # "Trustee's Final Report": words a question may well be about).
@@ -151,7 +149,7 @@ class ExtractiveAnswerer:
         for marker, candidate in enumerate(quoted, 1):
             lines.append(f"“{candidate.text}” [{marker}]")
             citations.append(DraftCitation(marker, candidate.hit, candidate.span, verified=True))
-        return ExtractiveAnswer("\n\n".join(lines), citations, support, unanswered, asked)
+        return ExtractiveAnswer("\n\n".join(lines), citations, support, unanswered)
 
     # --- scoring -------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from service.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.facts import Fact
 from service.prompts import REFUSAL_SENTENCE, Prompts
 from service.protocols import ChatMessage, Generator
-from service.question import analyse
+from service.question import Question, analyse
 from service.retrieval import Retriever
 from service.settings import Settings
 from service.store.sql import SqlDocumentStore
@@ -192,7 +192,7 @@ class QaEngine:
             self._refuse(result, hits, reason, filters)
             yield ("delta", result.answer)
         elif self.generator is None:
-            self._extract(result, question, hits, filters)
+            self._extract(result, asked, hits, filters)
             yield ("delta", result.answer)
         else:
             yield from self._generate(result, question, hits, self.generator)
@@ -221,20 +221,20 @@ class QaEngine:
         result.closest = list(hits[:3])
 
     def _extract(
-        self, result: AnswerResult, question: str, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
+        self, result: AnswerResult, asked: Question, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
     ) -> None:
         """The extractive answer, refused or marked ``low_support`` by how well its sentences answer."""
-        found = self.answerer.answer(question, hits)
+        found = self.answerer.answer(asked, hits)
         limits = self.settings.answers
-        first = found.question.parts[0] if found.question else None
+        first = asked.parts[0]
         if not found.citations or found.support < limits.min_support:
             self._refuse(result, hits, "no sentence of the closest passages answers the question", filters)
             return
-        if first is not None and first in found.unanswered_parts and first.kind in DATUM_KINDS:
+        if first in found.unanswered_parts and first.kind in DATUM_KINDS:
             kinds = " or ".join(sorted(fact.value for fact in first.wants))
             self._refuse(result, hits, f"no passage close to the question states the {kinds} it asks for", filters)
             return
-        if first is not None and first in found.unanswered_parts and Fact.HOLDING in first.wants:
+        if first in found.unanswered_parts and Fact.HOLDING in first.wants:
             reason = "no ruling by a court on what the question asks is in the closest passages"
             self._refuse(result, hits, reason, filters)
             return
@@ -247,8 +247,12 @@ class QaEngine:
             )
         elif found.unanswered_parts:
             result.state = AnswerState.LOW_SUPPORT
-            asked = "; ".join(f"“{part.text}”" for part in found.unanswered_parts)
-            result.message = f"No passage found answers part of the question: {asked}."
+            # Which parts by position, not by their words: a response never echoes the caller's words.
+            which = ", ".join(str(asked.parts.index(part) + 1) for part in found.unanswered_parts)
+            result.message = (
+                f"No passage found answers part {which} of the {len(asked.parts)} parts of the question; "
+                "check the quoted passages before relying on them."
+            )
 
     def _generate(
         self, result: AnswerResult, question: str, hits: Sequence[SearchHit], generator: Generator

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from service.facts import Fact
 
@@ -73,92 +74,14 @@ _PART_SPLIT = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’.-]*[A-Za-z]|\d[\d,.:-]*\d|\d")  # noqa: RUF001 - typographic apostrophe is real
-_QUESTION_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "how",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "of",
-        "on",
-        "or",
-        "that",
-        "the",
-        "their",
-        "them",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "to",
-        "was",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "will",
-        "with",
-        "would",
-        "according",
-        "under",
-        "after",
-        "before",
-        "about",
-        "any",
-        "each",
-        "ever",
-        "his",
-        "her",
-        "he",
-        "she",
-        "him",
-        "not",
-        "no",
-        "did",
-        "said",
-        "say",
-        "says",
-        "much",
-        "many",
-        "date",
-        "day",
-        "year",
-        "time",
-        "long",
-        "be",
-        "been",
-        "being",
-        "have",
-        "having",
-    ]
-)
+# Question words and stop words: they say how something is asked, not what about (bm25s's English
+# list, as the lexical index uses, plus the words questions are made of).
+_QUESTION_WORDS = frozenset(STOPWORDS_EN) | {
+    "about", "according", "after", "any", "been", "before", "being", "can", "could", "date", "day", "did", "do",
+    "does", "each", "ever", "from", "had", "has", "have", "having", "he", "her", "him", "his", "how", "its", "long",
+    "many", "much", "said", "say", "says", "she", "them", "those", "time", "under", "were", "what", "when", "where",
+    "which", "who", "whom", "whose", "why", "would", "year",
+}  # fmt: skip
 
 _CASE_NAME = re.compile(
     r"\b((?:[A-Z][\w.&'’-]*,?\s+){0,5}?[A-Z][\w.&'’-]*)\s+v\.\s+((?:[A-Z][\w.&'’-]*,?\s*){1,5})"  # noqa: RUF001
@@ -175,65 +98,12 @@ _COURT = re.compile(
 _CITATION_PARENTHESES = re.compile(r"\([^()]*(?:No\.|Nos\.|Cir\.|Memo\.|NCSC|\d{2}-\d{3,})[^()]*\)")
 _TITLED_NAME = re.compile(r"\b(?:Judge|Justice|Magistrate|Clerk|Trustee)\s+([A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")
 # Words of a case name that name no one in particular: they are in most collections of filings.
-_GENERIC_NAME_WORDS = frozenset(
-    [
-        "inc",
-        "inc.",
-        "llc",
-        "llc.",
-        "co",
-        "co.",
-        "corp",
-        "corp.",
-        "company",
-        "corporation",
-        "ltd",
-        "ltd.",
-        "lp",
-        "l.p.",
-        "plc",
-        "na",
-        "n.a.",
-        "group",
-        "holdings",
-        "the",
-        "of",
-        "and",
-        "state",
-        "states",
-        "united",
-        "america",
-        "city",
-        "county",
-        "commissioner",
-        "people",
-        "commonwealth",
-        "government",
-        "department",
-        "re",
-        "in",
-        "ex",
-        "rel",
-        "rel.",
-        "et",
-        "al",
-        "al.",
-        "mr",
-        "mr.",
-        "ms",
-        "ms.",
-        "dr",
-        "dr.",
-        "district",
-        "board",
-        "bank",
-        "insurance",
-        "national",
-        "american",
-        "operations",
-        "services",
-    ]
-)
+_GENERIC_NAME_WORDS = frozenset({
+    "inc", "llc", "co", "corp", "company", "corporation", "ltd", "lp", "l.p", "plc", "na", "n.a", "group", "holdings",
+    "the", "of", "and", "state", "states", "united", "america", "city", "county", "commissioner", "people",
+    "commonwealth", "government", "department", "re", "in", "ex", "rel", "et", "al", "mr", "ms", "dr", "district",
+    "board", "bank", "insurance", "national", "american", "operations", "services",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -243,11 +113,8 @@ class QuestionPart:
     text: str
     kind: str
     wants: frozenset[Fact]
-
-    @property
-    def case_words(self) -> frozenset[str]:
-        """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
-        return frozenset(terms(" ".join(_case_parties(self.text))))
+    case_words: frozenset[str] = frozenset()
+    """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
 
 
 @dataclass(frozen=True)
@@ -312,18 +179,19 @@ def _case_parties(question: str) -> list[str]:
     for match in _CASE_NAME.finditer(question):
         for side in match.groups():
             words = [re.sub(r"['’]s$", "", word.strip(",.'’")) for word in side.split()]  # noqa: RUF001
-            words = [
-                w
-                for w in words
-                if w and w.lower() not in _GENERIC_NAME_WORDS and w.lower().rstrip(".") not in _GENERIC_NAME_WORDS
-            ]
-            found.extend(w for w in words if len(w) > 2 and w[0].isupper())
+            found.extend(
+                w for w in words if len(w) > 2 and w[0].isupper() and w.lower().rstrip(".") not in _GENERIC_NAME_WORDS
+            )
     return found
+
+
+def _part(text: str) -> QuestionPart:
+    return QuestionPart(text, *_kind(text), case_words=frozenset(terms(" ".join(_case_parties(text)))))
 
 
 def analyse(question: str) -> Question:
     """Split ``question`` into parts, give each its kind, and collect what it names."""
     pieces = [piece.strip() for piece in _PART_SPLIT.split(question) if piece.strip()]
-    parts = tuple(QuestionPart(piece, *_kind(piece)) for piece in pieces) or (QuestionPart(question, *_kind(question)),)
+    parts = tuple(_part(piece) for piece in pieces) or (_part(question),)
     names = [*_case_parties(question), *_DOCKET.findall(question), *_TITLED_NAME.findall(question)]
     return Question(question, parts, tuple(dict.fromkeys(names)))

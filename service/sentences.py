@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 import nupunkt
 
+from ingest.court import in_capitals
+
 _BLOCK_BREAK = re.compile(r"\n[ \t\r]*\n|\f")
 _LINE = re.compile(r"[^\n]*\n?")
-_LETTER = re.compile(r"[A-Za-z]")
 _FOLIO = re.compile(r"^[\s\-–—]*(?:page\s+)?\d{1,4}[\s\-–—]*$", re.IGNORECASE)  # noqa: RUF001 - dashes are real
 _FORM_VALUE = re.compile(r"(?:\.{4,}\s*\$?|\$\s)\s*\d[\d,]*(?:\.\d\d)?\s*$")
 """A form's line that ends with its value after dot leaders or a spaced "$ " ("Your total liabilities
@@ -46,8 +47,7 @@ def _is_heading(line: str) -> bool:
         return False
     if _FOLIO.match(stripped):
         return True
-    letters = _LETTER.findall(stripped)
-    return len(letters) >= 3 and sum(letter.isupper() for letter in letters) >= 0.8 * len(letters)
+    return in_capitals(stripped)
 
 
 def _blocks(text: str) -> list[Span]:

@@ -160,7 +160,7 @@ class RetrievalSettings(Group):
 
 class AnswerSettings(Group):
     min_support: float = Field(
-        0.6,
+        0.55,
         description="Extractive mode: refuse when the best sentence's support (cosine + the question's words + "
         "the kind of fact asked for) is below this (calibration: README, Answers, refusals and citations).",
     )

@@ -13,6 +13,7 @@ from conftest import fresh_database, make_settings
 from service.components import Components
 from service.protocols import Embedder
 from service.qa import NOT_FOUND_MESSAGE, AnswerResult, AnswerState
+from service.question import analyse
 from service.settings import OcrSettings
 
 COURT = Path(__file__).parent / "data" / "court"
@@ -91,8 +92,9 @@ def test_a_ruling_that_only_a_partys_motion_discusses_is_refused(filings: Compon
 def test_an_amount_that_no_sentence_on_the_topic_states_is_refused(filings: Components) -> None:
     question = "How much in costs did the First Circuit award Calvary Chapel on appeal?"
     hits = filings.retriever.search(question, COLLECTION, 8)
-    found = filings.qa.answerer.answer(question, hits)
-    assert found.question is not None and found.question.kind == "how_much"
-    assert found.question.parts[0] in found.unanswered_parts  # "The parties shall bear their own costs." has none
+    asked = analyse(question)
+    found = filings.qa.answerer.answer(asked, hits)
+    assert asked.kind == "how_much"
+    assert asked.parts[0] in found.unanswered_parts  # "The parties shall bear their own costs." has none
     result = ask(filings, question)
     assert result.state is AnswerState.NOT_FOUND and result.answer and result.citations == []
