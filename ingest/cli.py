@@ -511,11 +511,11 @@ def _eval_retrieval(settings: Settings, bench_dir: Path, query_files: list[Path]
     from service.evaluation import evaluate
 
     report = with_ingest_bar(lambda progress: evaluate(settings, bench_dir, query_files, ingest_progress=progress))
-    print(f"{report.documents} documents, {report.chunks} chunks; precision@k and recall@k in %:")
+    print(f"{report.corpus.documents} documents, {report.corpus.chunks} chunks; precision@k and recall@k in %:")
     print(report.markdown())  # Markdown, not a rich table: 15 columns, and it pastes into a README
     print(
         f"search latency: p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms over {len(report.latency_ms)} "
-        f"queries; ingest {report.ingest_seconds:.0f} s"
+        f"queries; ingest {report.corpus.seconds:.0f} s"
     )
     if json_out is not None:
         json_out.write_text(json.dumps(report.as_dict(), indent=1))
@@ -528,15 +528,15 @@ def _eval_answers(settings: Settings, corpus: Path, question_files: list[Path], 
         lambda progress: evaluate_answers(settings, corpus, question_files, ingest_progress=progress)
     )
     print(
-        f"{report.documents} documents, {report.chunks} chunks; {len(report.outcomes)} questions answered in "
-        f"{report.mode} mode (model {report.model}):"
+        f"{report.corpus.documents} documents, {report.corpus.chunks} chunks; {len(report.outcomes)} questions "
+        f"answered in {report.mode} mode (model {report.model}):"
     )
-    for problem in report.not_ingested:  # part of the report: a document missing costs its questions
+    for problem in report.corpus.failed:  # part of the report: a document missing costs its questions
         print(f"not ingested: {problem}")
     print(report.markdown())
     print(
         f"ask latency: p50 {report.p50_ms:.1f} ms, p95 {report.p95_ms:.1f} ms over {len(report.latency_ms)} "
-        f"questions; ingest {report.ingest_seconds:.0f} s"
+        f"questions; ingest {report.corpus.seconds:.0f} s"
     )
     wrong = report.wrong_list()
     if wrong:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from service.errors import DocqaError, InvalidInput
-from service.evaluation import TimedReport
+from service.evaluation import IngestedCorpus, TimedReport, ingest_corpus
 from service.protocols import Embedder
 from service.qa import AnswerResult, AnswerState, QaEngine
 from service.question_file import Evidence, Question, load_question_files
@@ -229,16 +229,13 @@ class AnswerReport(TimedReport):
     outcomes: list[Outcome]
     mode: str
     model: str
-    documents: int = 0
-    chunks: int = 0
-    ingest_seconds: float = 0.0
-    not_ingested: list[str] = field(default_factory=list)
-    """Errors of the files that could not be ingested (an unsupported ``INDEX.csv``, a broken PDF)."""
-    settings: dict[str, Any] = field(default_factory=dict)
-    latency_ms: list[float] = field(init=False, repr=False)
+    corpus: IngestedCorpus = field(default_factory=IngestedCorpus)
+    k: int = 0
+    """Chunks retrieved a question: what ``/v1/ask`` uses when a request names none."""
 
-    def __post_init__(self) -> None:
-        self.latency_ms = [item.latency_ms for item in self.outcomes]
+    @property
+    def latency_ms(self) -> list[float]:
+        return [item.latency_ms for item in self.outcomes]
 
     @property
     def table(self) -> dict[str, Score]:
@@ -256,11 +253,8 @@ class AnswerReport(TimedReport):
             "table": {kind: score.as_dict() for kind, score in self.table.items()},
             "ask_p50_ms": round(self.p50_ms, 2),
             "ask_p95_ms": round(self.p95_ms, 2),
-            "documents": self.documents,
-            "chunks": self.chunks,
-            "ingest_seconds": round(self.ingest_seconds, 1),
-            "not_ingested": self.not_ingested,
-            "settings": self.settings,
+            **self.corpus.as_dict(),
+            "k": self.k,
             "questions": [item.as_dict() for item in self.outcomes],
         }
 
@@ -304,8 +298,8 @@ class AnswerReport(TimedReport):
 
 def run_questions(qa: QaEngine, collection: str, questions: Sequence[Question], k: int) -> list[Outcome]:
     """Ask every question in ``collection`` and score the answers; ``ask`` is timed after one warm-up."""
-    if questions:
-        qa.ask(questions[0].question, collection, k)  # not timed: lazy index loads and first-call costs
+    if questions:  # not timed: lazy index loads and first-call costs (a search: no LLM call to spend)
+        qa.retriever.search(questions[0].question, collection, k)
     outcomes: list[Outcome] = []
     for question in questions:
         started = time.perf_counter()
@@ -335,22 +329,8 @@ def evaluate_answers(
     parts = Components(settings, embedder=embedder)
     try:
         qa = parts.qa  # before the ingest: a misconfigured LLM fails at once
-        summary = parts.pipeline(collection).ingest([corpus], prune=True, progress=ingest_progress)
-        k = min(settings.retrieval.default_k, settings.retrieval.max_k)  # what /v1/ask uses when a request names none
-        return AnswerReport(
-            outcomes=run_questions(qa, collection, questions, k),
-            mode=qa.mode,
-            model=qa.model,
-            documents=len(parts.store.sources(collection)),
-            chunks=len(parts.store.chunk_ids(collection)),
-            ingest_seconds=summary.seconds,
-            not_ingested=[str(result.error) for result in summary.files if result.outcome == "failed"],
-            settings={
-                "chunking": settings.chunking.model_dump(mode="json"),
-                "retrieval": settings.retrieval.model_dump(mode="json"),
-                "embedder": parts.embedder.id,
-                "k": k,
-            },
-        )
+        ingested = ingest_corpus(parts, settings, corpus, collection, ingest_progress)
+        k = settings.retrieval.request_k
+        return AnswerReport(run_questions(qa, collection, questions, k), qa.mode, qa.model, ingested, k)
     finally:
         parts.close()

@@ -32,6 +32,7 @@ from service.settings import Settings
 
 if TYPE_CHECKING:
     from ingest.pipeline import Progress
+    from service.components import Components
 
 KS = (1, 2, 4, 8, 16, 32, 64)
 """The cut-offs reported."""
@@ -134,10 +135,55 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
+@dataclass(frozen=True)
+class IngestedCorpus:
+    """A benchmark's documents as ingested into their collection: what both evaluations report of them."""
+
+    documents: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    unchanged: int = 0
+    """Files skipped because a previous run (the same ``--data-dir``) had ingested them unchanged."""
+    failed: tuple[str, ...] = ()
+    """Errors of the files that could not be ingested (an unsupported ``INDEX.csv``, a broken PDF)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "ingest_seconds": round(self.seconds, 1),
+            "unchanged_files": self.unchanged,
+            "not_ingested": list(self.failed),
+            "settings": self.settings,
+        }
+
+
+def ingest_corpus(
+    parts: Components, settings: Settings, corpus: Path, collection: str, progress: Progress | None = None
+) -> IngestedCorpus:
+    """Ingest ``corpus`` into ``collection`` incrementally (an unchanged file is skipped, a vanished one pruned)."""
+    summary = parts.pipeline(collection).ingest([corpus], prune=True, progress=progress)
+    return IngestedCorpus(
+        documents=len(parts.store.sources(collection)),
+        chunks=len(parts.store.chunk_ids(collection)),
+        seconds=summary.seconds,
+        unchanged=summary.count("unchanged"),
+        failed=tuple(str(result.error) for result in summary.files if result.outcome == "failed"),
+        settings={
+            "chunking": settings.chunking.model_dump(mode="json"),
+            "retrieval": settings.retrieval.model_dump(mode="json"),
+            "embedder": parts.embedder.id,
+        },
+    )
+
+
 class TimedReport:
     """A report's latency percentiles, nearest rank, over its ``latency_ms``."""
 
-    latency_ms: list[float]
+    @property
+    def latency_ms(self) -> list[float]:
+        raise NotImplementedError
 
     @property
     def p50_ms(self) -> float:
@@ -154,11 +200,12 @@ class EvalReport(TimedReport):
 
     table: dict[str, dict[str, float]]
     queries: dict[str, int]
-    latency_ms: list[float] = field(repr=False)
-    documents: int = 0
-    chunks: int = 0
-    ingest_seconds: float = 0.0
-    settings: dict[str, Any] = field(default_factory=dict)
+    search_ms: list[float] = field(repr=False)
+    corpus: IngestedCorpus = field(default_factory=IngestedCorpus)
+
+    @property
+    def latency_ms(self) -> list[float]:
+        return self.search_ms
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -166,10 +213,7 @@ class EvalReport(TimedReport):
             "queries": self.queries,
             "search_p50_ms": round(self.p50_ms, 2),
             "search_p95_ms": round(self.p95_ms, 2),
-            "documents": self.documents,
-            "chunks": self.chunks,
-            "ingest_seconds": round(self.ingest_seconds, 1),
-            "settings": self.settings,
+            **self.corpus.as_dict(),
         }
 
     def markdown(self) -> str:
@@ -225,7 +269,7 @@ def run_queries(
     return EvalReport(
         table=metric_table(results),
         queries={name: len(queries) for name, queries in benches.items()},
-        latency_ms=latency,
+        search_ms=latency,
     )
 
 
@@ -262,19 +306,12 @@ def evaluate(
             raise InvalidInput(f"{path}: no such query file")
     parts = Components(settings, embedder=embedder)
     try:
-        summary = parts.pipeline(collection).ingest([corpus], prune=True, progress=ingest_progress)
-        failed = [result.error for result in summary.files if result.outcome == "failed"]
-        if failed:
+        ingested = ingest_corpus(parts, settings, corpus, collection, ingest_progress)
+        if ingested.failed:
+            failed = ingested.failed
             raise InvalidInput(f"{len(failed)} corpus files could not be ingested, e.g. {failed[0]}")
         report = run_queries(parts.retriever, collection, corpus, query_files, progress=query_progress)
-        report.documents = len(parts.store.sources(collection))
-        report.chunks = len(parts.store.chunk_ids(collection))
-        report.ingest_seconds = summary.seconds
-        report.settings = {
-            "chunking": settings.chunking.model_dump(mode="json"),
-            "retrieval": settings.retrieval.model_dump(mode="json"),
-            "embedder": parts.embedder.id,
-        }
+        report.corpus = ingested
         return report
     finally:
         parts.close()

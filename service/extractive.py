@@ -41,7 +41,8 @@ class Weights:
     meaning: float = 1.0
     """Times the cosine between the sentence and the question part."""
     words: float = 0.45
-    """Times the share of the part's words (idf-weighted over the candidate sentences) in the sentence."""
+    """Times the share of the part's topic words in the sentence, each weighted by its idf over the candidate
+    sentences, squared (``_coverage``)."""
     fact: float = 0.2
     """Added when the sentence holds a kind of fact the part asks for."""
     decisive_fact: float = 0.35
@@ -57,7 +58,8 @@ class Weights:
     """Added when the sentence's document is the case this part of the question names (a question may
     ask about two cases, one in each part)."""
     runner_up: float = 0.1
-    """Another sentence for the first part is quoted when it scores within this of the lead."""
+    """A runner-up for a part is quoted too when it scores within this of the part's best sentence (and holds
+    the kind of fact asked for)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class ExtractiveAnswerer:
     fact_window: int = 5
     """A part is answered only if one of its best this-many sentences holds the kind of fact it asks for ..."""
     min_fact_coverage: float = 0.2
-    """... and this share of the part's topic words (idf-weighted): a date in a sentence about something else
+    """... and this share of the part's topic words (``_coverage``): a date in a sentence about something else
     does not say when the thing asked about happened."""
     min_ruling_coverage: float = 0.1
     """The share of a part's topic words a ruling must hold to answer what a court decided about that topic."""

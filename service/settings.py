@@ -157,6 +157,11 @@ class RetrievalSettings(Group):
         "(calibration: README, Answers, refusals and citations).",
     )
 
+    @property
+    def request_k(self) -> int:
+        """The k of a search or question that names none: the default, within the maximum."""
+        return min(self.default_k, self.max_k)
+
 
 class AnswerSettings(Group):
     min_support: float = Field(

@@ -48,7 +48,7 @@ class AppState:
         """The request's k, or the default; above ``DOCQA_RETRIEVAL__MAX_K`` it is a 422 naming ``k``."""
         retrieval = self.settings.retrieval
         if k is None:
-            return min(retrieval.default_k, retrieval.max_k)
+            return retrieval.request_k
         if k > retrieval.max_k:
             raise InvalidInput(
                 f"k: {k} is above the largest allowed, {retrieval.max_k} (DOCQA_RETRIEVAL__MAX_K); ask for fewer",

@@ -42,7 +42,7 @@ def row(chunking: str, variant: str, report: EvalReport) -> str:
     cells = [f"{report.table['ALL'][cell]:.2f}" for cell in CELLS]
     for name in files:
         cells += [f"{report.table[name][cell]:.2f}" for cell in CELLS]
-    return f"| {chunking} | {variant} | {report.chunks} | " + " | ".join(cells) + f" | {report.p50_ms:.1f} |"
+    return f"| {chunking} | {variant} | {report.corpus.chunks} | " + " | ".join(cells) + f" | {report.p50_ms:.1f} |"
 
 
 def main() -> None:

@@ -81,11 +81,6 @@ def _ready(base: str) -> bool:
         return False
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 def cpu_description() -> str:
     """The CPU's model name, family and model numbers (machines named alike differ: Zen 3 is family 25, Zen 5
     family 26) and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
