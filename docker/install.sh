@@ -127,7 +127,7 @@ main() {
 
     local stamp=.venv/.docqa-install-stamp
     local digest
-    digest=$(cat pyproject.toml "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)
+    digest=$(cat pyproject.toml docker/install.sh | sha256sum | cut -d' ' -f1)  # paths from the repo root (cd above)
     # A dev install is a superset of the base one, so it also satisfies a later base run.
     if [[ -f $stamp ]] && { grep -qxF "$digest $mode" "$stamp" || grep -qxF "$digest dev" "$stamp"; }; then
         say "Python packages up to date (pyproject.toml and install.sh unchanged since the last $(cut -d' ' -f2 "$stamp") install)"

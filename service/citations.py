@@ -80,13 +80,42 @@ class CheckedAnswer:
 # A marker with the spaces before it: a marker naming no supplied source goes with its spaces,
 # so that "unknown [7]." becomes "unknown." rather than "unknown .".
 _SPACED_MARKER = re.compile(r"[ \t]*" + MARKER.pattern)
+_TEXT = re.compile(r"\w")
+_LEADING_MARKERS = re.compile(r"(?:[ \t]*" + MARKER.pattern + r")+[.!?;,]?")
+
+
+def marker_numbers(match: re.Match[str]) -> list[int]:
+    """The source numbers of one marker: ``[2]`` is 2, ``[1, 3]`` is 1 and 3."""
+    return [int(number) for number in re.split(r"\s*,\s*", match.group(1))]
+
+
+def claim_spans(answer: str) -> list[Span]:
+    """The answer's sentences, each with the markers written after its full stop ("... dismissed. [1]"):
+    markers that open a sentence, or make one up alone, belong to the sentence before."""
+    spans: list[Span] = []
+    for span in sentence_spans(answer):
+        start = span.start
+        if spans and (leading := _LEADING_MARKERS.match(answer, start, span.end)):
+            spans[-1] = Span(spans[-1].start, leading.end())
+            start = leading.end()
+            while start < span.end and answer[start].isspace():
+                start += 1
+        if start < span.end and _TEXT.search(MARKER.sub("", answer[start : span.end])):
+            spans.append(Span(start, span.end))
+        elif spans:  # only markers and punctuation left: they close the sentence before
+            spans[-1] = Span(spans[-1].start, span.end)
+        elif start < span.end:
+            spans.append(Span(start, span.end))
+    return spans
+
+
 # The tail of a text that may still grow into a spaced marker.
 _SPACED_MARKER_START = re.compile(r"[ \t]*(?:\[(?:\d{1,3}(?:\s*,\s*\d{1,3})*\s*(?:,\s*)?)?)?\Z")
 
 
 def _valid_markers(match: re.Match[str], source_count: int, dropped: list[int]) -> str:
     """A spaced marker with only the numbers 1..source_count kept; the rest go to ``dropped``."""
-    numbers = [int(number) for number in re.split(r"\s*,\s*", match.group(1))]
+    numbers = marker_numbers(match)
     valid = [number for number in numbers if 1 <= number <= source_count]
     dropped.extend(number for number in numbers if number not in valid)
     if not valid:
@@ -139,11 +168,11 @@ def check_citations(answer: str, sources: Sequence[SearchHit]) -> CheckedAnswer:
     citations: dict[int, DraftCitation] = {}
     dropped: list[int] = []
     cleaned = drop_invalid_markers(answer, len(sources), dropped).strip()
-    for sentence in sentence_spans(cleaned):
+    for sentence in claim_spans(cleaned):
         claim = cleaned[sentence.start : sentence.end]
         quotes = [match.group(1) for match in QUOTE.finditer(claim)]
         for match in MARKER.finditer(claim):
-            for number in (int(n) for n in re.split(r"\s*,\s*", match.group(1))):
+            for number in marker_numbers(match):
                 if number in citations:
                     continue
                 hit = sources[number - 1]

@@ -33,20 +33,16 @@ do not know is checked as a name; court names made of generic words ("the First 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from service.citations import MARKER
+from service.citations import MARKER, claim_spans, marker_numbers
 from service.claim_facts import SourceFacts, disposition_words, extract_facts
 from service.domain import SearchHit
-from service.sentences import Span, sentence_spans
 
 AnswerSupport = Literal["answered", "low_support", "not_found"]
 NO_CITATION = "no citation"
-_TEXT = re.compile(r"\w")
-_LEADING_MARKERS = re.compile(r"(?:[ \t]*" + MARKER.pattern + r")+[.!?;,]?")
 
 
 @dataclass(frozen=True)
@@ -79,29 +75,9 @@ def source_text(hit: SearchHit) -> str:
     return f"{hit.title} (page {hit.page_start})\n{hit.text}\n{' '.join(docket)}"
 
 
-def claim_spans(answer: str) -> list[Span]:
-    """The answer's sentences, each with the markers written after its full stop ("... dismissed. [1]"):
-    markers that open a sentence, or make one up alone, belong to the sentence before."""
-    spans: list[Span] = []
-    for span in sentence_spans(answer):
-        start = span.start
-        if spans and (leading := _LEADING_MARKERS.match(answer, start, span.end)):
-            spans[-1] = Span(spans[-1].start, leading.end())
-            start = leading.end()
-            while start < span.end and answer[start].isspace():
-                start += 1
-        if start < span.end and _TEXT.search(MARKER.sub("", answer[start : span.end])):
-            spans.append(Span(start, span.end))
-        elif spans:  # only markers and punctuation left: they close the sentence before
-            spans[-1] = Span(spans[-1].start, span.end)
-        elif start < span.end:
-            spans.append(Span(start, span.end))
-    return spans
-
-
-def _markers(sentence: str, source_count: int) -> list[int]:
-    numbers = (int(n) for match in MARKER.finditer(sentence) for n in re.split(r"\s*,\s*", match.group(1)))
-    return list(dict.fromkeys(n for n in numbers if 1 <= n <= source_count))
+def _markers(sentence: str) -> list[int]:
+    """The source numbers a sentence of a checked answer cites (``check_citations`` kept only valid ones)."""
+    return list(dict.fromkeys(number for match in MARKER.finditer(sentence) for number in marker_numbers(match)))
 
 
 def _named(markers: Sequence[int]) -> str:
@@ -121,7 +97,7 @@ def check_claims(answer: str, sources: Sequence[SearchHit]) -> list[ClaimCheck]:
     checks: list[ClaimCheck] = []
     for span in claim_spans(answer):
         sentence = answer[span.start : span.end]
-        markers = _markers(sentence, len(sources))
+        markers = _markers(sentence)
         plain = MARKER.sub(" ", sentence)
         facts = extract_facts(plain)
         dispositions = disposition_words(plain)

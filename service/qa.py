@@ -195,7 +195,7 @@ class QaEngine:
             self._extract(result, asked, hits, filters)
             yield ("delta", result.answer)
         else:
-            yield from self._generate(result, question, hits, self.generator)
+            yield from self._generate(result, question, hits, self.generator, filters)
         finished = time.perf_counter()
         result.timings = {
             "retrieve_ms": round(1000 * (retrieved_at - started), 2),
@@ -207,7 +207,7 @@ class QaEngine:
         yield ("done", result)
 
     def _refuse(
-        self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None = None
+        self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None
     ) -> None:
         """Make ``result`` a refusal that says why and what was searched, offering the closest passages."""
         documents = self.store.collections().get(result.collection, 0)
@@ -255,7 +255,12 @@ class QaEngine:
             )
 
     def _generate(
-        self, result: AnswerResult, question: str, hits: Sequence[SearchHit], generator: Generator
+        self,
+        result: AnswerResult,
+        question: str,
+        hits: Sequence[SearchHit],
+        generator: Generator,
+        filters: Mapping[str, str] | None,
     ) -> Iterator[Event]:
         messages, sources, prompt_tokens = self.build_prompt(question, hits, generator)
         parts: list[str] = []
@@ -271,7 +276,7 @@ class QaEngine:
         raw = "".join(parts)
         result.usage = {"prompt_tokens": prompt_tokens, "completion_tokens": generator.count_tokens(raw)}
         if is_refusal(raw):
-            self._refuse(result, hits, "the model found no answer in the passages it was given")
+            self._refuse(result, hits, "the model found no answer in the passages it was given", filters)
             return
         checked = check_citations(raw, sources)
         result.answer = checked.answer
@@ -280,7 +285,7 @@ class QaEngine:
         result.claims = check_claims(checked.answer, sources)
         support = answer_support(result.claims)
         if support == "not_found":
-            self._refuse(result, hits, WITHHELD_REASON)
+            self._refuse(result, hits, WITHHELD_REASON, filters)
         elif support == "low_support":
             result.state = AnswerState.LOW_SUPPORT
             result.message = low_support_message(result.claims)

@@ -316,7 +316,9 @@ def test_unrelated_question_is_refused_with_closest_passages(desk: Screen) -> No
     page.click("#copy-button")  # what is pasted says it is a refusal, and offers the closest passages as such
     expect(page.locator("#copy-status")).to_have_text("Copied")
     copied = page.evaluate("navigator.clipboard.readText()")
-    assert copied.startswith("Not found in these documents.") and "Closest passages (not an answer):" in copied
+    first = copied.splitlines()[0]  # once "Not found", then why and what was searched
+    assert first.startswith("Not found in these documents. No passage is close enough to the question (searched ")
+    assert first.count("Not found in these documents") == 1 and "Closest passages (not an answer):" in copied
     closest = page.locator("#closest-list button.closest-open")
     assert closest.count() >= 1
     assert_no_horizontal_scroll(page)

@@ -3,7 +3,7 @@
 
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
-import { buildCopyText, renderAnswerText, renderClosest, renderReferences } from "./render.js";
+import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createViewer } from "./viewer.js";
 
 const KEY_STORAGE = "docqa.apiKey"; // sessionStorage only: the key dies with the tab
@@ -288,10 +288,8 @@ function showResult(result) {
     $("answer-text").hidden = true;
     $("references-section").hidden = true;
     // The message says why and what was searched; "Not found in these documents" is already in bold.
-    const rest = (result.message ?? "").replace(/^not found in these documents[:.]?\s*/i, "");
-    const detail = rest.charAt(0).toUpperCase() + rest.slice(1);
     const closest = state.closest.length ? " The closest passages are below; they are not an answer, but may help you rephrase it." : "";
-    $("refusal-detail").textContent = (detail || "No passage in this matter answers the question.") + closest;
+    $("refusal-detail").textContent = refusalDetail(result.message) + closest;
     renderClosest($("closest-list"), state.closest);
     $("closest-heading").hidden = state.closest.length === 0;
     $("refusal").hidden = false;

@@ -182,12 +182,18 @@ export function renderClosest(list, hits) {
 
 /** The answer as a lawyer would paste it: the text, each reference written out, then the sentences
  * the cited passages do not support, with why (the mark must survive the paste). */
+/** Why a question was refused, after the "Not found in these documents" the caller shows itself. */
+export function refusalDetail(message) {
+  const rest = (message ?? "").replace(/^not found in these documents[:.]?\s*/i, "");
+  return rest ? rest.charAt(0).toUpperCase() + rest.slice(1) : "No passage in this matter answers the question.";
+}
+
 export function buildCopyText(result) {
   const answer = result.answer ?? "";
   const citations = result.citations ?? [];
   if (result.refused) {
     const closest = (result.closest ?? []).map((hit, index) => `(${index + 1}) ${hitReference(hit)}: "${hit.text.trim()}"`);
-    const lines = [`Not found in these documents. ${result.message ?? ""}`.trim()];
+    const lines = [`Not found in these documents. ${refusalDetail(result.message)}`];
     if (closest.length) lines.push("", "Closest passages (not an answer):", ...closest);
     return lines.join("\n");
   }
