@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service.domain import AnswerState
 from service.errors import DocqaError, InvalidInput
 from service.evaluation import IngestedCorpus, TimedReport, ingest_corpus
 from service.protocols import Embedder
-from service.qa import AnswerResult, AnswerState, QaEngine
+from service.qa import AnswerResult, QaEngine
 from service.question_file import Evidence, Question, load_question_files
 from service.settings import Settings
 

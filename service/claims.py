@@ -35,13 +35,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from service.citations import MARKER, claim_spans, marker_numbers
 from service.claim_facts import SourceFacts, disposition_words, extract_facts
-from service.domain import SearchHit
+from service.domain import AnswerState, SearchHit
 
-AnswerSupport = Literal["answered", "low_support", "not_found"]
 NO_CITATION = "no citation"
 
 
@@ -122,17 +120,17 @@ def check_claims(answer: str, sources: Sequence[SearchHit]) -> list[ClaimCheck]:
     return checks
 
 
-def answer_support(claims: Sequence[ClaimCheck]) -> AnswerSupport:
+def answer_support(claims: Sequence[ClaimCheck]) -> AnswerState:
     """``not_found`` when no sentence cites a source, or some failed and none stating a checkable fact
     passed; ``low_support`` when some failed and such a sentence passed; ``answered`` when none failed.
     An empty answer (no sentence) is left as it is: ``answered``."""
     if claims and not any(claim.markers for claim in claims):
-        return "not_found"
+        return AnswerState.NOT_FOUND
     if all(claim.supported for claim in claims):
-        return "answered"
+        return AnswerState.ANSWERED
     if any(claim.supported and claim.markers and claim.facts for claim in claims):
-        return "low_support"
-    return "not_found"
+        return AnswerState.LOW_SUPPORT
+    return AnswerState.NOT_FOUND
 
 
 WITHHELD_REASON = "no sentence of the model's answer cites a passage that bears out what it states"

@@ -41,6 +41,17 @@ class TextSource(enum.StrEnum):
     NONE = "none"
 
 
+class AnswerState(enum.StrEnum):
+    """How far the documents support an answer; a client shows each state differently."""
+
+    ANSWERED = "answered"
+    """Every part of the answer is supported by the passages it cites."""
+    NOT_FOUND = "not_found"
+    """Refused: the documents do not answer the question; ``closest`` holds the nearest passages."""
+    LOW_SUPPORT = "low_support"
+    """Shown with a warning (``message`` says why): the cited passages support the answer only in part."""
+
+
 class DocumentStatus(enum.StrEnum):
     """Lifecycle of a stored document."""
 

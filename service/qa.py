@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,7 +17,7 @@ from typing import Any, NoReturn
 from service.auth import Principal
 from service.citations import DraftCitation, MarkerFilter, check_citations
 from service.claims import WITHHELD_REASON, ClaimCheck, answer_support, check_claims, low_support_message
-from service.domain import SearchHit
+from service.domain import AnswerState, SearchHit
 from service.errors import BadRequest, DocqaError, InvalidInput
 from service.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.facts import Fact
@@ -31,17 +30,6 @@ from service.store.sql import SqlDocumentStore
 
 NOT_FOUND_MESSAGE = "Not found in these documents"
 """How every refusal's ``message`` begins; the rest says why, and what was searched."""
-
-
-class AnswerState(enum.StrEnum):
-    """How far the documents support an answer; a client shows each state differently."""
-
-    ANSWERED = "answered"
-    """Every part of the answer is supported by the passages it cites."""
-    NOT_FOUND = "not_found"
-    """Refused: the documents do not answer the question; ``closest`` holds the nearest passages."""
-    LOW_SUPPORT = "low_support"
-    """Shown with a warning (``message`` says why): the cited passages support the answer only in part."""
 
 
 @dataclass(frozen=True)
@@ -284,10 +272,10 @@ class QaEngine:
         result.dropped_markers = checked.dropped_markers
         result.claims = check_claims(checked.answer, sources)
         support = answer_support(result.claims)
-        if support == "not_found":
+        if support is AnswerState.NOT_FOUND:
             self._refuse(result, hits, WITHHELD_REASON, filters)
-        elif support == "low_support":
-            result.state = AnswerState.LOW_SUPPORT
+        elif support is AnswerState.LOW_SUPPORT:
+            result.state = support
             result.message = low_support_message(result.claims)
 
     def build_prompt(

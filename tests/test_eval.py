@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from ingest.cli import app
 from service.answer_evaluation import AnswerReport, Outcome, Score, cites_evidence, missing_facts, score_table
+from service.domain import AnswerState
 from service.errors import InvalidInput
 from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
 from service.protocols import Embedder
-from service.qa import AnswerState
 from service.question_file import Evidence, Question, file_format, load_question_files, load_questions
 from service.settings import ChunkingSettings, Settings
 

@@ -11,8 +11,9 @@ import pytest
 from conftest import fresh_database, make_settings
 
 from service.components import Components
+from service.domain import AnswerState
 from service.protocols import Embedder
-from service.qa import NOT_FOUND_MESSAGE, AnswerResult, AnswerState
+from service.qa import NOT_FOUND_MESSAGE, AnswerResult
 from service.question import analyse
 from service.settings import OcrSettings
 

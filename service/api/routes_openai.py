@@ -23,8 +23,9 @@ from service.api.routes_qa import ERRORS, audit_answer, audit_failure, start_str
 from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
 from service.claims import ClaimCheck
+from service.domain import AnswerState
 from service.errors import DocqaError, InvalidInput
-from service.qa import AnswerResult, AnswerState, Citation
+from service.qa import AnswerResult, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
 MODEL_PREFIX = "docqa/"

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.claims import ClaimCheck
-from service.domain import DocumentRecord, PageRecord, SearchHit
+from service.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
 from service.jobs import JobStatus
 from service.qa import AnswerResult, Citation
 
@@ -125,7 +125,7 @@ class ClaimOut(BaseModel):
 class AskResponse(BaseModel):
     answer: str
     citations: list[CitationOut]
-    state: Literal["answered", "not_found", "low_support"] = Field(
+    state: AnswerState = Field(
         description="answered; not_found (refused: the documents do not answer; see message and closest); "
         "low_support (shown with the warning in message: the sources support it only in part)."
     )
@@ -146,7 +146,7 @@ class AskResponse(BaseModel):
         return cls(
             answer=result.answer,
             citations=[CitationOut.from_citation(c) for c in result.citations],
-            state=result.state.value,
+            state=result.state,
             claims=[ClaimOut.from_claim(claim) for claim in result.claims],
             refused=result.refused,
             message=result.message,
