@@ -48,13 +48,15 @@ _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
 }  # fmt: skip
-_MONTH = (
-    r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
-    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+MONTH_NAME = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+"""A month's name or its abbreviation (without the dot)."""
+_MONTH = rf"(?P<month>{MONTH_NAME})\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>\d{4})"
-_DATE_PATTERNS = [
+DATE_PATTERNS = [
     re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.IGNORECASE),  # January 19, 2021 / Jan. 19 2021
     re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.IGNORECASE),  # 19 January 2021
     re.compile(r"\b(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4}|\d{2})\b"),  # 1/19/2021, 08/05/16
@@ -70,12 +72,12 @@ _CIVIL_DOCKET = re.compile(
 _NUMBERED_DOCKET = re.compile(r"\bNos?\.\s*(?P<id>[A-Z]{0,4}\d[\dA-Z]*(?:[-\u2013][\dA-Z]+)*)")
 _SCALE = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 _AMOUNT = r"(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_MONEY_PATTERNS = [
+MONEY_PATTERNS = [
     re.compile(rf"(?:\$|\bUSD\s?|\bUS\$\s?)\s?{_AMOUNT}(?:\s*(?P<scale>thousand|million|billion|trillion)\b)?", re.I),
     re.compile(rf"(?<![\d.,]){_AMOUNT}(?:\s*(?P<scale>thousand|million|billion|trillion))?\s+dollars\b", re.I),
 ]
 _SCALED_NUMBER = re.compile(rf"(?<![\d.,$]){_AMOUNT}\s*(?P<scale>thousand|million|billion|trillion)\b", re.I)
-_PERCENT = re.compile(r"(?<![\d.,])(?P<amount>\d+(?:\.\d+)?)\s?(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
+PERCENT = re.compile(r"(?<![\d.,])(?P<amount>\d+(?:\.\d+)?)\s?(?:%|percent\b|per\s+cent\b)", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\d.,])(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)")
 _WORD_TOKEN = re.compile(r"[\w\u2019'&-]+\.?")
 _WORD = re.compile(r"\w+")
@@ -119,7 +121,7 @@ _CALENDAR = frozenset([
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 ])
 # fmt: on
-_DISPOSITIONS = {
+DISPOSITIONS = {
     "affirm": re.compile(r"\baffirm(?:s|ed|ing|ance)?\b", re.IGNORECASE),
     "reverse": re.compile(r"\brevers(?:e|es|ed|ing|al)\b", re.IGNORECASE),
     "dismiss": re.compile(r"\bdismiss(?:es|ed|ing|al)?\b", re.IGNORECASE),
@@ -196,7 +198,7 @@ def _citations(text: str) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
 def disposition_words(text: str) -> dict[str, str]:
     """The disposition stems in ``text`` ("affirm", "deny", ...), each with its first word as written."""
     words: dict[str, str] = {}
-    for stem, pattern in _DISPOSITIONS.items():
+    for stem, pattern in DISPOSITIONS.items():
         if match := pattern.search(text):
             words[stem] = match.group(0)
     return words
@@ -255,15 +257,15 @@ def extract_facts(text: str) -> list[Fact]:
         reader.take(match.start(), match.end(), Fact(FactKind.DOCKET, match.group(0), (_civil_key(match),)))
     for match in _NUMBERED_DOCKET.finditer(reader.rest):
         reader.take(match.start(), match.end(), Fact(FactKind.DOCKET, match.group(0), (_docket_key(match["id"]),)))
-    for pattern in _DATE_PATTERNS:
+    for pattern in DATE_PATTERNS:
         for match in pattern.finditer(reader.rest):
             date = _date_key(match)  # an impossible date ("13/45/2020") is read as nothing at all
             reader.take(match.start(), match.end(), Fact(FactKind.DATE, match.group(0), date) if date else None)
-    for pattern in _MONEY_PATTERNS:
+    for pattern in MONEY_PATTERNS:
         for match in pattern.finditer(reader.rest):
             money = Fact(FactKind.MONEY, match.group(0).strip(), (_scaled(match["amount"], match["scale"]),))
             reader.take(match.start(), match.end(), money)
-    for match in _PERCENT.finditer(reader.rest):
+    for match in PERCENT.finditer(reader.rest):
         reader.take(match.start(), match.end(), Fact(FactKind.PERCENT, match.group(0), (_value(match["amount"]),)))
     for match in _NUMBER.finditer(reader.rest):
         reader.take(match.start(), match.end(), Fact(FactKind.NUMBER, match.group(0), (_value(match["amount"]),)))
@@ -343,18 +345,18 @@ class SourceFacts:
 
     @cached_property
     def money(self) -> frozenset[Decimal]:
-        patterns = [*_MONEY_PATTERNS, _SCALED_NUMBER]
+        patterns = [*MONEY_PATTERNS, _SCALED_NUMBER]
         values = (_scaled(match["amount"], match["scale"]) for p in patterns for match in p.finditer(self.text))
         return frozenset(value for value in values if value is not None)
 
     @cached_property
     def percents(self) -> frozenset[Decimal]:
-        values = (_value(match["amount"]) for match in _PERCENT.finditer(self.text))
+        values = (_value(match["amount"]) for match in PERCENT.finditer(self.text))
         return frozenset(value for value in values if value is not None)
 
     @cached_property
     def dates(self) -> frozenset[tuple[object, ...]]:
-        keys = {key for pattern in _DATE_PATTERNS for m in pattern.finditer(self.text) if (key := _date_key(m))}
+        keys = {key for pattern in DATE_PATTERNS for m in pattern.finditer(self.text) if (key := _date_key(m))}
         return frozenset(keys | {(year, month, 0) for year, month, _day in keys})
 
     @cached_property
