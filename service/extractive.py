@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from service.candidates import LOWER_START, Candidate, PageSentences, merge_adjacent, same_place
 from service.citations import DraftCitation
 from service.domain import PageRecord, SearchHit
-from service.facts import Fact
+from service.facts import Fact, restates
 from service.protocols import Embedder
 from service.question import Question, QuestionPart
 
@@ -201,6 +201,14 @@ class ExtractiveAnswerer:
             # A court's ruling in the case the question is about (the best hit's document), or one on the
             # question's topic in another case.
             if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:
+                return False
+            # Another court's ruling does not say what the court asked about did; a ruling the question
+            # already names ("how was the consolidated appeal resolved?") does not say how the matter came
+            # out (but "did the court grant it?" is answered by "the court granted it").
+            court = candidate.hit.metadata.get("court")
+            if part.courts and court and court not in part.courts:
+                return False
+            if part.kind != "yes_no" and restates(candidate.text, part.text):
                 return False
             return candidate.lead_document or _coverage(wanted, candidate, idf) >= self.min_ruling_coverage
         return True

@@ -122,6 +122,34 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
 }
 
 
+_RULING_VERBS: dict[str, re.Pattern[str]] = {
+    **DISPOSITIONS,
+    "consolidate": re.compile(r"\bconsolidat(?:e|es|ed|ing|ion)\b", re.IGNORECASE),
+    "transfer": re.compile(r"\btransfer(?:s|red|ring)?\b", re.IGNORECASE),
+    "stay": re.compile(r"\bstay(?:s|ed)?\b", re.IGNORECASE),
+    "sustain": re.compile(r"\bsustain(?:s|ed)?\b", re.IGNORECASE),
+    "overrule": re.compile(r"\boverrul(?:e|es|ed)\b", re.IGNORECASE),
+    "enjoin": re.compile(r"\benjoin(?:s|ed)?\b", re.IGNORECASE),
+}
+_RULING_FORMULA = re.compile(
+    r"\bHeld:|\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bSo\s+Ordered\b|"
+    r"\bjudgment\s+is\s+(?:hereby\s+)?entered|\b(?:we|Court)\s+(?:hold|holds|held|conclude|concludes|finds|found)\b"
+)
+
+
+def ruling_verbs(text: str) -> set[str]:
+    """The ruling verbs ``text`` uses, by stem: "dismissed" and "dismissal" are "dismiss"."""
+    return {stem for stem, pattern in _RULING_VERBS.items() if pattern.search(text)}
+
+
+def restates(sentence: str, question: str) -> bool:
+    """True when the only ruling in ``sentence`` is one ``question`` already names ("These appeals are
+    consolidated" for "How did the court resolve the consolidated appeals?"): it says what the question
+    takes as given, not how the matter came out. A ruling formula ("IT IS ORDERED", "we hold") always rules."""
+    verbs = ruling_verbs(sentence)
+    return bool(verbs) and verbs <= ruling_verbs(question) and not _RULING_FORMULA.search(sentence)
+
+
 _CAPTION = re.compile(
     r"\b(?:Plaintiffs?|Defendants?|Appellants?|Appellees?|Petitioners?|Respondents?|Debtors?)\s*[-—,.)]|"
     r"\bversus\b|\)\s*\S+\s*\)|\bCase\s+(?:No\.|Number)|\bDocket\s+No|\bUNITED\s+STATES\s+(?:COURT|DISTRICT)|"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from ingest.court import courts_named
 from service.facts import Fact
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -115,6 +116,9 @@ class QuestionPart:
     wants: frozenset[Fact]
     case_words: frozenset[str] = frozenset()
     """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
+    courts: frozenset[str] = frozenset()
+    """Ids (``ingest.court.courts_named``) of the courts whose ruling this part asks about: "did the
+    District of Maine grant ..." asks about "med", whatever the First Circuit did before."""
 
 
 @dataclass(frozen=True)
@@ -185,8 +189,23 @@ def _case_parties(question: str) -> list[str]:
     return found
 
 
+_PREMISE = re.compile(r"^\s*(?:after|following|once|since|before|having)\b[^,?]*,", re.IGNORECASE)
+"""An opening clause that sets the scene ("After the First Circuit dismissed its appeal, ..."): what it
+says is taken as given, not asked."""
+
+
+def _acting_courts(text: str) -> frozenset[str]:
+    """The courts a part names, less those of its opening clause and of its citations ("(1st Cir. No. ...)")."""
+    return frozenset(courts_named(_CITATION_PARENTHESES.sub(" ", _PREMISE.sub(" ", text))))
+
+
 def _part(text: str) -> QuestionPart:
-    return QuestionPart(text, *_kind(text), case_words=frozenset(terms(" ".join(_case_parties(text)))))
+    return QuestionPart(
+        text,
+        *_kind(text),
+        case_words=frozenset(terms(" ".join(_case_parties(text)))),
+        courts=_acting_courts(text),
+    )
 
 
 def analyse(question: str) -> Question:

@@ -11,6 +11,7 @@ import pytest
 
 from ingest.court import (
     EcfStamp,
+    courts_named,
     docket_metadata,
     find_skip_spans,
     find_stamps,
@@ -244,6 +245,24 @@ def test_docket_metadata_from_file_names_alone() -> None:
         "attachment_number": "2",
         "document_type": "other",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "courts"),
+    [
+        ("How did the First Circuit dispose of the appeal?", {"ca1"}),
+        ("After the First Circuit dismissed, did the District of Maine grant an injunction?", {"ca1", "med"}),
+        ("What did the Supreme Court hold in Tarrant v. Herrmann?", {"scotus"}),
+        ("the Supreme Court of the United States", {"scotus"}),
+        ("What did the Supreme Court of North Carolina hold?", set()),
+        ("the Central District of California", {"cacd"}),
+        ("the Northern District of Georgia Bankruptcy Court", {"ganb"}),
+        ("the D.C. Circuit and the Tax Court", {"cadc", "tax"}),
+        ("the district court found the contentions wanting", set()),
+    ],
+)
+def test_courts_named_in_words_get_their_docket_ids(text: str, courts: set[str]) -> None:
+    assert courts_named(text) == courts
 
 
 def test_paragraph_at_finds_numbered_paragraphs_of_a_declaration() -> None:

@@ -99,3 +99,18 @@ def test_an_amount_that_no_sentence_on_the_topic_states_is_refused(filings: Comp
     assert asked.parts[0] in found.unanswered_parts  # "The parties shall bear their own costs." has none
     result = ask(filings, question)
     assert result.state is AnswerState.NOT_FOUND and result.answer and result.citations == []
+
+
+def test_a_later_ruling_by_another_court_is_refused(filings: Components) -> None:
+    # The collection holds the First Circuit's dismissal, not anything the district court did afterwards.
+    result = ask(
+        filings,
+        "Once the First Circuit had dismissed the appeal, did the District of Maine enjoin Governor Mills' orders "
+        "on Calvary Chapel of Bangor's motion?",
+    )
+    assert result.state is AnswerState.NOT_FOUND
+    assert result.message is not None and "no ruling by a court" in result.message
+    # The court that did rule is answered, in its own words.
+    ruled = ask(filings, "Did the First Circuit dismiss Calvary Chapel of Bangor's appeal?")
+    assert ruled.state is not AnswerState.NOT_FOUND, ruled.message
+    assert "dismiss the appeal" in " ".join(ruled.answer.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.facts import Fact, facts_in, looks_like_caption
+from service.facts import Fact, facts_in, looks_like_caption, restates
 from service.question import analyse, terms
 
 
@@ -84,3 +84,19 @@ def test_a_lower_courts_finding_is_no_holding_of_the_court_that_reports_it() -> 
 def test_captions_are_told_from_sentences() -> None:
     assert looks_like_caption("Vanessa St. Pierre, Plaintiff—Appellant, versus Standard Insurance Company")
     assert not looks_like_caption("For the reasons above, the appeal is dismissed.")
+
+
+def test_a_part_asks_about_the_courts_it_names_outside_its_opening_clause_and_citations() -> None:
+    later = analyse("After the First Circuit dismissed the appeal, did the District of Maine grant an injunction?")
+    assert later.parts[0].courts == {"med"}
+    cited = analyse("How did the First Circuit rule on the appeal (5th Cir. No. 21-50498)?")
+    assert cited.parts[0].courts == {"ca1"}
+    assert analyse("What did the district court find?").parts[0].courts == frozenset()
+
+
+def test_a_ruling_the_question_already_names_is_a_restatement() -> None:
+    question = "How did the First Circuit resolve the consolidated appeals?"
+    assert restates("These three appeals are consolidated.", question)
+    assert not restates("The appeals are dismissed for want of prosecution.", question)
+    assert not restates("IT IS ORDERED that the consolidated appeals are stayed.", "Were the appeals stayed?")
+    assert not restates("The parties shall bear their own costs.", question)  # no ruling at all
