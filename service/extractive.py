@@ -231,7 +231,9 @@ class ExtractiveAnswerer:
             before = siblings[position - 1] if position > 0 else None
             after = siblings[position + 1] if position + 1 < len(siblings) else None
             group = [candidate]
-            if before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
+            if lead_in := _list_lead_in(siblings, position):
+                group[:0] = lead_in
+            elif before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
                 group.insert(0, before)
             unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
             if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):
@@ -242,6 +244,24 @@ class ExtractiveAnswerer:
                 if not any(same_place(member, other) for other in result):
                     result.append(member)
         return merge_adjacent(result)
+
+
+_LIST_ITEM = re.compile(r"^\((?:[2-9]|1\d|[b-h])\)\s")
+_LIST_START = re.compile(r"\((?:1|a)\)\s")
+_LIST_REACH = 4
+"""How many sentences back the first item of a list may be."""
+
+
+def _list_lead_in(siblings: Sequence[Candidate], position: int) -> list[Candidate]:
+    """The sentences from the one that opens a numbered list to just before ``siblings[position]``, when that
+    is a later item of the list: "(3) neither of them is liable" needs "The parties have stipulated that: (1)".
+    Empty when the sentence is no later list item, or the list's opening is not within reach."""
+    if not _LIST_ITEM.match(siblings[position].text):
+        return []
+    for start in range(position - 1, max(position - 1 - _LIST_REACH, -1), -1):
+        if _LIST_START.search(siblings[start].text):
+            return list(siblings[start:position])
+    return []
 
 
 EMBEDDED_WORDS = 32
