@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 
+from ingest.court import in_capitals
 from service.claim_facts import DATE_PATTERNS, DISPOSITIONS, MONEY_PATTERNS, MONTH_NAME, PERCENT
 
 
@@ -158,8 +159,12 @@ _CAPTION = re.compile(
 
 
 def looks_like_caption(sentence: str) -> bool:
-    """True for a caption or heading block ("X, Plaintiff—Appellant, versus Y"): it names the case, not a fact."""
-    return bool(_CAPTION.search(sentence))
+    """True for a caption or heading block ("X, Plaintiff—Appellant, versus Y"), or a heading or stamp in
+    capitals ("TENNESSEE COURT OF WORKERS' COMPENSATION CLAIMS") that is no ruling ("JUDGMENT AFFIRMED"): it
+    names the case or a part of the filing, not a fact."""
+    if _CAPTION.search(sentence):
+        return True
+    return in_capitals(sentence) and not any(pattern.search(sentence) for pattern in PATTERNS[Fact.HOLDING])
 
 
 def facts_in(sentence: str) -> set[Fact]:

@@ -84,6 +84,8 @@ def test_a_lower_courts_finding_is_no_holding_of_the_court_that_reports_it() -> 
 def test_captions_are_told_from_sentences() -> None:
     assert looks_like_caption("Vanessa St. Pierre, Plaintiff—Appellant, versus Standard Insurance Company")
     assert not looks_like_caption("For the reasons above, the appeal is dismissed.")
+    assert looks_like_caption("Oct 02, 2019 02:19 PM(CT) TENNESSEE COURT OF WORKERS' COMPENSATION CLAIMS")
+    assert not looks_like_caption("JUDGMENT AFFIRMED.")  # a ruling in capitals is no heading
 
 
 def test_a_part_asks_about_the_courts_it_names_outside_its_opening_clause_and_citations() -> None:
