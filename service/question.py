@@ -171,8 +171,14 @@ def _kind(text: str) -> tuple[str, frozenset[Fact]]:
     return "other", frozenset()
 
 
+_LETTERED = re.compile(r"\b(Schedule|Exhibit|Appendix|Attachment|Annex|Part|Count|Tab)\s+([A-Z]{1,3})\b")
+"""A part of a filing named by a letter or number: "Schedule B" is not "Schedule A"."""
+
+
 def terms(text: str) -> list[str]:
-    """Stems of the content words ("filed" and "file" are "file"), without question words ("did", "which")."""
+    """Stems of the content words ("filed" and "file" are "file"), without question words ("did", "which");
+    a lettered part of a filing is one word ("Schedule B" is "schedule-b")."""
+    text = _LETTERED.sub(lambda match: f"{match.group(1)}-{match.group(2)}", text)
     words = (re.sub(r"['’]s$", "", word.lower().strip(".,'’")) for word in _WORD.findall(text))  # noqa: RUF001
     return list(_STEMMER.stemWords([word for word in words if word and word not in _QUESTION_WORDS and len(word) > 1]))
 

@@ -102,3 +102,8 @@ def test_a_ruling_the_question_already_names_is_a_restatement() -> None:
     assert not restates("The appeals are dismissed for want of prosecution.", question)
     assert not restates("IT IS ORDERED that the consolidated appeals are stayed.", "Were the appeals stayed?")
     assert not restates("The parties shall bear their own costs.", question)  # no ruling at all
+
+
+def test_a_lettered_part_of_a_filing_is_one_word() -> None:
+    assert "schedule-b" in terms("the cases listed on Schedule B")
+    assert "schedule-b" not in terms("Schedule A - Cases to be remanded")
