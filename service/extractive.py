@@ -27,6 +27,8 @@ from service.protocols import Embedder
 from service.question import Question, QuestionPart
 
 DATUM_KINDS = frozenset({"when", "how_much", "how_many", "how_long"})
+_DECISIVE_KINDS = DATUM_KINDS | {"which_case"}
+"""Kinds of question whose fact is the answer itself: the date, the amount, the count, the named authority."""
 """Kinds of question that ask for one datum: without a sentence holding it, the question is not answered."""
 RULINGS = frozenset({Fact.HOLDING, Fact.DISPOSITION})
 PARTY_PAPERS = frozenset({"motion", "brief", "petition", "complaint", "declaration", "notice", "exhibit"})
@@ -46,7 +48,8 @@ class Weights:
     fact: float = 0.2
     """Added when the sentence holds a kind of fact the part asks for."""
     decisive_fact: float = 0.35
-    """Added instead when the fact is the answer itself: the date, amount or count asked for, or a holding."""
+    """Added instead when the fact is the answer itself: the date, amount, count or named authority asked for,
+    or a holding."""
     rank: float = 0.06
     """Added, divided by 1 + the retrieval rank of the sentence's page."""
     in_chunk: float = 0.03
@@ -176,7 +179,7 @@ class ExtractiveAnswerer:
         weights = self.weights
         score = weights.meaning * cosine + weights.words * _coverage(wanted, candidate, idf)
         if part.wants & candidate.facts:
-            decisive = part.kind in DATUM_KINDS or Fact.HOLDING in part.wants & candidate.facts
+            decisive = part.kind in _DECISIVE_KINDS or Fact.HOLDING in part.wants & candidate.facts
             score += weights.decisive_fact if decisive else weights.fact
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:

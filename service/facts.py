@@ -117,7 +117,11 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
         re.compile(
             r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+v\.\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
             r"F\.(?:\s?Supp\.)?\s?(?:\d[dh])?|F\.\d[dh]|N\.[EW]\.\d?d?|So\.\s?\d?d?|P\.\d?d?|A\.\d?d?)\s+\d+|"
-            r"\b(?:Compact|Act|Rule|Code|Statute|U\.S\.C\.|C\.F\.R\.|Tenn\.\s+Comp\.|§+)|\bv\.\s+[A-Z]|\b\d{4}-\d{2}-\d{2}\.\d{2}\b",
+            # A named or numbered authority ("the Upper Niobrara River Compact", "Rules 608 and 609", "§ 4001.003"),
+            # not the bare word ("the rules", "the Federal Rules of Evidence"), which names no particular one.
+            r"\b(?:[A-Z][a-z]+\s+){1,4}(?:Compact|Act|Code|Statute)\b|\b(?:Rules?|Sections?|Articles?)\s+"
+            r"(?:of\s+(?:[A-Z][a-z]+\s+){1,3})?\d|\bU\.S\.C\.|\bC\.F\.R\.|\bTenn\.\s+Comp\.|§+\s*\d|\bv\.\s+[A-Z]|"
+            r"\b\d{4}-\d{2}-\d{2}\.\d{2}\b",
         ),
     ),
 }

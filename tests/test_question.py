@@ -107,3 +107,18 @@ def test_a_ruling_the_question_already_names_is_a_restatement() -> None:
 def test_a_lettered_part_of_a_filing_is_one_word() -> None:
     assert "schedule-b" in terms("the cases listed on Schedule B")
     assert "schedule-b" not in terms("Schedule A - Cases to be remanded")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("The objections are based on Federal Rules of Evidence 608 and 609.", True),
+        ("in accordance with Rule 0800-02-22.01(2) of the Tennessee Rules", True),
+        ("Tarrant identifies the Upper Niobrara River Compact.", True),
+        ("Texas Insurance Code § 4001.003(1)(B) excludes an employer.", True),
+        ("All rules mentioned herein refer to the Federal Rules of Evidence.", False),
+        ("The statute and the rules say nothing of it.", False),
+    ],
+)
+def test_an_authority_is_one_that_is_named_or_numbered(sentence: str, named: bool) -> None:
+    assert (Fact.AUTHORITY in facts_in(sentence)) is named
