@@ -60,6 +60,9 @@ class Weights:
     named_case: float = 0.1
     """Added when the sentence's document is the case this part of the question names (a question may
     ask about two cases, one in each part)."""
+    set_aside: float = 0.5
+    """Taken off a sentence about what the part sets aside ("due before any extension": a sentence about the
+    extension gives the later date)."""
     runner_up: float = 0.1
     """A runner-up for a part is quoted too when it scores within this of the part's best sentence (and holds
     the kind of fact asked for)."""
@@ -186,6 +189,8 @@ class ExtractiveAnswerer:
             score += weights.in_chunk
         if part.case_words and part.case_words & candidate.case_words:
             score += weights.named_case
+        if part.excluded & candidate.words:
+            score -= weights.set_aside
         # A caption answers only who the parties, court and judge are; a form's question answers nothing.
         if (candidate.caption and not part.wants & {Fact.PERSON, Fact.PLACE}) or candidate.text.endswith("?"):
             score -= weights.caption

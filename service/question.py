@@ -116,6 +116,9 @@ class QuestionPart:
     wants: frozenset[Fact]
     case_words: frozenset[str] = frozenset()
     """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
+    excluded: frozenset[str] = frozenset()
+    """Stems of what the part sets aside ("due before any extension", "other than the bond"): a sentence
+    about that answers something else."""
     courts: frozenset[str] = frozenset()
     """Ids (``ingest.court.courts_named``) of the courts whose ruling this part asks about: "did the
     District of Maine grant ..." asks about "med", whatever the First Circuit did before."""
@@ -138,7 +141,7 @@ class Question:
         for pattern in (_CASE_NAME, _COURT, _CITATION_PARENTHESES):
             for match in pattern.finditer(self.text):
                 naming.update(terms(match.group()))
-        return [word for word in terms(part.text) if word not in naming]
+        return [word for word in terms(part.text) if word not in naming and word not in part.excluded]
 
     def without_names(self, part: QuestionPart, titles: Sequence[str] = ()) -> str:
         """The part's text less the case it is about (as ``topic_terms``), for comparing meaning with sentences
@@ -205,11 +208,19 @@ def _acting_courts(text: str) -> frozenset[str]:
     return frozenset(courts_named(_CITATION_PARENTHESES.sub(" ", _PREMISE.sub(" ", text))))
 
 
+_SET_ASIDE = re.compile(
+    r"\b(?:before\s+any\s+|without\s+(?:any\s+|the\s+)?|other\s+than\s+(?:the\s+|any\s+)?|except\s+(?:for\s+)?(?:the\s+)?|"
+    r"excluding\s+(?:the\s+|any\s+)?|apart\s+from\s+(?:the\s+)?)([A-Za-z][\w-]*)",
+    re.IGNORECASE,
+)
+
+
 def _part(text: str) -> QuestionPart:
     return QuestionPart(
         text,
         *_kind(text),
         case_words=frozenset(terms(" ".join(_case_parties(text)))),
+        excluded=frozenset(terms(" ".join(match.group(1) for match in _SET_ASIDE.finditer(text)))),
         courts=_acting_courts(text),
     )
 

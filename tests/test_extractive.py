@@ -133,3 +133,12 @@ def test_a_later_item_of_a_numbered_list_is_quoted_with_the_lists_opening(filing
     assert "The parties have stipulated that: (1)" in answer
     assert answer.index("stipulated") < answer.index("(3) neither of the Bordelons is liable")
     assert_quotes_are_exact(filings, result)
+
+
+def test_a_sentence_about_what_the_question_sets_aside_does_not_answer_it(filings: Components) -> None:
+    # The motion asks for an extension to September 23, 2020; the brief was due August 24, 2020 without one.
+    question = "When was the answering brief in Zepeda Rivas v. Jennings due, without any extension?"
+    result = ask(filings, question)
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    assert result.citations[0].source == ZEPEDA and "August 24, 2020" in result.citations[0].quote
+    assert_quotes_are_exact(filings, result)

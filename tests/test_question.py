@@ -122,3 +122,11 @@ def test_a_lettered_part_of_a_filing_is_one_word() -> None:
 )
 def test_an_authority_is_one_that_is_named_or_numbered(sentence: str, named: bool) -> None:
     assert (Fact.AUTHORITY in facts_in(sentence)) is named
+
+
+def test_what_a_part_sets_aside_is_no_topic_word() -> None:
+    part = analyse("When was the answering brief due before any extension?").parts[0]
+    assert part.excluded == {"extens"}
+    assert "extens" not in analyse("When was the answering brief due before any extension?").topic_terms(part)
+    assert analyse("How much did she owe without interest?").parts[0].excluded == {"interest"}
+    assert analyse("When was the brief due?").parts[0].excluded == frozenset()
