@@ -6,7 +6,7 @@ between the two is repaired from SQL on the next start (``reconcile`` of each in
 the same command finishes the job with nothing lost and nothing duplicated.
 
 Every write (``ingest``, ``delete``, an upload job) holds the collection's writer lock
-(``service.store.writer_lock``): it starts from the indexes the previous writer saved, in this or
+(``service.core.writer_lock``): it starts from the indexes the previous writer saved, in this or
 another process, and saves before it lets go, so concurrent writers never drop each other's changes.
 """
 
@@ -22,15 +22,16 @@ from typing import Literal
 
 from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
+from ingest.legal.structure import court_structure
+from ingest.ocr.processor import OcrProcessor
 from ingest.parsers import PARSERS, parser_for
-from ingest.structure import OcrProcessor, court_structure
-from service.domain import DocumentStatus, FileFacts, document_name
-from service.errors import DocqaError
-from service.protocols import Embedder, LexicalIndex
-from service.settings import IngestSettings
-from service.store.faiss_index import FaissIndex
-from service.store.sql import SqlDocumentStore
-from service.store.writer_lock import writer_lock
+from service.backends.faiss_index import FaissIndex
+from service.backends.sql.store import SqlDocumentStore
+from service.core.domain import DocumentStatus, FileFacts, document_name
+from service.core.errors import DocqaError
+from service.core.seams import Embedder, LexicalIndex
+from service.core.settings import IngestSettings
+from service.core.writer_lock import writer_lock
 
 Outcome = Literal["new", "updated", "unchanged", "failed", "removed"]
 

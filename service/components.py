@@ -12,22 +12,22 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from ingest.chunking import Chunker
-from ingest.embedding import build_embedder, load_tokenizer, max_sequence_tokens
+from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
-from ingest.structure import OcrProcessor
-from service.audit import AuditLog
-from service.auth import KeyStore
-from service.errors import InvalidInput
-from service.extractive import ExtractiveAnswerer
-from service.prompts import Prompts, load_prompts
-from service.protocols import Embedder, Generator, Reranker
-from service.qa import QaEngine
-from service.retrieval import Retriever
-from service.settings import Settings
-from service.store.faiss_index import FaissIndex, IndexManifest, SavedIndex, check_collection_name
-from service.store.lexical import Bm25Index
-from service.store.sql import SqlDocumentStore, make_engine
-from service.store.writer_lock import try_writer_lock
+from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
+from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex, check_collection_name
+from service.backends.lexical.bm25 import Bm25Index
+from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.core.errors import InvalidInput
+from service.core.seams import Embedder, Generator, Reranker
+from service.core.settings import Settings
+from service.core.writer_lock import try_writer_lock
+from service.engine.access import KeyStore
+from service.engine.answering.extractive import ExtractiveAnswerer
+from service.engine.answering.prompts import Prompts, load_prompts
+from service.engine.answering.qa import QaEngine
+from service.engine.audit import AuditLog
+from service.engine.retrieval.retriever import Retriever
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
@@ -201,7 +201,7 @@ class Components:
         model_dir = self.settings.retrieval.rerank_model_dir
         if model_dir is None:
             return None
-        from service.rerank import CrossEncoderReranker
+        from service.backends.reranker import CrossEncoderReranker
 
         return CrossEncoderReranker(model_dir, threads=self.settings.embedding.threads)
 
@@ -219,14 +219,14 @@ class Components:
         if not llm.model:
             raise InvalidInput(f"DOCQA_LLM__MODEL must name the model for the {llm.backend} backend")
         if llm.backend == "openai":
-            from service.generators.openai_chat import OpenAIChatGenerator
+            from service.backends.generators.openai_chat import OpenAIChatGenerator
 
             if not llm.base_url:
                 raise InvalidInput(
                     "DOCQA_LLM__BASE_URL must point at the OpenAI-compatible server, e.g. http://vllm:8000/v1"
                 )
             return OpenAIChatGenerator(llm)
-        from service.generators.transformers_local import TransformersGenerator
+        from service.backends.generators.transformers_local import TransformersGenerator
 
         return TransformersGenerator(llm)
 

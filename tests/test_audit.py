@@ -18,13 +18,13 @@ from matters import ALPHA, BRAVO, build_matters, wait_for_job
 from sqlalchemy import delete, event, select
 from typer.testing import CliRunner
 
-from ingest.cli import app as cli
 from service.api.app import create_app
-from service.audit import GENESIS, content_hash, row_hash
+from service.backends.generators.openai_chat import OpenAIChatGenerator
+from service.backends.sql.tables import AuditRow
+from service.cli import app as cli
 from service.components import Components
-from service.generators.openai_chat import OpenAIChatGenerator
-from service.settings import LlmSettings, Settings
-from service.store.tables import AuditRow
+from service.core.settings import LlmSettings, Settings
+from service.engine.audit import GENESIS, content_hash, row_hash
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ import pytest
 from documents import LOREM_LEGAL, write_pdf
 from sqlalchemy import create_engine, func, select
 
+from service.backends.sql.tables import ChunkRow, DocumentRow
 from service.components import Components
-from service.settings import Settings
-from service.store.tables import ChunkRow, DocumentRow
+from service.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 

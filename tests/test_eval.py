@@ -13,14 +13,14 @@ import lbrag_metric
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cli import app
-from service.answer_evaluation import AnswerReport, Outcome, Score, cites_evidence, missing_facts, score_table
-from service.domain import AnswerState
-from service.errors import InvalidInput
-from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
-from service.protocols import Embedder
-from service.question_file import Evidence, Question, file_format, load_question_files, load_questions
-from service.settings import ChunkingSettings, Settings
+from service.cli import app
+from service.core.domain import AnswerState
+from service.core.errors import InvalidInput
+from service.core.seams import Embedder
+from service.core.settings import ChunkingSettings, Settings
+from service.engine.evaluation.answers import AnswerReport, Outcome, Score, cites_evidence, missing_facts, score_table
+from service.engine.evaluation.question_file import Evidence, Question, file_format, load_question_files, load_questions
+from service.engine.evaluation.retrieval import KS, evaluate, load_queries, metric_table, percentile, score_query
 
 if TYPE_CHECKING:
     from llm_fixture import ServedModel

@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from ingest.pipeline import FileResult
 from service.api.app import create_app
+from service.backends.sql.tables import UploadJobRow
 from service.components import Components
-from service.errors import NotFound
-from service.jobs import Job, JobRunner, process_owner
-from service.settings import Settings
-from service.store.tables import UploadJobRow
+from service.core.errors import NotFound
+from service.core.settings import Settings
+from service.engine.documents.jobs import Job, JobRunner, process_owner
 
 NOTE = b"Delivery note: 40 pallets of tinned tomatoes reached the Leith warehouse on 3 March.\n"
 FILES = {"files": ("note.txt", NOTE, "text/plain")}

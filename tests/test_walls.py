@@ -22,10 +22,10 @@ import pytest
 from matters import ALPHA, ALPHA_TOKENS, BRAVO, MISSING, Matters, bearer, build_matters
 from sqlalchemy import text
 
-from service.auth import ANY_ACTIVE_RECHECK_S, KeyStore, Principal
 from service.components import Components
-from service.errors import NotFound
-from service.settings import Settings
+from service.core.errors import NotFound
+from service.core.settings import Settings
+from service.engine.access import ANY_ACTIVE_RECHECK_S, KeyStore, Principal
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 from documents import LOREM_LEGAL
 from llm_fixture import free_port
 
-from service.settings import Settings
+from service.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 ASKS = 12

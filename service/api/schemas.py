@@ -6,10 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.claims import ClaimCheck
-from service.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
-from service.jobs import JobStatus
-from service.qa import AnswerResult, Citation
+from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
+from service.engine.answering.claims import ClaimCheck
+from service.engine.answering.qa import AnswerResult, Citation
+from service.engine.documents.jobs import JobStatus
 
 
 class Body(BaseModel):

@@ -10,12 +10,12 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.pipeline import FileResult
-from service.auth import OPEN, Principal, collection_not_found, is_loopback
+from service.backends.rate_limit import TokenBucketLimiter
 from service.components import Components
-from service.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
-from service.jobs import Job, JobRunner
-from service.ratelimit import TokenBucketLimiter
-from service.settings import Settings
+from service.core.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
+from service.core.settings import Settings
+from service.engine.access import OPEN, Principal, collection_not_found, is_loopback
+from service.engine.documents.jobs import Job, JobRunner
 
 
 @dataclass

@@ -23,8 +23,8 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from service.components import Components
-from service.evaluation import EvalReport, evaluate, evaluation_settings
-from service.settings import Settings
+from service.core.settings import Settings
+from service.engine.evaluation.retrieval import EvalReport, evaluate, evaluation_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CELLS = ("P@1", "R@8", "R@64")
