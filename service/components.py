@@ -15,14 +15,16 @@ from ingest.chunking import Chunker
 from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
 from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
-from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex, check_collection_name
+from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex
 from service.backends.lexical.bm25 import Bm25Index
+from service.backends.sql.api_keys import SqlKeyStore
 from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
-from service.core.seams import Embedder, Generator, Reranker
+from service.core.names import check_collection_name
+from service.core.seams import DocumentStore, Embedder, Generator, JobStore, KeyStore, Reranker
 from service.core.settings import Settings
 from service.core.writer_lock import try_writer_lock
-from service.engine.access import KeyStore
 from service.engine.answering.extractive import ExtractiveAnswerer
 from service.engine.answering.prompts import Prompts, load_prompts
 from service.engine.answering.qa import QaEngine
@@ -39,7 +41,7 @@ _Index = TypeVar("_Index", bound=SavedIndex)
 class _Repairable(Protocol):
     collection: str
 
-    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]: ...
+    def reconcile(self, store: DocumentStore) -> tuple[int, int]: ...
 
 
 _Reconcilable = TypeVar("_Reconcilable", bound=_Repairable)
@@ -65,19 +67,24 @@ class Components:
                 index.save()
             for lexical in self._lexicals.values():
                 lexical.save()
-        if "store" in self.__dict__:
-            self.store.engine.dispose()
+        if "sql" in self.__dict__:
+            self.sql.close()
         # Only backends that hold connections (OpenAIChatGenerator) have close(); it is not part of the seam.
         close_generator = getattr(self.__dict__.get("generator"), "close", None)
         if callable(close_generator):
             close_generator()
 
     @cached_property
-    def store(self) -> SqlDocumentStore:
+    def sql(self) -> SqlDocumentStore:
+        """The SQL database: the document store, and where API keys, upload jobs and the audit log live."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = SqlDocumentStore(make_engine(self.settings.resolved_database_url))
         store.create_schema()
         return store
+
+    @property
+    def store(self) -> DocumentStore:
+        return self.sql
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -181,6 +188,7 @@ class Components:
         return IngestPipeline(
             self.store,
             self.index(collection),
+            self.index_dir,
             lambda: self.embedder,
             self.chunker,
             self.settings.ingest,
@@ -242,9 +250,13 @@ class Components:
         )
 
     @cached_property
+    def upload_jobs(self) -> JobStore:
+        return SqlJobStore(self.sql)
+
+    @cached_property
     def keys(self) -> KeyStore:
-        return KeyStore(self.store)
+        return SqlKeyStore(self.sql)
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.store, self.settings.data_dir / "audit.key")
+        return AuditLog(self.sql, self.settings.data_dir / "audit.key")

@@ -9,13 +9,14 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.pipeline import FileResult
 from service.backends.rate_limit import TokenBucketLimiter
 from service.components import Components
+from service.core.access import OPEN, Principal, collection_not_found
 from service.core.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
+from service.core.ingestion import FileResult, Job
 from service.core.settings import Settings
-from service.engine.access import OPEN, Principal, collection_not_found, is_loopback
-from service.engine.documents.jobs import Job, JobRunner
+from service.engine.access import is_loopback
+from service.engine.documents.jobs import JobRunner
 
 
 @dataclass
@@ -32,7 +33,7 @@ class AppState:
     jobs: JobRunner = field(init=False)
 
     def __post_init__(self) -> None:
-        self.jobs = JobRunner(lambda: self.components.store, self.components.pipeline, self.audit_file_done)
+        self.jobs = JobRunner(lambda: self.components.upload_jobs, self.components.pipeline, self.audit_file_done)
 
     def audit_file_done(self, job: Job, result: FileResult) -> None:
         """Every document change through an upload is audited."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -22,12 +21,11 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from service.backends.sql.store import SqlDocumentStore
-from service.core.errors import IndexMismatch, InvalidInput
-from service.core.seams import Vectors
+from service.core.errors import IndexMismatch
+from service.core.names import check_collection_name
+from service.core.seams import DocumentStore, Vectors
 
 MANIFEST_VERSION = 1
-_COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DIRECT_FRACTION = 8
 """Search by scoring the allowed ids' vectors directly when they are at most 1/8 of the index."""
 
@@ -35,17 +33,6 @@ _DIRECT_FRACTION = 8
 # 2 cores and cost 4x when the cores are busy with other work (measured: 27 vs 127 ms p50 for 31k vectors
 # on a loaded machine), so FAISS runs single-threaded; concurrent requests still use every core.
 faiss.omp_set_num_threads(1)
-
-
-def check_collection_name(name: str) -> str:
-    """Collection names become file names: letters, digits, ``_ . -``, at most 64 characters."""
-    if not _COLLECTION_NAME.match(name):
-        raise InvalidInput(
-            f"collection name {name!r} is not allowed: use 1-64 letters, digits, '_', '.' or '-', "
-            "starting with a letter or digit",
-            detail={"field": "collection"},
-        )
-    return name
 
 
 @dataclass(frozen=True)
@@ -230,7 +217,7 @@ class FaissIndex(SavedIndex):
     def _reload(self) -> None:
         self._index = self._load()
 
-    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]:
+    def reconcile(self, store: DocumentStore) -> tuple[int, int]:
         """Make FAISS hold exactly the chunks SQL holds; returns ``(added, removed)``."""
         with self._lock:
             wanted = store.chunk_ids(self.collection)

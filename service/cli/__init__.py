@@ -21,10 +21,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingest.pipeline import FileResult, IngestSummary
-from ingest.pipeline import Progress as PipelineProgress
 from service.components import Components
 from service.core.errors import DocqaError
+from service.core.ingestion import FileResult, IngestSummary
+from service.core.ingestion import Progress as PipelineProgress
 from service.core.settings import Settings
 from service.core.writer_lock import try_writer_lock
 

@@ -5,15 +5,122 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from service.core.access import KeyInfo, Principal
+from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
+from service.core.ingestion import Job, StoredJob
+
 Vectors = npt.NDArray[np.float32]
 """A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
+
+
+class DocumentStore(Protocol):
+    """Collections, documents, pages and chunks (text, metadata and vectors): the source of truth that every index
+    is derived from. Implemented by ``SqlDocumentStore`` (SQLite or PostgreSQL)."""
+
+    def collections(self) -> dict[str, int]:
+        """Collection name to document count."""
+        ...
+
+    def collection_exists(self, name: str) -> bool: ...
+
+    def find_document(self, collection: str, source: str) -> DocumentRecord | None:
+        """The document stored for ``source`` in ``collection``, if any."""
+        ...
+
+    def get_document(self, document_id: str, collections: Iterable[str] | None = None) -> DocumentRecord:
+        """One document; ``NotFound`` when it does not exist or is outside ``collections``."""
+        ...
+
+    def list_documents(self, collection: str) -> list[DocumentRecord]: ...
+
+    def sources(self, collection: str) -> dict[str, str]:
+        """Source path to document id."""
+        ...
+
+    def replace_document(
+        self, collection: str, facts: FileFacts, parsed: ParsedDocument, drafts: Sequence[ChunkDraft], vectors: Vectors
+    ) -> tuple[str, list[int], list[int]]:
+        """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``."""
+        ...
+
+    def record_failure(self, collection: str, facts: FileFacts, error: str) -> str:
+        """Note that a file could not be ingested (a document stored before keeps its content); its id."""
+        ...
+
+    def delete_document(self, document_id: str) -> list[int]:
+        """Delete a document with its pages and chunks; returns the chunk ids the indexes must drop."""
+        ...
+
+    def get_page(self, document_id: str, number: int) -> PageRecord:
+        """One page; ``NotFound`` names the valid range."""
+        ...
+
+    def pages(self, document_id: str) -> list[PageRecord]: ...
+
+    def missing_names(self, collection: str, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` that no page of ``collection`` contains."""
+        ...
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]: ...
+
+    def chunk_ids(self, collection: str) -> set[int]:
+        """Every chunk id of a collection (what its indexes must hold)."""
+        ...
+
+    def chunk_ids_where(self, collection: str, keep: Callable[[dict[str, Any]], bool]) -> set[int]:
+        """Chunk ids of the documents of ``collection`` whose metadata ``keep`` accepts."""
+        ...
+
+    def vectors(self, chunk_ids: Sequence[int], dimension: int) -> tuple[list[int], Vectors]:
+        """Stored vectors of those of ``chunk_ids`` that still exist, for rebuilding an index."""
+        ...
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class KeyStore(Protocol):
+    """API keys: created, listed, revoked, and turned into the ``Principal`` of a request. ``SqlKeyStore``."""
+
+    def any_active(self) -> bool: ...
+
+    def create(self, name: str, collections: Sequence[str], admin: bool = False) -> str:
+        """Create a key; returns the secret, shown once and never stored."""
+        ...
+
+    def list(self) -> list[KeyInfo]: ...
+
+    def revoke(self, name: str) -> None: ...
+
+    def authenticate(self, secret: str | None) -> Principal:
+        """The principal for a request's key; ``OPEN`` while no key exists; ``Unauthorized`` otherwise."""
+        ...
+
+
+class JobStore(Protocol):
+    """Upload jobs, readable by every server process. ``SqlJobStore``."""
+
+    def add(self, job: Job, owner: str, owner_gone: Callable[[str, datetime], bool], keep: int) -> None:
+        """Record a new job owned by ``owner``; mark the unfinished jobs of gone owners interrupted and forget
+        finished jobs beyond the newest ``keep``."""
+        ...
+
+    def get(self, job_id: str) -> StoredJob | None: ...
+
+    def save(self, job: Job) -> None:
+        """Record the job's status and its files' results so far."""
+        ...
 
 
 class Embedder(Protocol):
@@ -42,7 +149,21 @@ class Embedder(Protocol):
 
 
 class VectorIndex(Protocol):
-    """Nearest-neighbour search over vectors whose ids are chunk ids."""
+    """Nearest-neighbour search over vectors whose ids are chunk ids, one per collection. ``FaissIndex``."""
+
+    @property
+    def collection(self) -> str: ...
+
+    @property
+    def count(self) -> int: ...
+
+    def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
+        """The query's score against each of ``ids`` that the index holds."""
+        ...
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+        ...
 
     def add(self, ids: Sequence[int], vectors: Vectors) -> None: ...
 

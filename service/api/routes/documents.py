@@ -24,10 +24,10 @@ from service.api.schemas import (
     WhoAmI,
 )
 from service.api.state import AppState, MultipartBody, PrincipalDep, StateDep
-from service.backends.faiss_index import check_collection_name
+from service.core.access import OPEN, Principal
 from service.core.domain import DocumentRecord
 from service.core.errors import InvalidInput, NotFound, PayloadTooLarge
-from service.engine.access import OPEN, Principal
+from service.core.names import check_collection_name
 from service.engine.documents.jobs import previous_copy
 from service.engine.documents.pdf_view import highlight_rects, render_png
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
 from service.api.state import PrincipalDep, StateDep
 from service.core.errors import NotReady
@@ -27,8 +26,7 @@ def healthz() -> dict[str, str]:
 def readyz(state: StateDep, principal: PrincipalDep) -> dict[str, object]:
     parts = state.components
     try:
-        with parts.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        parts.store.ping()
         collections = principal.visible(parts.store.collections())
         chunks = {name: parts.index(name).count for name in collections}
         embedder = parts.embedder.id

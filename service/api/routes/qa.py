@@ -24,9 +24,9 @@ from service.api.schemas import (
     SearchResponse,
 )
 from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.core.access import Principal
 from service.core.domain import SearchHit
 from service.core.errors import DocqaError
-from service.engine.access import Principal
 from service.engine.answering.qa import AnswerResult, Event
 from service.engine.audit import content_hash
 

@@ -36,9 +36,10 @@ import numpy as np
 import numpy.typing as npt
 from bm25s.stopwords import STOPWORDS_EN
 
-from service.backends.faiss_index import SavedIndex, check_collection_name, write_atomically
-from service.backends.sql.store import SqlDocumentStore
+from service.backends.faiss_index import SavedIndex, write_atomically
 from service.core.domain import document_name
+from service.core.names import check_collection_name
+from service.core.seams import DocumentStore
 
 LEXICAL_RECIPE = 1
 """Bump when tokenisation or what is indexed changes: a saved index of another recipe is rebuilt from SQL."""
@@ -391,7 +392,7 @@ class Bm25Index(SavedIndex):
     def _reload(self) -> None:
         self._load()
 
-    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]:
+    def reconcile(self, store: DocumentStore) -> tuple[int, int]:
         """Make the index hold exactly the chunks SQL holds (text re-read from SQL); returns ``(added, removed)``."""
         with self._lock:
             wanted = store.chunk_ids(self.collection)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, select
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,7 +82,7 @@ def new_document_id() -> str:
 
 
 class SqlDocumentStore:
-    """Documents, pages and chunks (with their vectors) behind SQLAlchemy 2."""
+    """Documents, pages and chunks (with their vectors) behind SQLAlchemy 2. Implements ``DocumentStore``."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -95,6 +95,15 @@ class SqlDocumentStore:
 
     def session(self) -> Session:
         return self._sessions()
+
+    def ping(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def close(self) -> None:
+        """Release the pooled connections."""
+        self.engine.dispose()
 
     # --- collections ---------------------------------------------------------------------------
 

@@ -14,12 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from service.backends.sql.store import SqlDocumentStore
+from service.core.access import Principal
 from service.core.domain import AnswerState, SearchHit
 from service.core.errors import BadRequest, DocqaError, InvalidInput
-from service.core.seams import ChatMessage, Generator
+from service.core.seams import ChatMessage, DocumentStore, Generator
 from service.core.settings import Settings
-from service.engine.access import Principal
 from service.engine.answering.citations import DraftCitation, MarkerFilter, check_citations
 from service.engine.answering.claims import (
     WITHHELD_REASON,
@@ -104,7 +103,7 @@ class QaEngine:
     def __init__(
         self,
         retriever: Retriever,
-        store: SqlDocumentStore,
+        store: DocumentStore,
         generator: Generator | None,
         prompts: Prompts,
         settings: Settings,

@@ -1,8 +1,8 @@
 """Background ingestion of uploaded files: one worker thread per process, one job per upload request.
 
 Uploads are saved under ``<data_dir>/uploads/<collection>/`` (the source viewer renders page
-images from them) and ingested through the same pipeline as the CLI. Jobs live in SQL (table
-``upload_jobs``): the process that took the upload runs the job and records its status and each
+images from them) and ingested through the same pipeline as the CLI. Jobs live behind the ``JobStore``
+seam (SQL, table ``upload_jobs``): the process that took the upload runs the job and records its status and each
 file's result as that file finishes, so any server process answers a status poll and a restart
 keeps every job. A job whose process died before finishing it reads as ``interrupted``: its files
 without a result were not ingested and must be uploaded again. Every document's own status and
@@ -17,23 +17,14 @@ import secrets
 import socket
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, cast
-
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
 
 from ingest.discover import Candidate
-from ingest.pipeline import FileResult, IngestPipeline
-from service.backends.sql.store import SqlDocumentStore
-from service.backends.sql.tables import UploadJobRow, as_utc, utcnow
+from ingest.pipeline import IngestPipeline
 from service.core.errors import NotFound
-
-JobStatus = Literal["queued", "running", "done", "interrupted"]
-UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
-FINISHED: tuple[JobStatus, ...] = ("done", "interrupted")
+from service.core.ingestion import UNFINISHED, FileResult, Job
+from service.core.seams import JobStore
 
 START_SLACK_S = 1.0
 """How much later than a job's creation its owner may seem to have started (``/proc/stat`` gives
@@ -85,28 +76,17 @@ def owner_gone(owner: str, created_at: datetime) -> bool:
     return started is not None and started > created_at.timestamp() + START_SLACK_S
 
 
-@dataclass
-class Job:
-    """An upload being ingested; ``results`` fill in, by file name, as files finish."""
-
-    job_id: str
-    collection: str
-    names: list[str]
-    key_name: str | None = None
-    status: JobStatus = "queued"
-    results: dict[str, FileResult] = field(default_factory=dict)
-
-
 class JobRunner:
     """Runs ingestion jobs one at a time per process, each under its collection's writer lock (so no
-    other process writes that collection meanwhile), and keeps every job in SQL, where any process reads it.
+    other process writes that collection meanwhile), and keeps every job in the ``JobStore``, where any process
+    reads it.
 
     ``store`` is called on first use, so an app starts while its database is down (``/readyz`` says so).
     """
 
     def __init__(
         self,
-        store: Callable[[], SqlDocumentStore],
+        store: Callable[[], JobStore],
         pipeline: Callable[[str], IngestPipeline],
         on_file_done: Callable[[Job, FileResult], None] | None = None,
         max_jobs: int = 1000,
@@ -120,67 +100,24 @@ class JobRunner:
     def submit(self, collection: str, files: list[tuple[str, Path]], key_name: str | None = None) -> Job:
         """Record a job for ``(name, saved_path)`` files and queue it for ingestion into ``collection``."""
         job = Job(secrets.token_hex(8), collection, [name for name, _ in files], key_name)
-        with self._store().session() as session, session.begin():
-            session.add(
-                UploadJobRow(
-                    id=job.job_id,
-                    collection=collection,
-                    key_name=key_name,
-                    names=job.names,
-                    status=job.status,
-                    results={},
-                    owner=process_owner(),  # here, not at construction: a server may fork after building its app
-                )
-            )
-            session.flush()
-            self._forget_old_jobs(session)
+        # the owner is this process now, not at construction: a server may fork after building its app
+        self._store().add(job, process_owner(), owner_gone, self._max_jobs)
         future = self._executor.submit(self._run, job, files)
         future.add_done_callback(lambda done: _log_failure(job, done))
         return job
 
     def get(self, job_id: str, can_read: Callable[[str], bool]) -> Job:
         """A job, if the caller may read its collection (else the same NotFound as a missing one)."""
-        with self._store().session() as session:
-            row = session.get(UploadJobRow, job_id)
-        if row is None or not can_read(row.collection):
+        stored = self._store().get(job_id)
+        if stored is None or not can_read(stored.job.collection):
             raise NotFound(f"job {job_id!r} not found")
-        status = cast(JobStatus, row.status)  # written only from JobStatus
-        if status in UNFINISHED and owner_gone(row.owner, as_utc(row.created_at)):
-            status = "interrupted"
-        results = {name: FileResult(**fields) for name, fields in row.results.items()}
-        return Job(row.id, row.collection, list(row.names), row.key_name, status, results)
-
-    def _forget_old_jobs(self, session: Session) -> None:
-        """Mark the jobs of dead processes interrupted, then delete finished jobs beyond the newest ``max_jobs``."""
-        unfinished = session.execute(
-            select(UploadJobRow.id, UploadJobRow.owner, UploadJobRow.created_at).where(
-                UploadJobRow.status.in_(UNFINISHED)
-            )
-        ).all()
-        gone = [job_id for job_id, owner, created_at in unfinished if owner_gone(owner, as_utc(created_at))]
-        if gone:
-            session.execute(
-                update(UploadJobRow)
-                .where(UploadJobRow.id.in_(gone), UploadJobRow.status.in_(UNFINISHED))
-                .values(status="interrupted", updated_at=utcnow())
-            )
-        cutoff = session.scalar(
-            select(UploadJobRow.created_at).order_by(UploadJobRow.created_at.desc()).offset(self._max_jobs).limit(1)
-        )
-        if cutoff is not None:
-            session.execute(
-                delete(UploadJobRow).where(UploadJobRow.status.in_(FINISHED), UploadJobRow.created_at <= cutoff)
-            )
+        job = stored.job
+        if job.status in UNFINISHED and owner_gone(stored.owner, stored.created_at):
+            job.status = "interrupted"
+        return job
 
     def _save(self, job: Job) -> None:
-        """Record the job's status and its files' results so far, in one short transaction."""
-        results = {name: asdict(result) for name, result in job.results.items()}
-        with self._store().session() as session, session.begin():
-            session.execute(
-                update(UploadJobRow)
-                .where(UploadJobRow.id == job.job_id)
-                .values(status=job.status, results=results, updated_at=utcnow())
-            )
+        self._store().save(job)
 
     def _run(self, job: Job, files: list[tuple[str, Path]]) -> None:
         try:

@@ -30,7 +30,7 @@ from service.engine.evaluation.question_file import Evidence, Question, load_que
 from service.engine.evaluation.retrieval import IngestedCorpus, TimedReport, ingest_corpus
 
 if TYPE_CHECKING:
-    from ingest.pipeline import Progress
+    from service.core.ingestion import Progress
 
 ANSWER_CHARS = 150
 """How much of each answer the per-question list keeps."""

@@ -31,8 +31,8 @@ from service.core.settings import Settings
 from service.engine.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
-    from ingest.pipeline import Progress
     from service.components import Components
+    from service.core.ingestion import Progress
 
 KS = (1, 2, 4, 8, 16, 32, 64)
 """The cut-offs reported."""

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from service.backends.faiss_index import FaissIndex
-from service.backends.sql.store import SqlDocumentStore
+from service.core.access import Principal
 from service.core.domain import SearchHit, StoredChunk
 from service.core.errors import InvalidInput
-from service.core.seams import Embedder, LexicalIndex, Reranker
+from service.core.seams import DocumentStore, Embedder, LexicalIndex, Reranker, VectorIndex
 from service.core.settings import RetrievalSettings
-from service.engine.access import Principal
 from service.engine.retrieval.hybrid import HybridRanker, Ranked
 
 log = logging.getLogger(__name__)
@@ -77,8 +75,8 @@ class Retriever:
 
     def __init__(
         self,
-        store: SqlDocumentStore,
-        index: Callable[[str], FaissIndex],
+        store: DocumentStore,
+        index: Callable[[str], VectorIndex],
         embedder: Callable[[], Embedder],
         lexical: Callable[[str], LexicalIndex] | None = None,
         settings: RetrievalSettings | None = None,
