@@ -17,18 +17,20 @@ from ingest.pipeline import IngestPipeline
 from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
 from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex
 from service.backends.lexical.bm25 import Bm25Index
+from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimiter
 from service.backends.sql.api_keys import SqlKeyStore
+from service.backends.sql.audit_log import SqlAuditLog
 from service.backends.sql.store import SqlDocumentStore, make_engine
 from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
 from service.core.names import check_collection_name
-from service.core.seams import DocumentStore, Embedder, Generator, JobStore, KeyStore, Reranker
+from service.core.seams import AuditLog, DocumentStore, Embedder, Generator, JobStore, KeyStore, RateLimit, Reranker
 from service.core.settings import Settings
 from service.core.writer_lock import try_writer_lock
 from service.engine.answering.extractive import ExtractiveAnswerer
 from service.engine.answering.prompts import Prompts, load_prompts
 from service.engine.answering.qa import QaEngine
-from service.engine.audit import AuditLog
+from service.engine.audit import Audit
 from service.engine.retrieval.retriever import Retriever
 
 HEADING_TOKENS = 32
@@ -258,5 +260,19 @@ class Components:
         return SqlKeyStore(self.sql)
 
     @cached_property
-    def audit(self) -> AuditLog:
-        return AuditLog(self.sql, self.settings.data_dir / "audit.key")
+    def audit_log(self) -> AuditLog:
+        return SqlAuditLog(self.sql, self.settings.data_dir / "audit.key")
+
+    @cached_property
+    def audit(self) -> Audit:
+        """What every action records, into ``audit_log``."""
+        return Audit(lambda: self.audit_log)
+
+
+def rate_limiter(settings: Settings, workers: int) -> RateLimit:
+    """The limiter for a server of ``workers`` processes: in memory for one, shared through
+    ``<data_dir>/ratelimit.sqlite`` for several."""
+    per_minute = settings.server.rate_limit_per_minute
+    if workers <= 1:
+        return RateLimiter(per_minute)
+    return SharedRateLimiter(settings.data_dir / SHARED_FILE, per_minute)

@@ -31,7 +31,7 @@ def make_corpus(root: Path, files: int) -> None:
 
 
 def ingest_command(root: Path) -> list[str]:
-    return [sys.executable, "-m", "ingest", "ingest", str(root), "--collection", "crash", "--json"]
+    return [sys.executable, "-m", "service", "ingest", str(root), "--collection", "crash", "--json"]
 
 
 def environment(settings: Settings, save_every_s: float) -> dict[str, str]:

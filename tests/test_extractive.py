@@ -11,10 +11,11 @@ import pytest
 from conftest import fresh_database, make_settings
 
 from service.components import Components
+from service.core.answers import AnswerResult
 from service.core.domain import AnswerState
 from service.core.seams import Embedder
 from service.core.settings import OcrSettings
-from service.engine.answering.qa import NOT_FOUND_MESSAGE, AnswerResult
+from service.engine.answering.qa import NOT_FOUND_MESSAGE
 from service.engine.answering.question import analyse
 
 COURT = Path(__file__).parent / "data" / "court"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from service.backends.rate_limit import RateLimiter, SharedRateLimiter, TokenBucketLimiter, rate_limiter
+from service.backends.rate_limit import RateLimiter, SharedRateLimiter, TokenBucketLimiter
+from service.components import rate_limiter
 from service.core.errors import NotReady, RateLimited
 from service.core.settings import ServerSettings, Settings
 

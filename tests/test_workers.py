@@ -45,7 +45,7 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, subprocess
         "TMPDIR": str(scratch),  # where the workers' metrics folder goes
         "HF_HUB_OFFLINE": "1",
     }
-    command = [sys.executable, "-m", "ingest", "serve", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(
         [*command, "--ingest", str(folder), "-c", "matter"],
         cwd=REPO,

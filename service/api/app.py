@@ -26,8 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.routes import documents, health, openai, qa
 from service.api.state import AppState
-from service.backends.rate_limit import rate_limiter
-from service.components import Components
+from service.components import Components, rate_limiter
 from service.core.errors import DocqaError, PayloadTooLarge
 from service.core.settings import Settings
 from service.engine.access import is_loopback

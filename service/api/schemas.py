@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
 from service.core.ingestion import JobStatus
-from service.engine.answering.claims import ClaimCheck
-from service.engine.answering.qa import AnswerResult, Citation
 
 
 class Body(BaseModel):

@@ -17,7 +17,6 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 
 from service.core.errors import NotReady, RateLimited
-from service.core.settings import Settings
 
 log = logging.getLogger("docqa")
 
@@ -222,12 +221,3 @@ class SharedRateLimiter(TokenBucketLimiter):
 def is_busy(error: sqlite3.Error) -> bool:
     """Whether SQLite refused because another connection holds the lock (any SQLITE_BUSY variant)."""
     return error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-
-
-def rate_limiter(settings: Settings, workers: int) -> TokenBucketLimiter:
-    """The limiter for a server of ``workers`` processes: in memory for one, shared through
-    ``<data_dir>/ratelimit.sqlite`` for several."""
-    per_minute = settings.server.rate_limit_per_minute
-    if workers <= 1:
-        return RateLimiter(per_minute)
-    return SharedRateLimiter(settings.data_dir / SHARED_FILE, per_minute)

@@ -27,6 +27,7 @@ from service.core.ingestion import FileResult, IngestSummary
 from service.core.ingestion import Progress as PipelineProgress
 from service.core.settings import Settings
 from service.core.writer_lock import try_writer_lock
+from service.engine.documents.uploads import delete_document
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # model hubs are never reached at run time
 
@@ -128,19 +129,6 @@ def key_values(items: list[str] | None, option: str) -> dict[str, str]:
     return pairs
 
 
-def audit_batch(parts: Components, summary: IngestSummary) -> None:
-    """Every document change of a CLI batch goes into the audit trail (unchanged files are not changes)."""
-    for result in summary.files:
-        if result.outcome != "unchanged":
-            parts.audit.record(
-                "ingest",
-                None,
-                summary.collection,
-                result.outcome,
-                {"source": result.source, "document_id": result.document_id, "error": result.error},
-            )
-
-
 def _print_summary(summary: IngestSummary) -> None:
     counts = " · ".join(
         f"{summary.count(outcome)} {outcome}" for outcome in ("new", "updated", "unchanged", "failed", "removed")
@@ -191,7 +179,7 @@ def ingest(
         finally:
             if progress:
                 progress.stop()
-        audit_batch(parts, summary)
+        parts.audit.ingested(summary)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=1))
     else:
@@ -246,14 +234,12 @@ def documents(collection: CollectionOption = "default", as_json: JsonFlag = Fals
 
 @app.command()
 def delete(document_id: Annotated[str, typer.Argument(help="Document id (see docqa documents).")]) -> None:
-    """Delete a document: its rows, text and vectors are gone."""
+    """Delete a document: its rows, text and vectors, and its uploaded copy, are gone."""
     with components() as parts:
         try:
             record = parts.store.get_document(document_id)
-            parts.pipeline(record.collection).delete(document_id)
-            parts.audit.record(
-                "delete", None, record.collection, "deleted", {"document_id": document_id, "source": record.source}
-            )
+            delete_document(record, parts.pipeline(record.collection), parts.settings.data_dir)
+            parts.audit.deleted(None, record)
         except DocqaError as error:
             fail(error.message)
     out.print(f"deleted {document_id} ({record.source}) from {record.collection}")
@@ -301,7 +287,7 @@ def serve(
             finally:
                 if progress:
                     progress.stop()
-            audit_batch(parts, summary)
+            parts.audit.ingested(summary)
             _print_summary(summary)
         bind, warning = bind_address(settings.server.host, parts.keys.any_active())
         if warning:
@@ -372,7 +358,7 @@ def keys_create(
             secret = parts.keys.create(name, names, admin)
         except DocqaError as error:
             fail(error.message, code=2)
-        parts.audit.record("key_create", None, None, "created", {"name": name, "collections": names, "admin": admin})
+        parts.audit.key_created(name, names, admin)
     err.print("Store this key now; it is not shown again:", highlight=False)
     print(secret)
 
@@ -399,7 +385,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
             parts.keys.revoke(name)
         except DocqaError as error:
             fail(error.message)
-        parts.audit.record("key_revoke", None, None, "revoked", {"name": name})
+        parts.audit.key_revoked(name)
     out.print(f"revoked {name}")
 
 
@@ -510,7 +496,9 @@ def with_ingest_bar(run: Callable[[PipelineProgress | None], Result]) -> Result:
 def _eval_retrieval(settings: Settings, bench_dir: Path, query_files: list[Path], json_out: Path | None) -> None:
     from service.engine.evaluation.retrieval import evaluate
 
-    report = with_ingest_bar(lambda progress: evaluate(settings, bench_dir, query_files, ingest_progress=progress))
+    report = with_ingest_bar(
+        lambda progress: evaluate(Components(settings), bench_dir, query_files, ingest_progress=progress)
+    )
     print(f"{report.corpus.documents} documents, {report.corpus.chunks} chunks; precision@k and recall@k in %:")
     print(report.markdown())  # Markdown, not a rich table: 15 columns, and it pastes into a README
     print(
@@ -525,7 +513,7 @@ def _eval_answers(settings: Settings, corpus: Path, question_files: list[Path], 
     from service.engine.evaluation.answers import evaluate_answers
 
     report = with_ingest_bar(
-        lambda progress: evaluate_answers(settings, corpus, question_files, ingest_progress=progress)
+        lambda progress: evaluate_answers(Components(settings), corpus, question_files, ingest_progress=progress)
     )
     print(
         f"{report.corpus.documents} documents, {report.corpus.chunks} chunks; {len(report.outcomes)} questions "

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.core.access import KeyInfo, Principal
+from service.core.audit import Verification
 from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
 from service.core.ingestion import Job, StoredJob
 
@@ -121,6 +122,32 @@ class JobStore(Protocol):
     def save(self, job: Job) -> None:
         """Record the job's status and its files' results so far."""
         ...
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit trail (``service.core.audit``). ``SqlAuditLog``."""
+
+    def record(
+        self, action: str, key_name: str | None, collection: str | None, outcome: str, payload: Mapping[str, Any]
+    ) -> None:
+        """Append one row, chained to the last; returns once it is committed."""
+        ...
+
+    def export(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
+
+    def verify(self) -> Verification:
+        """Walk the chain; the first broken row, or the head hash."""
+        ...
+
+
+class RateLimit(Protocol):
+    """Token buckets per key: ``RateLimiter`` (one process) or ``SharedRateLimiter`` (several, one SQLite file)."""
+
+    def check(self, key: str) -> None:
+        """Spend one of ``key``'s tokens; ``RateLimited`` (saying when to retry) when none is left."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class Embedder(Protocol):

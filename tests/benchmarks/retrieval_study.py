@@ -70,7 +70,8 @@ def main() -> None:
             update = json.loads(variant)
             current = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=update)})
             started = time.perf_counter()
-            report = evaluate(current, args.bench, args.queries, embedder=embedder)  # unchanged files: a stat
+            parts = Components(current, embedder=embedder)
+            report = evaluate(parts, args.bench, args.queries)  # unchanged files: a stat
             print(row(spec, variant, report), flush=True)
             if args.json:
                 with args.json.open("a") as handle:

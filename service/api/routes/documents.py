@@ -9,7 +9,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
-from ingest.parsers import PARSERS
 from service.api.schemas import (
     CollectionOut,
     CollectionsResponse,
@@ -28,6 +27,7 @@ from service.core.access import OPEN, Principal
 from service.core.domain import DocumentRecord
 from service.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from service.core.names import check_collection_name
+from service.engine.documents import uploads
 from service.engine.documents.jobs import previous_copy
 from service.engine.documents.pdf_view import highlight_rects, render_png
 
@@ -88,18 +88,14 @@ async def upload(
     check_collection_name(collection)
     if not principal.can_read(collection):
         raise NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
-    folder = state.settings.data_dir / "uploads" / collection
+    folder = uploads.uploads_folder(state.settings.data_dir) / collection
     folder.mkdir(parents=True, exist_ok=True)
     limit = int(state.settings.ingest.max_file_mb * 1048576)
     saved: list[tuple[str, Path]] = []
     try:
         for upload_file in files:
             name = safe_name(upload_file.filename)
-            if Path(name).suffix.lower() not in PARSERS:
-                known = ", ".join(sorted(PARSERS))
-                raise InvalidInput(
-                    f"{name}: unsupported file type (docqa reads {known})", {"field": "files", "file": name}
-                )
+            uploads.check_supported(name)
             partial = folder / f".{name}.upload"
             written = 0
             with open(partial, "wb") as handle:
@@ -168,18 +164,10 @@ DELETE_WAIT_S = 10.0
 )
 def delete_document(document_id: str, state: StateDep, principal: PrincipalDep) -> Response:
     record = readable_document(state, principal, document_id)
-    state.components.pipeline(record.collection).delete(document_id, wait_s=DELETE_WAIT_S)
-    uploads = (state.settings.data_dir / "uploads").resolve()
-    origin = Path(record.origin) if record.origin else None
-    if origin and origin.is_relative_to(uploads):
-        origin.unlink(missing_ok=True)  # an uploaded copy is ours to remove; a user's own file is not
-    state.components.audit.record(
-        "delete",
-        principal.key_name,
-        record.collection,
-        "deleted",
-        {"document_id": document_id, "source": record.source},
+    uploads.delete_document(
+        record, state.components.pipeline(record.collection), state.settings.data_dir, DELETE_WAIT_S
     )
+    state.components.audit.deleted(principal.key_name, record)
     return Response(status_code=204)
 
 

@@ -22,10 +22,9 @@ from fastapi.responses import StreamingResponse
 from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
 from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState
 from service.core.errors import DocqaError, InvalidInput
-from service.engine.answering.claims import ClaimCheck
-from service.engine.answering.qa import AnswerResult, Citation
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
 MODEL_PREFIX = "docqa/"

@@ -23,22 +23,17 @@ from service.api.schemas import (
     SearchRequest,
     SearchResponse,
 )
-from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.api.state import AppState, JsonBody, PrincipalDep, StateDep
 from service.core.access import Principal
-from service.core.domain import SearchHit
+from service.core.answers import AnswerResult
 from service.core.errors import DocqaError
-from service.engine.answering.qa import AnswerResult, Event
-from service.engine.audit import content_hash
+from service.engine.answering.qa import Event
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 404, 413, 415, 422, 429, 502, 504)
 }
 router = APIRouter(prefix="/v1", tags=["questions"], responses=ERRORS)
 log = logging.getLogger("docqa")
-
-
-def retrieved_for_audit(hits: list[SearchHit]) -> list[dict[str, object]]:
-    return [{"chunk_id": hit.chunk_id, "sha256": content_hash(hit.text)} for hit in hits]
 
 
 @router.post("/search", response_model=SearchResponse, dependencies=[JsonBody], summary="Rank a collection's chunks.")
@@ -65,54 +60,20 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
         await run_in_threadpool(audit_failure, state, principal, "search", collection, body.query, error)
         raise
     took_ms = round(1000 * (time.perf_counter() - started), 3)
-    await run_in_threadpool(
-        state.components.audit.record,
-        "search",
-        principal.key_name,
-        collection,
-        "ok",
-        {"query": body.query, "k": k, "filters": body.filters, "retrieved": retrieved_for_audit(hits)},
-    )
+    await run_in_threadpool(state.components.audit.search, principal, collection, body.query, k, body.filters, hits)
     return SearchResponse(hits=[HitOut.from_hit(hit) for hit in hits], took_ms=took_ms)
 
 
-def audit_answer(state: Any, principal: Principal, action: str, result: AnswerResult) -> None:
-    state.components.audit.record(
-        action,
-        principal.key_name,
-        result.collection,
-        "refused" if result.refused else result.state.value,
-        {
-            "question": result.question,
-            "retrieved": retrieved_for_audit(result.retrieved),
-            "mode": result.mode,
-            "model": result.model,
-            "prompt_version": result.prompt_version,
-            "answer": result.answer,
-            "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
-            "dropped_markers": result.dropped_markers,
-            "claims": [ClaimOut.from_claim(claim).model_dump() for claim in result.claims],
-        },
-    )
+def audit_answer(state: AppState, principal: Principal, action: str, result: AnswerResult) -> None:
+    state.components.audit.answer(principal, action, result)
 
 
 def audit_failure(
-    state: Any, principal: Principal, action: str, collection: str, question: str, error: DocqaError
+    state: AppState, principal: Principal, action: str, collection: str, question: str, error: DocqaError
 ) -> None:
     qa = state.components.qa
-    state.components.audit.record(
-        action,
-        principal.key_name,
-        collection,
-        f"error:{error.code}",
-        {
-            "question": question,
-            "error": error.message,
-            "mode": qa.mode,
-            "model": qa.model,
-            "prompt_version": qa.prompts.version,
-        },
-    )
+    answerer = {"mode": qa.mode, "model": qa.model, "prompt_version": qa.prompts.version}
+    state.components.audit.failure(principal, action, collection, question, error, answerer)
 
 
 def stream_failure(error: Exception) -> DocqaError:

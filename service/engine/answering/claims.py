@@ -34,31 +34,13 @@ do not know is checked as a name; court names made of generic words ("the First 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from service.core.answers import ClaimCheck
 from service.core.domain import AnswerState, SearchHit
 from service.engine.answering.citations import MARKER, claim_spans, marker_numbers
 from service.engine.answering.claim_facts import SourceFacts, disposition_words, extract_facts
 
 NO_CITATION = "no citation"
-
-
-@dataclass(frozen=True)
-class ClaimCheck:
-    """One sentence of an answer and whether the sources it cites bear it out.
-
-    ``char_start``/``char_end`` are offsets into the checked answer text; ``markers`` are the
-    sources the sentence cites; ``facts`` are the checkable facts and disposition words it states,
-    as written; ``reasons`` say why it is not supported (empty when it is).
-    """
-
-    text: str
-    char_start: int
-    char_end: int
-    markers: list[int]
-    facts: list[str]
-    supported: bool
-    reasons: list[str]
 
 
 DOCKET_FIELDS = ("case_name", "case_number", "document_number", "filed")

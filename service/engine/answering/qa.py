@@ -11,22 +11,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from service.core.access import Principal
+from service.core.answers import AnswerResult, Citation
 from service.core.domain import AnswerState, SearchHit
 from service.core.errors import BadRequest, DocqaError, InvalidInput
 from service.core.seams import ChatMessage, DocumentStore, Generator
 from service.core.settings import Settings
 from service.engine.answering.citations import DraftCitation, MarkerFilter, check_citations
-from service.engine.answering.claims import (
-    WITHHELD_REASON,
-    ClaimCheck,
-    answer_support,
-    check_claims,
-    low_support_message,
-)
+from service.engine.answering.claims import WITHHELD_REASON, answer_support, check_claims, low_support_message
 from service.engine.answering.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.engine.answering.facts import Fact
 from service.engine.answering.prompts import REFUSAL_SENTENCE, Prompts
@@ -35,54 +29,6 @@ from service.engine.retrieval.retriever import Retriever
 
 NOT_FOUND_MESSAGE = "Not found in these documents"
 """How every refusal's ``message`` begins; the rest says why, and what was searched."""
-
-
-@dataclass(frozen=True)
-class Citation:
-    """A verified pointer from the answer to an exact passage of a stored document."""
-
-    marker: int
-    document_id: str
-    source: str
-    title: str
-    page: int
-    page_label: str | None
-    paragraph: str | None
-    char_start: int
-    char_end: int
-    page_char_start: int
-    page_char_end: int
-    quote: str
-    verified: bool
-    ocr_confidence: float | None
-
-
-@dataclass
-class AnswerResult:
-    """Everything an answer carries, for the API and the audit trail."""
-
-    question: str
-    collection: str
-    answer: str
-    citations: list[Citation]
-    state: AnswerState
-    message: str | None
-    closest: list[SearchHit]
-    mode: str
-    model: str
-    prompt_version: str
-    retrieved: list[SearchHit]
-    usage: dict[str, int] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    dropped_markers: list[int] = field(default_factory=list)
-    claims: list[ClaimCheck] = field(default_factory=list)
-    """A generated answer's sentences, each checked against the sources it cites (``service.engine.answering.claims``);
-    when the check withheld the answer, the sentences of the answer withheld."""
-
-    @property
-    def refused(self) -> bool:
-        """True exactly when the answer was refused (``not_found``)."""
-        return self.state is AnswerState.NOT_FOUND
 
 
 Event = tuple[str, Any]

@@ -21,13 +21,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from service.core.answers import AnswerResult
 from service.core.domain import AnswerState
 from service.core.errors import DocqaError, InvalidInput
-from service.core.seams import Embedder
-from service.core.settings import Settings
-from service.engine.answering.qa import AnswerResult, QaEngine
+from service.engine.answering.qa import QaEngine
 from service.engine.evaluation.question_file import Evidence, Question, load_question_files
-from service.engine.evaluation.retrieval import IngestedCorpus, TimedReport, ingest_corpus
+from service.engine.evaluation.retrieval import EvaluationParts, IngestedCorpus, TimedReport, ingest_corpus
 
 if TYPE_CHECKING:
     from service.core.ingestion import Progress
@@ -313,21 +312,20 @@ def run_questions(qa: QaEngine, collection: str, questions: Sequence[Question], 
 
 
 def evaluate_answers(
-    settings: Settings,
+    parts: EvaluationParts,
     corpus: Path,
     question_files: Sequence[Path],
     collection: str = "answers",
     ingest_progress: Progress | None = None,
-    embedder: Embedder | None = None,
 ) -> AnswerReport:
     """Ingest ``corpus`` into ``collection`` (incrementally: an unchanged file is skipped), then ask and score
-    every question. ``settings`` should point at a scratch data folder (``evaluation_settings``)."""
-    from service.components import Components  # components imports every backend; keep this module light
+    every question, then close ``parts``. Its settings should point at a scratch data folder
+    (``evaluation_settings``)."""
+    settings = parts.settings
 
     if not corpus.is_dir():
         raise InvalidInput(f"{corpus}: not a folder of documents")
     questions = load_question_files(question_files)
-    parts = Components(settings, embedder=embedder)
     try:
         qa = parts.qa  # before the ingest: a misconfigured LLM fails at once
         ingested = ingest_corpus(parts, settings, corpus, collection, ingest_progress)

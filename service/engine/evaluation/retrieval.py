@@ -23,16 +23,40 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from service.core.errors import InvalidInput
-from service.core.seams import Embedder
+from service.core.seams import DocumentStore, Embedder
 from service.core.settings import Settings
 from service.engine.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
-    from service.components import Components
+    from ingest.pipeline import IngestPipeline
     from service.core.ingestion import Progress
+    from service.engine.answering.qa import QaEngine
+
+
+class EvaluationParts(Protocol):
+    """What an evaluation uses of ``service.components.Components``: it ingests, searches or asks, then closes."""
+
+    settings: Settings
+
+    @property
+    def store(self) -> DocumentStore: ...
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    @property
+    def retriever(self) -> Retriever: ...
+
+    @property
+    def qa(self) -> QaEngine: ...
+
+    def pipeline(self, collection: str) -> IngestPipeline: ...
+
+    def close(self) -> None: ...
+
 
 KS = (1, 2, 4, 8, 16, 32, 64)
 """The cut-offs reported."""
@@ -160,7 +184,7 @@ class IngestedCorpus:
 
 
 def ingest_corpus(
-    parts: Components, settings: Settings, corpus: Path, collection: str, progress: Progress | None = None
+    parts: EvaluationParts, settings: Settings, corpus: Path, collection: str, progress: Progress | None = None
 ) -> IngestedCorpus:
     """Ingest ``corpus`` into ``collection`` incrementally (an unchanged file is skipped, a vanished one pruned)."""
     summary = parts.pipeline(collection).ingest([corpus], prune=True, progress=progress)
@@ -286,17 +310,17 @@ def evaluation_settings(settings: Settings, data_dir: Path) -> Settings:
 
 
 def evaluate(
-    settings: Settings,
+    parts: EvaluationParts,
     bench_dir: Path,
     query_files: Sequence[Path],
     collection: str = "eval",
     ingest_progress: Progress | None = None,
     query_progress: Callable[[int], None] | None = None,
-    embedder: Embedder | None = None,
 ) -> EvalReport:
     """Ingest ``bench_dir/corpus`` into ``collection`` (incrementally: an unchanged file is skipped), then
-    run and score every query. ``settings`` should point at a scratch data folder (``evaluation_settings``)."""
-    from service.components import Components  # components imports every backend; keep this module light
+    run and score every query, then close ``parts``. Its settings should point at a scratch data folder
+    (``evaluation_settings``)."""
+    settings = parts.settings
 
     corpus = bench_dir / "corpus"
     if not corpus.is_dir():
@@ -304,7 +328,6 @@ def evaluate(
     for path in query_files:
         if not path.is_file():
             raise InvalidInput(f"{path}: no such query file")
-    parts = Components(settings, embedder=embedder)
     try:
         ingested = ingest_corpus(parts, settings, corpus, collection, ingest_progress)
         if ingested.failed:
