@@ -9,7 +9,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from ingest.legal.docket import docket_metadata
+from ingest.legal.docket import courts_named, docket_metadata
 from ingest.legal.ecf_stamps import EcfStamp, find_stamps, parse_ecf_stamp, primary_stamp
 from ingest.legal.page_labels import page_label, printed_page_number
 from ingest.legal.paragraphs import paragraph_at
@@ -238,6 +238,24 @@ def test_docket_metadata_from_file_names_alone() -> None:
         "attachment_number": "2",
         "document_type": "other",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "courts"),
+    [
+        ("How did the First Circuit dispose of the appeal?", {"ca1"}),
+        ("After the First Circuit dismissed, did the District of Maine grant an injunction?", {"ca1", "med"}),
+        ("What did the Supreme Court hold in Tarrant v. Herrmann?", {"scotus"}),
+        ("the Supreme Court of the United States", {"scotus"}),
+        ("What did the Supreme Court of North Carolina hold?", set()),
+        ("the Central District of California", {"cacd"}),
+        ("the Northern District of Georgia Bankruptcy Court", {"ganb"}),
+        ("the D.C. Circuit and the Tax Court", {"cadc", "tax"}),
+        ("the district court found the contentions wanting", set()),
+    ],
+)
+def test_courts_named_in_words_get_their_docket_ids(text: str, courts: set[str]) -> None:
+    assert courts_named(text) == courts
 
 
 def test_paragraph_at_finds_numbered_paragraphs_of_a_declaration() -> None:

@@ -23,6 +23,15 @@ CALVARY = "doctor__recap_documents__ca1_00117684624.pdf"  # 1st Cir. opinion, Ca
 JAGELS = "doctor__missouri.pdf"  # Missouri Court of Appeals opinion, Jagels v. State
 ZEPEDA = "doctor__recap_documents__ca9_19.pdf"  # 9th Cir. motion to stay briefing, Zepeda Rivas v. Jennings
 COLLECTION = "filings"
+# A stipulation whose answer is the third item of a numbered list, after the tax court opinion in Bordelon v.
+# Commissioner (T.C. Memo. 2020-26, footnote 3), as text: the list needs its opening to be understood.
+STIPULATION = (
+    "After concessions by the parties, the remaining issues for decision concern the at-risk rules of section 465."
+    "\n\nThe parties have stipulated that: (1) Mr. Bordelon is liable for the addition to tax under section "
+    "6651(a)(1) for taxable year 2010; (2) for taxable year 2008, the adjustment for bad debt deduction is "
+    "$1,188,109, as the revenue agent computed it from the partnership returns; and (3) neither of the Bordelons "
+    "is liable for the accuracy-related penalties under section 6662(a) for any of the years at issue.\n"
+)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -32,6 +41,7 @@ def filings(
     root = tmp_path_factory.mktemp("filings")
     for name in (CALVARY, JAGELS, ZEPEDA):
         shutil.copy(COURT / name, root / name)
+    (root / "bordelon-stipulation.txt").write_text(STIPULATION, encoding="utf-8")
     data = tmp_path_factory.mktemp("data")
     with fresh_database(request.param, data) as url:
         settings = make_settings(data, url, models_cache, ocr=OcrSettings(enabled=False))
@@ -80,7 +90,7 @@ def test_a_case_that_is_not_in_the_collection_is_refused_by_name(filings: Compon
     assert result.state is AnswerState.NOT_FOUND and result.refused and result.citations == []
     assert result.message is not None and result.message.startswith(NOT_FOUND_MESSAGE)
     assert "no document mentions the case, party, docket number or judge" in result.message
-    assert f"searched 3 documents in “{COLLECTION}”" in result.message
+    assert f"searched 4 documents in “{COLLECTION}”" in result.message
     assert result.closest  # offered as the closest passages, not as an answer
 
 
@@ -100,3 +110,27 @@ def test_an_amount_that_no_sentence_on_the_topic_states_is_refused(filings: Comp
     assert asked.parts[0] in found.unanswered_parts  # "The parties shall bear their own costs." has none
     result = ask(filings, question)
     assert result.state is AnswerState.NOT_FOUND and result.answer and result.citations == []
+
+
+def test_a_later_ruling_by_another_court_is_refused(filings: Components) -> None:
+    # The collection holds the First Circuit's dismissal, not anything the district court did afterwards.
+    result = ask(
+        filings,
+        "Once the First Circuit had dismissed the appeal, did the District of Maine enjoin Governor Mills' orders "
+        "on Calvary Chapel of Bangor's motion?",
+    )
+    assert result.state is AnswerState.NOT_FOUND
+    assert result.message is not None and "no ruling by a court" in result.message
+    # The court that did rule is answered, in its own words.
+    ruled = ask(filings, "Did the First Circuit dismiss Calvary Chapel of Bangor's appeal?")
+    assert ruled.state is not AnswerState.NOT_FOUND, ruled.message
+    assert "dismiss the appeal" in " ".join(ruled.answer.split())
+
+
+def test_a_later_item_of_a_numbered_list_is_quoted_with_the_lists_opening(filings: Components) -> None:
+    result = ask(filings, "Are Rock and Torie Bordelon liable for the section 6662(a) accuracy-related penalties?")
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    answer = " ".join(result.answer.split())
+    assert "The parties have stipulated that: (1)" in answer
+    assert answer.index("stipulated") < answer.index("(3) neither of the Bordelons is liable")
+    assert_quotes_are_exact(filings, result)

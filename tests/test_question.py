@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.engine.answering.facts import Fact, facts_in, looks_like_caption
+from service.engine.answering.facts import Fact, facts_in, looks_like_caption, restates
 from service.engine.answering.question import analyse, terms
 
 
@@ -84,3 +84,41 @@ def test_a_lower_courts_finding_is_no_holding_of_the_court_that_reports_it() -> 
 def test_captions_are_told_from_sentences() -> None:
     assert looks_like_caption("Vanessa St. Pierre, Plaintiff—Appellant, versus Standard Insurance Company")
     assert not looks_like_caption("For the reasons above, the appeal is dismissed.")
+    assert looks_like_caption("Oct 02, 2019 02:19 PM(CT) TENNESSEE COURT OF WORKERS' COMPENSATION CLAIMS")
+    assert not looks_like_caption("JUDGMENT AFFIRMED.")  # a ruling in capitals is no heading
+
+
+def test_a_part_asks_about_the_courts_it_names_outside_its_opening_clause_and_citations() -> None:
+    later = analyse("After the First Circuit dismissed the appeal, did the District of Maine grant an injunction?")
+    assert later.parts[0].courts == {"med"}
+    cited = analyse("How did the First Circuit rule on the appeal (5th Cir. No. 21-50498)?")
+    assert cited.parts[0].courts == {"ca1"}
+    assert analyse("What did the district court find?").parts[0].courts == frozenset()
+
+
+def test_a_ruling_the_question_already_names_is_a_restatement() -> None:
+    question = "How did the First Circuit resolve the consolidated appeals?"
+    assert restates("These three appeals are consolidated.", question)
+    assert not restates("The appeals are dismissed for want of prosecution.", question)
+    assert not restates("IT IS ORDERED that the consolidated appeals are stayed.", "Were the appeals stayed?")
+    assert not restates("The parties shall bear their own costs.", question)  # no ruling at all
+
+
+def test_a_lettered_part_of_a_filing_is_one_word() -> None:
+    assert "schedule-b" in terms("the cases listed on Schedule B")
+    assert "schedule-b" not in terms("Schedule A - Cases to be remanded")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("The objections are based on Federal Rules of Evidence 608 and 609.", True),
+        ("in accordance with Rule 0800-02-22.01(2) of the Tennessee Rules", True),
+        ("Tarrant identifies the Upper Niobrara River Compact.", True),
+        ("Texas Insurance Code § 4001.003(1)(B) excludes an employer.", True),
+        ("All rules mentioned herein refer to the Federal Rules of Evidence.", False),
+        ("The statute and the rules say nothing of it.", False),
+    ],
+)
+def test_an_authority_is_one_that_is_named_or_numbered(sentence: str, named: bool) -> None:
+    assert (Fact.AUTHORITY in facts_in(sentence)) is named

@@ -151,6 +151,33 @@ def _court_from_text(text: str) -> str | None:
     return None
 
 
+_NAMED_CIRCUIT_RE = re.compile(
+    r"\b(?P<circuit>" + "|".join(re.escape(name) for name in _CIRCUITS) + r")\s+circuit\b", re.IGNORECASE
+)
+_NAMED_TRIAL_COURT_RE = re.compile(
+    r"\b(?:(?P<direction>northern|southern|eastern|western|central|middle)\s+)?district\s+of\s+"
+    rf"(?P<state>{_STATE_NAMES})\b(?P<bankruptcy>\s+bankruptcy\s+court)?",
+    re.IGNORECASE,
+)
+_NAMED_SCOTUS_RE = re.compile(r"\bsupreme\s+court\b(?!\s+of\s+(?!the\s+united\s+states))", re.IGNORECASE)
+
+
+def courts_named(text: str) -> set[str]:
+    """The court ids (as ``docket_metadata`` gives them) of the federal courts ``text`` names in words:
+    "the First Circuit" is "ca1", "the District of Maine" "med", "the Supreme Court" "scotus" (but not
+    "the Supreme Court of North Carolina": state courts have no id), "the Tax Court" "tax"."""
+    found = {_CIRCUITS[match.group("circuit").lower()] for match in _NAMED_CIRCUIT_RE.finditer(text)}
+    for match in _NAMED_TRIAL_COURT_RE.finditer(text):
+        direction = match.group("direction")
+        kind = "b" if match.group("bankruptcy") else "d"
+        found.add(_STATES[match.group("state").lower()] + (direction[0].lower() if direction else "") + kind)
+    if _NAMED_SCOTUS_RE.search(text):
+        found.add("scotus")
+    if re.search(r"\btax\s+court\b", text, re.IGNORECASE):
+        found.add("tax")
+    return found
+
+
 def _document_type(text: str) -> str | None:
     for line in text.splitlines():
         line = _SPACES.sub(" ", line).strip()

@@ -23,10 +23,12 @@ from service.core.domain import PageRecord, SearchHit
 from service.core.seams import Embedder
 from service.engine.answering.candidates import LOWER_START, Candidate, PageSentences, merge_adjacent, same_place
 from service.engine.answering.citations import DraftCitation
-from service.engine.answering.facts import Fact
+from service.engine.answering.facts import Fact, restates
 from service.engine.answering.question import Question, QuestionPart
 
 DATUM_KINDS = frozenset({"when", "how_much", "how_many", "how_long"})
+_DECISIVE_KINDS = DATUM_KINDS | {"which_case"}
+"""Kinds of question whose fact is the answer itself: the date, the amount, the count, the named authority."""
 """Kinds of question that ask for one datum: without a sentence holding it, the question is not answered."""
 RULINGS = frozenset({Fact.HOLDING, Fact.DISPOSITION})
 PARTY_PAPERS = frozenset({"motion", "brief", "petition", "complaint", "declaration", "notice", "exhibit"})
@@ -46,7 +48,8 @@ class Weights:
     fact: float = 0.2
     """Added when the sentence holds a kind of fact the part asks for."""
     decisive_fact: float = 0.35
-    """Added instead when the fact is the answer itself: the date, amount or count asked for, or a holding."""
+    """Added instead when the fact is the answer itself: the date, amount, count or named authority asked for,
+    or a holding."""
     rank: float = 0.06
     """Added, divided by 1 + the retrieval rank of the sentence's page."""
     in_chunk: float = 0.03
@@ -176,7 +179,7 @@ class ExtractiveAnswerer:
         weights = self.weights
         score = weights.meaning * cosine + weights.words * _coverage(wanted, candidate, idf)
         if part.wants & candidate.facts:
-            decisive = part.kind in DATUM_KINDS or Fact.HOLDING in part.wants & candidate.facts
+            decisive = part.kind in _DECISIVE_KINDS or Fact.HOLDING in part.wants & candidate.facts
             score += weights.decisive_fact if decisive else weights.fact
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
@@ -202,6 +205,14 @@ class ExtractiveAnswerer:
             # question's topic in another case.
             if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:
                 return False
+            # Another court's ruling does not say what the court asked about did; a ruling the question
+            # already names ("how was the consolidated appeal resolved?") does not say how the matter came
+            # out (but "did the court grant it?" is answered by "the court granted it").
+            court = candidate.hit.metadata.get("court")
+            if part.courts and court and court not in part.courts:
+                return False
+            if part.kind != "yes_no" and restates(candidate.text, part.text):
+                return False
             return candidate.lead_document or _coverage(wanted, candidate, idf) >= self.min_ruling_coverage
         return True
 
@@ -223,7 +234,9 @@ class ExtractiveAnswerer:
             before = siblings[position - 1] if position > 0 else None
             after = siblings[position + 1] if position + 1 < len(siblings) else None
             group = [candidate]
-            if before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
+            if lead_in := _list_lead_in(siblings, position):
+                group[:0] = lead_in
+            elif before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
                 group.insert(0, before)
             unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
             if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):
@@ -234,6 +247,24 @@ class ExtractiveAnswerer:
                 if not any(same_place(member, other) for other in result):
                     result.append(member)
         return merge_adjacent(result)
+
+
+_LIST_ITEM = re.compile(r"^\((?:[2-9]|1\d|[b-h])\)\s")
+_LIST_START = re.compile(r"\((?:1|a)\)\s")
+_LIST_REACH = 4
+"""How many sentences back the first item of a list may be."""
+
+
+def _list_lead_in(siblings: Sequence[Candidate], position: int) -> list[Candidate]:
+    """The sentences from the one that opens a numbered list to just before ``siblings[position]``, when that
+    is a later item of the list: "(3) neither of them is liable" needs "The parties have stipulated that: (1)".
+    Empty when the sentence is no later list item, or the list's opening is not within reach."""
+    if not _LIST_ITEM.match(siblings[position].text):
+        return []
+    for start in range(position - 1, max(position - 1 - _LIST_REACH, -1), -1):
+        if _LIST_START.search(siblings[start].text):
+            return list(siblings[start:position])
+    return []
 
 
 EMBEDDED_WORDS = 32

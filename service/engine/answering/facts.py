@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import re
 
+from ingest.legal.text import in_capitals
 from service.engine.answering.claim_facts import DATE_PATTERNS, DISPOSITIONS, MONEY_PATTERNS, MONTH_NAME, PERCENT
 
 
@@ -116,10 +117,42 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
         re.compile(
             r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+v\.\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
             r"F\.(?:\s?Supp\.)?\s?(?:\d[dh])?|F\.\d[dh]|N\.[EW]\.\d?d?|So\.\s?\d?d?|P\.\d?d?|A\.\d?d?)\s+\d+|"
-            r"\b(?:Compact|Act|Rule|Code|Statute|U\.S\.C\.|C\.F\.R\.|Tenn\.\s+Comp\.|§+)|\bv\.\s+[A-Z]|\b\d{4}-\d{2}-\d{2}\.\d{2}\b",
+            # A named or numbered authority ("the Upper Niobrara River Compact", "Rules 608 and 609", "§ 4001.003"),
+            # not the bare word ("the rules", "the Federal Rules of Evidence"), which names no particular one.
+            r"\b(?:[A-Z][a-z]+\s+){1,4}(?:Compact|Act|Code|Statute)\b|\b(?:Rules?|Sections?|Articles?)\s+"
+            r"(?:of\s+(?:[A-Z][a-z]+\s+){1,3})?\d|\bU\.S\.C\.|\bC\.F\.R\.|\bTenn\.\s+Comp\.|§+\s*\d|\bv\.\s+[A-Z]|"
+            r"\b\d{4}-\d{2}-\d{2}\.\d{2}\b",
         ),
     ),
 }
+
+
+_RULING_VERBS: dict[str, re.Pattern[str]] = {
+    **DISPOSITIONS,
+    "consolidate": re.compile(r"\bconsolidat(?:e|es|ed|ing|ion)\b", re.IGNORECASE),
+    "transfer": re.compile(r"\btransfer(?:s|red|ring)?\b", re.IGNORECASE),
+    "stay": re.compile(r"\bstay(?:s|ed)?\b", re.IGNORECASE),
+    "sustain": re.compile(r"\bsustain(?:s|ed)?\b", re.IGNORECASE),
+    "overrule": re.compile(r"\boverrul(?:e|es|ed)\b", re.IGNORECASE),
+    "enjoin": re.compile(r"\benjoin(?:s|ed)?\b", re.IGNORECASE),
+}
+_RULING_FORMULA = re.compile(
+    r"\bHeld:|\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bSo\s+Ordered\b|"
+    r"\bjudgment\s+is\s+(?:hereby\s+)?entered|\b(?:we|Court)\s+(?:hold|holds|held|conclude|concludes|finds|found)\b"
+)
+
+
+def ruling_verbs(text: str) -> set[str]:
+    """The ruling verbs ``text`` uses, by stem: "dismissed" and "dismissal" are "dismiss"."""
+    return {stem for stem, pattern in _RULING_VERBS.items() if pattern.search(text)}
+
+
+def restates(sentence: str, question: str) -> bool:
+    """True when the only ruling in ``sentence`` is one ``question`` already names ("These appeals are
+    consolidated" for "How did the court resolve the consolidated appeals?"): it says what the question
+    takes as given, not how the matter came out. A ruling formula ("IT IS ORDERED", "we hold") always rules."""
+    verbs = ruling_verbs(sentence)
+    return bool(verbs) and verbs <= ruling_verbs(question) and not _RULING_FORMULA.search(sentence)
 
 
 _CAPTION = re.compile(
@@ -130,8 +163,12 @@ _CAPTION = re.compile(
 
 
 def looks_like_caption(sentence: str) -> bool:
-    """True for a caption or heading block ("X, Plaintiff—Appellant, versus Y"): it names the case, not a fact."""
-    return bool(_CAPTION.search(sentence))
+    """True for a caption or heading block ("X, Plaintiff—Appellant, versus Y"), or a heading or stamp in
+    capitals ("TENNESSEE COURT OF WORKERS' COMPENSATION CLAIMS") that is no ruling ("JUDGMENT AFFIRMED"): it
+    names the case or a part of the filing, not a fact."""
+    if _CAPTION.search(sentence):
+        return True
+    return in_capitals(sentence) and not any(pattern.search(sentence) for pattern in PATTERNS[Fact.HOLDING])
 
 
 def facts_in(sentence: str) -> set[Fact]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+from ingest.legal.docket import courts_named
 from service.engine.answering.facts import Fact
 
 _STEMMER = Stemmer.Stemmer("english")
@@ -115,6 +116,9 @@ class QuestionPart:
     wants: frozenset[Fact]
     case_words: frozenset[str] = frozenset()
     """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
+    courts: frozenset[str] = frozenset()
+    """Ids (``ingest.legal.docket.courts_named``) of the courts whose ruling this part asks about: "did the
+    District of Maine grant ..." asks about "med", whatever the First Circuit did before."""
 
 
 @dataclass(frozen=True)
@@ -167,8 +171,14 @@ def _kind(text: str) -> tuple[str, frozenset[Fact]]:
     return "other", frozenset()
 
 
+_LETTERED = re.compile(r"\b(Schedule|Exhibit|Appendix|Attachment|Annex|Part|Count|Tab)\s+([A-Z]{1,3})\b")
+"""A part of a filing named by a letter or number: "Schedule B" is not "Schedule A"."""
+
+
 def terms(text: str) -> list[str]:
-    """Stems of the content words ("filed" and "file" are "file"), without question words ("did", "which")."""
+    """Stems of the content words ("filed" and "file" are "file"), without question words ("did", "which");
+    a lettered part of a filing is one word ("Schedule B" is "schedule-b")."""
+    text = _LETTERED.sub(lambda match: f"{match.group(1)}-{match.group(2)}", text)
     words = (re.sub(r"['’]s$", "", word.lower().strip(".,'’")) for word in _WORD.findall(text))  # noqa: RUF001
     return list(_STEMMER.stemWords([word for word in words if word and word not in _QUESTION_WORDS and len(word) > 1]))
 
@@ -185,8 +195,23 @@ def _case_parties(question: str) -> list[str]:
     return found
 
 
+_PREMISE = re.compile(r"^\s*(?:after|following|once|since|before|having)\b[^,?]*,", re.IGNORECASE)
+"""An opening clause that sets the scene ("After the First Circuit dismissed its appeal, ..."): what it
+says is taken as given, not asked."""
+
+
+def _acting_courts(text: str) -> frozenset[str]:
+    """The courts a part names, less those of its opening clause and of its citations ("(1st Cir. No. ...)")."""
+    return frozenset(courts_named(_CITATION_PARENTHESES.sub(" ", _PREMISE.sub(" ", text))))
+
+
 def _part(text: str) -> QuestionPart:
-    return QuestionPart(text, *_kind(text), case_words=frozenset(terms(" ".join(_case_parties(text)))))
+    return QuestionPart(
+        text,
+        *_kind(text),
+        case_words=frozenset(terms(" ".join(_case_parties(text)))),
+        courts=_acting_courts(text),
+    )
 
 
 def analyse(question: str) -> Question:
