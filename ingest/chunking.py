@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from tokenizers import Encoding, Tokenizer
 
-from ingest.sections import HEADING, HeadingIndex, find_headings
-from service.domain import ChunkDraft, ParsedDocument
+from ingest.legal.sections import HEADING, HeadingIndex, find_headings
+from service.core.domain import ChunkDraft, ParsedDocument
 
 _SENTENCE_END = frozenset(".?!;:")
 
@@ -107,7 +107,7 @@ class Chunker:
 
 
 def _headings(region: str, offsets: Sequence[tuple[int, int]], words: Sequence[int | None]) -> list[int]:
-    """Token indices that begin a line opening a section (see ``ingest.sections.HEADING``), in order."""
+    """Token indices that begin a line opening a section (see ``ingest.legal.sections.HEADING``), in order."""
     found = []
     for index in range(1, len(offsets)):
         if not _word_start(words, index) or "\n" not in region[offsets[index - 1][1] : offsets[index][0]]:

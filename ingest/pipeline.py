@@ -6,7 +6,7 @@ between the two is repaired from SQL on the next start (``reconcile`` of each in
 the same command finishes the job with nothing lost and nothing duplicated.
 
 Every write (``ingest``, ``delete``, an upload job) holds the collection's writer lock
-(``service.store.writer_lock``): it starts from the indexes the previous writer saved, in this or
+(``service.core.writer_lock``): it starts from the indexes the previous writer saved, in this or
 another process, and saves before it lets go, so concurrent writers never drop each other's changes.
 """
 
@@ -16,77 +16,19 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
+from ingest.legal.structure import court_structure
+from ingest.ocr.processor import OcrProcessor
 from ingest.parsers import PARSERS, parser_for
-from ingest.structure import OcrProcessor, court_structure
-from service.domain import DocumentStatus, FileFacts, document_name
-from service.errors import DocqaError
-from service.protocols import Embedder, LexicalIndex
-from service.settings import IngestSettings
-from service.store.faiss_index import FaissIndex
-from service.store.sql import SqlDocumentStore
-from service.store.writer_lock import writer_lock
-
-Outcome = Literal["new", "updated", "unchanged", "failed", "removed"]
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """What happened to one file of a batch."""
-
-    source: str
-    outcome: Outcome
-    document_id: str | None = None
-    pages: int = 0
-    chunks: int = 0
-    error: str | None = None
-
-
-@dataclass
-class IngestSummary:
-    """Counts of a batch, and every file's result."""
-
-    collection: str
-    files: list[FileResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for result in self.files if result.outcome == outcome)
-
-    @property
-    def pages(self) -> int:
-        return sum(result.pages for result in self.files)
-
-    @property
-    def chunks(self) -> int:
-        return sum(result.chunks for result in self.files)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "collection": self.collection,
-            **{outcome: self.count(outcome) for outcome in ("new", "updated", "unchanged", "failed", "removed")},
-            "pages": self.pages,
-            "chunks": self.chunks,
-            "seconds": round(self.seconds, 3),
-            "pages_per_s": round(self.pages / self.seconds, 2) if self.seconds else 0.0,
-            "failures": [{"source": r.source, "error": r.error} for r in self.files if r.outcome == "failed"],
-            "files": [r.__dict__ for r in self.files],
-        }
-
-
-class Progress:
-    """Receives progress from the pipeline; the CLI draws a bar, other callers ignore it."""
-
-    def start(self, total_files: int | None) -> None: ...
-
-    def file_done(self, result: FileResult) -> None: ...
-
-    def ocr_page_done(self) -> None: ...
+from service.core.domain import DocumentStatus, FileFacts, document_name
+from service.core.errors import DocqaError
+from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
+from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex
+from service.core.settings import IngestSettings
+from service.core.writer_lock import writer_lock
 
 
 def sha256_of(path: Path) -> str:
@@ -102,8 +44,9 @@ class IngestPipeline:
 
     def __init__(
         self,
-        store: SqlDocumentStore,
-        index: FaissIndex,
+        store: DocumentStore,
+        index: VectorIndex,
+        lock_directory: Path,
         embedder: Callable[[], Embedder],
         chunker: Chunker,
         settings: IngestSettings,
@@ -113,6 +56,7 @@ class IngestPipeline:
     ) -> None:
         self.store = store
         self.index = index
+        self.lock_directory = lock_directory
         self.lexical = lexical
         self.collection = index.collection
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
@@ -153,7 +97,7 @@ class IngestPipeline:
         """Hold the collection's writer lock (waiting at most ``wait_s``; None: as long as it takes): the
         indexes are reloaded if another process saved them since, and saved before the lock is released.
         ``ingest`` and ``delete`` take it themselves; callers of ``ingest_file`` take it around their files."""
-        with writer_lock(self.index.index_path.parent, self.collection, wait_s):
+        with writer_lock(self.lock_directory, self.collection, wait_s):
             self.index.refresh_if_changed()
             if self.lexical is not None:
                 self.lexical.refresh_if_changed()

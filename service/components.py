@@ -12,22 +12,26 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from ingest.chunking import Chunker
-from ingest.embedding import build_embedder, load_tokenizer, max_sequence_tokens
+from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
-from ingest.structure import OcrProcessor
-from service.audit import AuditLog
-from service.auth import KeyStore
-from service.errors import InvalidInput
-from service.extractive import ExtractiveAnswerer
-from service.prompts import Prompts, load_prompts
-from service.protocols import Embedder, Generator, Reranker
-from service.qa import QaEngine
-from service.retrieval import Retriever
-from service.settings import Settings
-from service.store.faiss_index import FaissIndex, IndexManifest, SavedIndex, check_collection_name
-from service.store.lexical import Bm25Index
-from service.store.sql import SqlDocumentStore, make_engine
-from service.store.writer_lock import try_writer_lock
+from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
+from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex
+from service.backends.lexical.bm25 import Bm25Index
+from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimiter
+from service.backends.sql.api_keys import SqlKeyStore
+from service.backends.sql.audit_log import SqlAuditLog
+from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.backends.sql.upload_jobs import SqlJobStore
+from service.core.errors import InvalidInput
+from service.core.names import check_collection_name
+from service.core.seams import AuditLog, DocumentStore, Embedder, Generator, JobStore, KeyStore, RateLimit, Reranker
+from service.core.settings import Settings
+from service.core.writer_lock import try_writer_lock
+from service.engine.answering.extractive import ExtractiveAnswerer
+from service.engine.answering.prompts import Prompts, load_prompts
+from service.engine.answering.qa import QaEngine
+from service.engine.audit import Audit
+from service.engine.retrieval.retriever import Retriever
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
@@ -39,7 +43,7 @@ _Index = TypeVar("_Index", bound=SavedIndex)
 class _Repairable(Protocol):
     collection: str
 
-    def reconcile(self, store: SqlDocumentStore) -> tuple[int, int]: ...
+    def reconcile(self, store: DocumentStore) -> tuple[int, int]: ...
 
 
 _Reconcilable = TypeVar("_Reconcilable", bound=_Repairable)
@@ -65,19 +69,24 @@ class Components:
                 index.save()
             for lexical in self._lexicals.values():
                 lexical.save()
-        if "store" in self.__dict__:
-            self.store.engine.dispose()
+        if "sql" in self.__dict__:
+            self.sql.close()
         # Only backends that hold connections (OpenAIChatGenerator) have close(); it is not part of the seam.
         close_generator = getattr(self.__dict__.get("generator"), "close", None)
         if callable(close_generator):
             close_generator()
 
     @cached_property
-    def store(self) -> SqlDocumentStore:
+    def sql(self) -> SqlDocumentStore:
+        """The SQL database: the document store, and where API keys, upload jobs and the audit log live."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         store = SqlDocumentStore(make_engine(self.settings.resolved_database_url))
         store.create_schema()
         return store
+
+    @property
+    def store(self) -> DocumentStore:
+        return self.sql
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -181,6 +190,7 @@ class Components:
         return IngestPipeline(
             self.store,
             self.index(collection),
+            self.index_dir,
             lambda: self.embedder,
             self.chunker,
             self.settings.ingest,
@@ -201,7 +211,7 @@ class Components:
         model_dir = self.settings.retrieval.rerank_model_dir
         if model_dir is None:
             return None
-        from service.rerank import CrossEncoderReranker
+        from service.backends.reranker import CrossEncoderReranker
 
         return CrossEncoderReranker(model_dir, threads=self.settings.embedding.threads)
 
@@ -219,14 +229,14 @@ class Components:
         if not llm.model:
             raise InvalidInput(f"DOCQA_LLM__MODEL must name the model for the {llm.backend} backend")
         if llm.backend == "openai":
-            from service.generators.openai_chat import OpenAIChatGenerator
+            from service.backends.generators.openai_chat import OpenAIChatGenerator
 
             if not llm.base_url:
                 raise InvalidInput(
                     "DOCQA_LLM__BASE_URL must point at the OpenAI-compatible server, e.g. http://vllm:8000/v1"
                 )
             return OpenAIChatGenerator(llm)
-        from service.generators.transformers_local import TransformersGenerator
+        from service.backends.generators.transformers_local import TransformersGenerator
 
         return TransformersGenerator(llm)
 
@@ -242,9 +252,27 @@ class Components:
         )
 
     @cached_property
-    def keys(self) -> KeyStore:
-        return KeyStore(self.store)
+    def upload_jobs(self) -> JobStore:
+        return SqlJobStore(self.sql)
 
     @cached_property
-    def audit(self) -> AuditLog:
-        return AuditLog(self.store, self.settings.data_dir / "audit.key")
+    def keys(self) -> KeyStore:
+        return SqlKeyStore(self.sql)
+
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        return SqlAuditLog(self.sql, self.settings.data_dir / "audit.key")
+
+    @cached_property
+    def audit(self) -> Audit:
+        """What every action records, into ``audit_log``."""
+        return Audit(lambda: self.audit_log)
+
+
+def rate_limiter(settings: Settings, workers: int) -> RateLimit:
+    """The limiter for a server of ``workers`` processes: in memory for one, shared through
+    ``<data_dir>/ratelimit.sqlite`` for several."""
+    per_minute = settings.server.rate_limit_per_minute
+    if workers <= 1:
+        return RateLimiter(per_minute)
+    return SharedRateLimiter(settings.data_dir / SHARED_FILE, per_minute)

@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.components import Components
-from service.domain import PAGE_SEPARATOR, DocumentRecord
-from service.protocols import Embedder
-from service.settings import Settings
+from service.core.domain import PAGE_SEPARATOR, DocumentRecord
+from service.core.seams import Embedder
+from service.core.settings import Settings
 
 COURT = Path(__file__).parent / "data" / "court"
 CA1_ORDER = "courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf"

@@ -1,6 +1,6 @@
 """An independent yardstick for the claim check: facts a model wrote that no cited source holds, yet shown unmarked.
 
-Deliberately cruder than ``service.claims``, and sharing none of its code: a fact is a run of digits
+Deliberately cruder than ``service.engine.answering.claims``, and sharing none of its code: a fact is a run of digits
 (compared without thousands separators: "3,000" = "3000") or a capitalised word that is not a sentence's
 first word, a month, or a court designation ("First Circuit", "District Court": courts, not parties).
 A fact is *shown unmarked* when it sits in a sentence the check called supported and none of the sources

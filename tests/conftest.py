@@ -14,8 +14,8 @@ import psycopg
 import pytest
 
 from service.components import Components
-from service.protocols import Embedder
-from service.settings import EmbeddingSettings, OcrSettings, Settings
+from service.core.seams import Embedder
+from service.core.settings import EmbeddingSettings, OcrSettings, Settings
 
 if TYPE_CHECKING:
     from llm_fixture import ServedModel
@@ -66,7 +66,7 @@ def models_cache() -> Path:
 @pytest.fixture(scope="session")
 def embedder(models_cache: Path) -> Embedder:
     """The shipped all-MiniLM-L6-v2 on the default backend, loaded once per run."""
-    from ingest.embedding import build_embedder
+    from service.backends.embedders import build_embedder
 
     return build_embedder(EmbeddingSettings(), models_cache)
 

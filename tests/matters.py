@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.components import Components
-from service.domain import DocumentRecord
+from service.core.domain import DocumentRecord
 
 ALPHA, BRAVO, MISSING = "alpha", "bravo", "omega"
 

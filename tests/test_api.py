@@ -37,12 +37,12 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from typer.testing import CliRunner
 
-from ingest.cli import app as cli
+from service.cli import app as cli
 from service.components import Components
-from service.prompts import REFUSAL_SENTENCE
-from service.protocols import Embedder
-from service.qa import NOT_FOUND_MESSAGE
-from service.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
+from service.core.seams import Embedder
+from service.core.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
+from service.engine.answering.prompts import REFUSAL_SENTENCE
+from service.engine.answering.qa import NOT_FOUND_MESSAGE
 
 HIT_FIELDS = {
     "chunk_id",

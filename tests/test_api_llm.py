@@ -27,12 +27,12 @@ from fastapi.testclient import TestClient
 from llm_fixture import CHAT_TEMPLATE, ServedModel, free_port
 from tokenizers import Tokenizer
 
-from service.claims import WITHHELD_REASON
-from service.generators.openai_chat import OpenAIChatGenerator
-from service.prompts import REFUSAL_SENTENCE, load_prompts
-from service.protocols import Embedder
-from service.qa import NOT_FOUND_MESSAGE, QaEngine
-from service.settings import LlmSettings
+from service.backends.generators.openai_chat import OpenAIChatGenerator
+from service.core.seams import Embedder
+from service.core.settings import LlmSettings
+from service.engine.answering.claims import WITHHELD_REASON
+from service.engine.answering.prompts import REFUSAL_SENTENCE, load_prompts
+from service.engine.answering.qa import NOT_FOUND_MESSAGE, QaEngine
 
 SETTLEMENT = FACTS[2]  # "How much is the settlement fee?", answered by settlement.pdf
 MOCK_URL = "http://llm.test/v1"

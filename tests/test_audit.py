@@ -18,13 +18,13 @@ from matters import ALPHA, BRAVO, build_matters, wait_for_job
 from sqlalchemy import delete, event, select
 from typer.testing import CliRunner
 
-from ingest.cli import app as cli
 from service.api.app import create_app
-from service.audit import GENESIS, content_hash, row_hash
+from service.backends.generators.openai_chat import OpenAIChatGenerator
+from service.backends.sql.tables import AuditRow
+from service.cli import app as cli
 from service.components import Components
-from service.generators.openai_chat import OpenAIChatGenerator
-from service.settings import LlmSettings, Settings
-from service.store.tables import AuditRow
+from service.core.audit import GENESIS, content_hash, row_hash
+from service.core.settings import LlmSettings, Settings
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_every_request_class_writes_its_row(
 
 def write_rows(parts: Components, count: int = 5) -> None:
     for number in range(count):
-        parts.audit.record("search", "bravo-team", BRAVO, "ok", {"query": f"question {number}", "retrieved": []})
+        parts.audit_log.record("search", "bravo-team", BRAVO, "ok", {"query": f"question {number}", "retrieved": []})
 
 
 def tamper(parts: Components, change: Callable[[Any], None]) -> None:
@@ -235,7 +235,7 @@ def record_concurrently(writers: list[Components], rows_each: int) -> None:
         start.wait()
         try:
             for number in range(rows_each):
-                parts.audit.record("search", name, BRAVO, "ok", {"query": f"{name} {number}"})
+                parts.audit_log.record("search", name, BRAVO, "ok", {"query": f"{name} {number}"})
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_court import CA1_OPINION, CA1_ORDER, CA9_MOTION, CACD_ORDER, CAND_SCAN, EXHIBIT, SCOTUS, page_texts
 
-from ingest.caption import MAX_CASE_NAME, case_caption, letter_case_name
+from ingest.legal.captions import MAX_CASE_NAME, case_caption, letter_case_name
 
 DISTRICT = """IN THE UNITED STATES DISTRICT COURT
 FOR THE DISTRICT OF COLORADO

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from tokenizers import Tokenizer
 
 from ingest.chunking import Chunker
-from ingest.embedding import load_tokenizer
+from ingest.legal.sections import HeadingIndex, find_headings
 from ingest.parsers import parser_for
-from ingest.sections import HeadingIndex, find_headings
-from service.domain import ParsedDocument, ParsedPage
-from service.settings import default_model_dir
+from service.backends.embedders import load_tokenizer
+from service.core.domain import ParsedDocument, ParsedPage
+from service.core.settings import default_model_dir
 
 DATA = Path(__file__).parent / "data"
 

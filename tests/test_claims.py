@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from ingest.parsers.pdf import parse_pdf
-from service.claims import NO_CITATION, ClaimCheck, answer_support, check_claims
-from service.domain import SearchHit
+from service.core.answers import ClaimCheck
+from service.core.domain import SearchHit
+from service.engine.answering.claims import NO_CITATION, answer_support, check_claims
 
 COURT = Path(__file__).parent / "data" / "court"
 CALVARY = ("doctor__recap_documents__ca1_00117684624.pdf", 3)  # 1st Cir.: "we dismiss the appeal"

@@ -28,12 +28,12 @@ from claims_oracle import prompt_sources, shown_unmarked, uncovered_text
 from fastapi.testclient import TestClient
 from llm_fixture import ServedModel
 
+from service.backends.generators.openai_chat import OpenAIChatGenerator
+from service.backends.sql.store import SqlDocumentStore
 from service.components import Components
-from service.generators.openai_chat import OpenAIChatGenerator
-from service.prompts import REFUSAL_SENTENCE
-from service.protocols import Embedder
-from service.settings import LlmSettings, Settings
-from service.store.sql import SqlDocumentStore
+from service.core.seams import Embedder
+from service.core.settings import LlmSettings, Settings
+from service.engine.answering.prompts import REFUSAL_SENTENCE
 
 pytestmark = pytest.mark.slow
 

@@ -9,18 +9,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 
-from ingest.court import (
-    EcfStamp,
-    courts_named,
-    docket_metadata,
-    find_skip_spans,
-    find_stamps,
-    page_label,
-    paragraph_at,
-    parse_ecf_stamp,
-    primary_stamp,
-    printed_page_number,
-)
+from ingest.legal.docket import courts_named, docket_metadata
+from ingest.legal.ecf_stamps import EcfStamp, find_stamps, parse_ecf_stamp, primary_stamp
+from ingest.legal.page_labels import page_label, printed_page_number
+from ingest.legal.paragraphs import paragraph_at
+from ingest.legal.running_heads import find_skip_spans
 
 COURT = Path(__file__).parent / "data" / "court"
 CA1_ORDER = "courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf"

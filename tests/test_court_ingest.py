@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.ocr import tesseract_available
+from ingest.ocr.tesseract import tesseract_available
 from service.components import Components
-from service.domain import DocumentRecord, DocumentStatus, TextSource
-from service.protocols import Embedder
-from service.settings import OcrSettings
+from service.core.domain import DocumentRecord, DocumentStatus, TextSource
+from service.core.seams import Embedder
+from service.core.settings import OcrSettings
 
 COURT = Path(__file__).parent / "data" / "court"
 FILES = (

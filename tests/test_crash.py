@@ -14,9 +14,9 @@ import pytest
 from documents import LOREM_LEGAL, write_pdf
 from sqlalchemy import create_engine, func, select
 
+from service.backends.sql.tables import ChunkRow, DocumentRow
 from service.components import Components
-from service.settings import Settings
-from service.store.tables import ChunkRow, DocumentRow
+from service.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def make_corpus(root: Path, files: int) -> None:
 
 
 def ingest_command(root: Path) -> list[str]:
-    return [sys.executable, "-m", "ingest", "ingest", str(root), "--collection", "crash", "--json"]
+    return [sys.executable, "-m", "service", "ingest", str(root), "--collection", "crash", "--json"]
 
 
 def environment(settings: Settings, save_every_s: float) -> dict[str, str]:

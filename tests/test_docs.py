@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from service.settings import Settings
+from service.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import ingest.embedding
-from ingest.embedding import (
+import service.backends.embedders
+from service.backends.embedders import (
     EXPORT_MANIFEST_NAME,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
@@ -24,8 +24,8 @@ from ingest.embedding import (
     model_name,
     onnx_export_dir,
 )
-from service.protocols import Embedder
-from service.settings import EmbeddingSettings, default_model_dir
+from service.core.seams import Embedder
+from service.core.settings import EmbeddingSettings, default_model_dir
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -263,7 +263,7 @@ def test_second_construction_reuses_the_export(
     def fail(*_: object) -> None:
         raise AssertionError("the cached export was rebuilt")
 
-    monkeypatch.setattr(ingest.embedding, "_export_int8", fail)
+    monkeypatch.setattr(service.backends.embedders, "_export_int8", fail)
     again = OnnxEmbedder(model_dir, CACHE, batch_size=4, threads=1)
     assert again.model_path == onnx_embedder.model_path
     assert again.model_path.stat().st_mtime_ns == modified
@@ -285,7 +285,7 @@ def test_failed_export_leaves_nothing_behind(model_dir: Path, tmp_path: Path, mo
         (out_dir / "model.onnx").write_bytes(b"half a model")
         raise RuntimeError("export crashed")
 
-    monkeypatch.setattr(ingest.embedding, "_export_int8", crash_half_way)
+    monkeypatch.setattr(service.backends.embedders, "_export_int8", crash_half_way)
     cache = tmp_path / "cache"
     with pytest.raises(RuntimeError, match="export crashed"):
         export_onnx_model(model_dir, cache)
@@ -304,7 +304,7 @@ def test_concurrent_export_keeps_the_first_finished(
         (final / "model.onnx").write_bytes(b"theirs")
         (out_dir / "model.onnx").write_bytes(b"ours")
 
-    monkeypatch.setattr(ingest.embedding, "_export_int8", lose_the_race)
+    monkeypatch.setattr(service.backends.embedders, "_export_int8", lose_the_race)
     assert export_onnx_model(model_dir, cache) == final / "model.onnx"
     assert (final / "model.onnx").read_bytes() == b"theirs"
     assert sorted(path.name for path in cache.iterdir()) == [final.name]

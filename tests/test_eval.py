@@ -13,14 +13,15 @@ import lbrag_metric
 import pytest
 from typer.testing import CliRunner
 
-from ingest.cli import app
-from service.answer_evaluation import AnswerReport, Outcome, Score, cites_evidence, missing_facts, score_table
-from service.domain import AnswerState
-from service.errors import InvalidInput
-from service.evaluation import KS, evaluate, load_queries, metric_table, percentile, score_query
-from service.protocols import Embedder
-from service.question_file import Evidence, Question, file_format, load_question_files, load_questions
-from service.settings import ChunkingSettings, Settings
+from service.cli import app
+from service.components import Components
+from service.core.domain import AnswerState
+from service.core.errors import InvalidInput
+from service.core.seams import Embedder
+from service.core.settings import ChunkingSettings, Settings
+from service.engine.evaluation.answers import AnswerReport, Outcome, Score, cites_evidence, missing_facts, score_table
+from service.engine.evaluation.question_file import Evidence, Question, file_format, load_question_files, load_questions
+from service.engine.evaluation.retrieval import KS, evaluate, load_queries, metric_table, percentile, score_query
 
 if TYPE_CHECKING:
     from llm_fixture import ServedModel
@@ -77,7 +78,7 @@ def test_eval_on_a_tiny_benchmark(tmp_path: Path, database_url: str, models_cach
         embedding={"cache_dir": models_cache},  # type: ignore[arg-type]
         chunking=ChunkingSettings(chunk_tokens=128, overlap_tokens=16),
     )
-    report = evaluate(settings, TINY, QUERY_FILES, embedder=embedder)
+    report = evaluate(Components(settings, embedder=embedder), TINY, QUERY_FILES)
     assert (report.corpus.documents, report.corpus.chunks, report.queries) == (3, 3, {"ndas": 2, "mergers": 1})
     for name, expected in HAND_CHECKED.items():
         row = report.table[name]
@@ -87,7 +88,7 @@ def test_eval_on_a_tiny_benchmark(tmp_path: Path, database_url: str, models_cach
     assert report.table["ALL"]["P@1"] == pytest.approx((100 * HAND_CHECKED["ndas"][1] + 100 * 115 / 240) / 2)
     assert len(report.latency_ms) == 3 and 0 < report.p50_ms <= report.p95_ms
 
-    again = evaluate(settings, TINY, QUERY_FILES, embedder=embedder)  # the re-run skips unchanged files
+    again = evaluate(Components(settings, embedder=embedder), TINY, QUERY_FILES)  # the re-run skips unchanged files
     assert again.table == report.table and again.corpus.unchanged == 3  # the re-run skipped every file
 
 

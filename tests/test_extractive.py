@@ -11,11 +11,12 @@ import pytest
 from conftest import fresh_database, make_settings
 
 from service.components import Components
-from service.domain import AnswerState
-from service.protocols import Embedder
-from service.qa import NOT_FOUND_MESSAGE, AnswerResult
-from service.question import analyse
-from service.settings import OcrSettings
+from service.core.answers import AnswerResult
+from service.core.domain import AnswerState
+from service.core.seams import Embedder
+from service.core.settings import OcrSettings
+from service.engine.answering.qa import NOT_FOUND_MESSAGE
+from service.engine.answering.question import analyse
 
 COURT = Path(__file__).parent / "data" / "court"
 CALVARY = "doctor__recap_documents__ca1_00117684624.pdf"  # 1st Cir. opinion, Calvary Chapel of Bangor v. Mills

@@ -21,11 +21,11 @@ import httpx
 import pytest
 from llm_fixture import ServedModel, free_port
 
-from service.errors import GeneratorError, GeneratorTimeout
-from service.generators.openai_chat import OpenAIChatGenerator, estimate_tokens
-from service.generators.transformers_local import TransformersGenerator
-from service.protocols import ChatMessage, Generator
-from service.settings import LlmSettings
+from service.backends.generators.openai_chat import OpenAIChatGenerator, estimate_tokens
+from service.backends.generators.transformers_local import TransformersGenerator
+from service.core.errors import GeneratorError, GeneratorTimeout
+from service.core.seams import ChatMessage, Generator
+from service.core.settings import LlmSettings
 
 MESSAGES = (
     ChatMessage("system", "Answer from the context only."),

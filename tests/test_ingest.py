@@ -12,12 +12,12 @@ import pytest
 from documents import LOREM_LEGAL, encrypt_pdf, write_docx, write_eml, write_pdf
 from typer.testing import CliRunner
 
-from ingest.cli import app
 from ingest.discover import Candidate
+from service.cli import app
 from service.components import Components
-from service.domain import DocumentStatus
-from service.protocols import Embedder, Vectors
-from service.settings import IngestSettings, Settings
+from service.core.domain import DocumentStatus
+from service.core.seams import Embedder, Vectors
+from service.core.settings import IngestSettings, Settings
 
 DATA = Path(__file__).parent / "data"
 

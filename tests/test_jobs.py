@@ -21,13 +21,13 @@ from fastapi.testclient import TestClient
 from matters import bearer, wait_for_job
 from sqlalchemy import select
 
-from ingest.pipeline import FileResult
 from service.api.app import create_app
+from service.backends.sql.tables import UploadJobRow
 from service.components import Components
-from service.errors import NotFound
-from service.jobs import Job, JobRunner, process_owner
-from service.settings import Settings
-from service.store.tables import UploadJobRow
+from service.core.errors import NotFound
+from service.core.ingestion import FileResult, Job
+from service.core.settings import Settings
+from service.engine.documents.jobs import JobRunner, process_owner
 
 NOTE = b"Delivery note: 40 pallets of tinned tomatoes reached the Leith warehouse on 3 March.\n"
 FILES = {"files": ("note.txt", NOTE, "text/plain")}
@@ -104,13 +104,13 @@ def test_another_runner_sees_each_file_as_it_finishes(
         files.append((f"note{number}.txt", folder / f"note{number}.txt"))
     release = threading.Event()
     other = make_components(components.settings)
-    reader = JobRunner(lambda: other.store, other.pipeline)
+    reader = JobRunner(lambda: other.upload_jobs, other.pipeline)
 
     def hold_after_first(job: Job, result: FileResult) -> None:
         if result.source == "note1.txt":
             assert release.wait(60)
 
-    runner = JobRunner(lambda: components.store, components.pipeline, hold_after_first)
+    runner = JobRunner(lambda: components.upload_jobs, components.pipeline, hold_after_first)
     try:
         job = runner.submit("bravo", files, key_name="bravo-team")
         deadline = time.monotonic() + 60
@@ -174,7 +174,7 @@ def test_a_job_is_walled_on_every_app(
             assert forbidden.text.replace(walled, missing_id) == missing.text
             assert sorted(forbidden.headers.items()) == sorted(missing.headers.items())
     with pytest.raises(NotFound, match=f"job '{job_id}' not found"):
-        JobRunner(lambda: components.store, components.pipeline).get(job_id, lambda name: name == "alpha")
+        JobRunner(lambda: components.upload_jobs, components.pipeline).get(job_id, lambda name: name == "alpha")
 
 
 def test_finished_jobs_beyond_max_jobs_are_deleted(components: Components, tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_finished_jobs_beyond_max_jobs_are_deleted(components: Components, tmp_p
     done = [store_job(components, gone, "done", moment) for moment in at[1:5]]
     dead = store_job(components, gone, "running", at[5])
     (tmp_path / "note.txt").write_bytes(NOTE)
-    runner = JobRunner(lambda: components.store, components.pipeline, max_jobs=3)
+    runner = JobRunner(lambda: components.upload_jobs, components.pipeline, max_jobs=3)
     try:
         new = runner.submit("bravo", [("note.txt", tmp_path / "note.txt")]).job_id
     finally:

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.components import Components
-from service.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
+from service.core.settings import IngestSettings, RetrievalSettings, ServerSettings, Settings
 
 MATTER = "bravo"
 

@@ -9,9 +9,16 @@ import pypdfium2 as pdfium
 import pytesseract
 import pytest
 
-from ingest.ocr import OcrResult, OcrUnavailable, ocr_pages, page_needs_ocr, require_tesseract, tesseract_available
-from service.errors import DocqaError
-from service.settings import OcrSettings
+from ingest.ocr.tesseract import (
+    OcrResult,
+    OcrUnavailable,
+    ocr_pages,
+    page_needs_ocr,
+    require_tesseract,
+    tesseract_available,
+)
+from service.core.errors import DocqaError
+from service.core.settings import OcrSettings
 
 COURT = Path(__file__).parent / "data" / "court"
 SCAN = COURT / "doctor__image-pdf.pdf"

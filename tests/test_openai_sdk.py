@@ -26,11 +26,11 @@ from fastapi import FastAPI
 from llm_fixture import ServedModel, free_port
 
 from service.api.app import create_app
+from service.backends.generators.openai_chat import OpenAIChatGenerator
 from service.components import Components
-from service.generators.openai_chat import OpenAIChatGenerator
-from service.prompts import REFUSAL_SENTENCE
-from service.protocols import Embedder
-from service.settings import LlmSettings
+from service.core.seams import Embedder
+from service.core.settings import LlmSettings
+from service.engine.answering.prompts import REFUSAL_SENTENCE
 
 MODEL = f"docqa/{COLLECTION}"
 FEE = FACTS[2]  # "How much is the settlement fee?"

@@ -8,7 +8,7 @@ import pytest
 from documents import LOREM_LEGAL, encrypt_pdf, write_docx, write_eml, write_pdf
 
 from ingest.parsers import ParseError, parser_for
-from service.domain import PAGE_SEPARATOR, TextSource
+from service.core.domain import PAGE_SEPARATOR, TextSource
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.facts import Fact, facts_in, looks_like_caption, restates
-from service.question import analyse, terms
+from service.engine.answering.facts import Fact, facts_in, looks_like_caption, restates
+from service.engine.answering.question import analyse, terms
 
 
 @pytest.mark.parametrize(

@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from service.errors import NotReady, RateLimited
-from service.ratelimit import RateLimiter, SharedRateLimiter, TokenBucketLimiter, rate_limiter
-from service.settings import ServerSettings, Settings
+from service.backends.rate_limit import RateLimiter, SharedRateLimiter, TokenBucketLimiter
+from service.components import rate_limiter
+from service.core.errors import NotReady, RateLimited
+from service.core.settings import ServerSettings, Settings
 
 MakeLimiter = Callable[[int], TokenBucketLimiter]
 

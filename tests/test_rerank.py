@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from service.backends.reranker import CrossEncoderReranker
 from service.components import Components
-from service.errors import InvalidInput
-from service.rerank import CrossEncoderReranker
-from service.settings import Settings, default_model_dir
+from service.core.errors import InvalidInput
+from service.core.settings import Settings, default_model_dir
 
 TEXTS = {
     "lease.txt": "The tenant shall pay rent of $4,200 on the first day of each month.",

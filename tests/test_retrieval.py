@@ -10,11 +10,11 @@ import bm25s
 import numpy as np
 import pytest
 
+from service.backends.lexical.bm25 import Bm25Index, Bm25Matrix, tokenize
 from service.components import Components
-from service.hybrid import HybridRanker, convex_order, reciprocal_rank_fusion
-from service.protocols import Embedder, Vectors
-from service.settings import RetrievalSettings, Settings
-from service.store.lexical import Bm25Index, Bm25Matrix, tokenize
+from service.core.seams import Embedder, Vectors
+from service.core.settings import RetrievalSettings, Settings
+from service.engine.retrieval.hybrid import HybridRanker, convex_order, reciprocal_rank_fusion
 
 BODY = (
     "Minute order. The motion to dismiss is denied without prejudice and the parties shall file a joint "

@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from service.sentences import sentence_spans
+from service.engine.answering.sentences import sentence_spans
 
 COURT = Path(__file__).parent / "data" / "court"
 

@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
-from ingest.cli import app as cli
-from service.auth import bind_address
-from service.settings import Settings
+from service.cli import app as cli
+from service.core.settings import Settings
+from service.engine.access import bind_address
 
 
 @pytest.fixture

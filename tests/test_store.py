@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.domain import ChunkDraft, DocumentStatus, FileFacts, ParsedDocument, ParsedPage, TextSource
-from service.errors import IndexMismatch, InvalidInput, NotFound
-from service.store.faiss_index import FaissIndex, IndexManifest
-from service.store.sql import SqlDocumentStore, make_engine
+from service.backends.faiss_index import FaissIndex, IndexManifest
+from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.core.domain import ChunkDraft, DocumentStatus, FileFacts, ParsedDocument, ParsedPage, TextSource
+from service.core.errors import IndexMismatch, InvalidInput, NotFound
 
 MANIFEST = IndexManifest(embedder="test@unit", dimension=4, chunk_tokens=64, overlap_tokens=8)
 

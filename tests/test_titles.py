@@ -10,9 +10,8 @@ from documents import write_pdf
 from test_caption import DISTRICT
 from test_court import CA9_MOTION, CACD_ORDER, CAND_SCAN, COURT, EXHIBIT, SCOTUS
 
-from ingest.parsers.pdf import parse_pdf
-from ingest.structure import court_structure
-from ingest.titles import (
+from ingest.legal.structure import court_structure
+from ingest.legal.titles import (
     HEADING_CHARS,
     TitleChoice,
     TitleSource,
@@ -21,6 +20,7 @@ from ingest.titles import (
     document_heading,
     is_generic_title,
 )
+from ingest.parsers.pdf import parse_pdf
 from service.components import Components
 
 DOCKET = {"case_number": "1:21-cv-01061-KLM", "document_number": "12-2"}

@@ -22,10 +22,11 @@ import pytest
 from matters import ALPHA, ALPHA_TOKENS, BRAVO, MISSING, Matters, bearer, build_matters
 from sqlalchemy import text
 
-from service.auth import ANY_ACTIVE_RECHECK_S, KeyStore, Principal
+from service.backends.sql.api_keys import ANY_ACTIVE_RECHECK_S, SqlKeyStore
 from service.components import Components
-from service.errors import NotFound
-from service.settings import Settings
+from service.core.access import Principal
+from service.core.errors import NotFound
+from service.core.settings import Settings
 
 
 @pytest.fixture
@@ -340,7 +341,7 @@ def test_a_key_made_by_another_process_closes_the_open_server_within_a_second(
     """The server reads 'does any key exist?' at most once a second; a CLI command has its own store."""
     matters = build_matters(tmp_path, components, with_keys=False)
     assert matters.client.get("/v1/collections").status_code == 200
-    KeyStore(components.store).create("cli-made", [BRAVO])  # as `docqa keys create` in another process
+    SqlKeyStore(components.store).create("cli-made", [BRAVO])  # as `docqa keys create` in another process
     time.sleep(ANY_ACTIVE_RECHECK_S)
     response = matters.client.get("/v1/collections")
     assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"

@@ -46,9 +46,9 @@ from web_e2e_support import (
 )
 
 from service.api.schemas import ClaimOut
-from service.claims import answer_support, check_claims, low_support_message
-from service.domain import SearchHit
-from service.qa import NOT_FOUND_MESSAGE
+from service.core.domain import SearchHit
+from service.engine.answering.claims import answer_support, check_claims, low_support_message
+from service.engine.answering.qa import NOT_FOUND_MESSAGE
 
 if not CHROMIUM.exists():
     pytest.skip(

@@ -21,7 +21,7 @@ import pytest
 from documents import LOREM_LEGAL
 from llm_fixture import free_port
 
-from service.settings import Settings
+from service.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 ASKS = 12
@@ -45,7 +45,7 @@ def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[str, subprocess
         "TMPDIR": str(scratch),  # where the workers' metrics folder goes
         "HF_HUB_OFFLINE": "1",
     }
-    command = [sys.executable, "-m", "ingest", "serve", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "service", "serve", "--port", str(port), "--workers", "2"]
     server = subprocess.Popen(
         [*command, "--ingest", str(folder), "-c", "matter"],
         cwd=REPO,

@@ -13,14 +13,14 @@ from api_support import api_client, assert_envelope
 from documents import LOREM_LEGAL
 
 from service.components import Components
-from service.errors import Conflict
-from service.settings import Settings
-from service.store.writer_lock import try_writer_lock, writer_lock
+from service.core.errors import Conflict
+from service.core.settings import Settings
+from service.core.writer_lock import try_writer_lock, writer_lock
 
 HOLD_LOCK = """
 import sys, time
 from pathlib import Path
-from service.store.writer_lock import writer_lock
+from service.core.writer_lock import writer_lock
 with writer_lock(Path(sys.argv[1]), sys.argv[2]):
     print("held", flush=True)
     time.sleep(float(sys.argv[3]) if len(sys.argv) > 3 else 60)
@@ -111,7 +111,7 @@ def test_the_lock_holds_across_processes_and_a_dead_holder_releases_it(tmp_path:
 def test_http_delete_answers_409_while_an_ingest_holds_the_collection(
     settings: Settings, make_components: Callable[..., Components], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import service.api.routes_documents as routes
+    import service.api.routes.documents as routes
 
     parts = make_components(settings)
     parts.pipeline("matter").ingest([write_note(tmp_path / "docs", "lease.txt", "Zanzibar lease")])
@@ -132,7 +132,7 @@ def test_docqa_ingest_says_it_waits_for_another_writer_then_ingests(
 ) -> None:
     from typer.testing import CliRunner
 
-    from ingest.cli import app as cli
+    from service.cli import app as cli
 
     monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)

@@ -85,7 +85,7 @@ def docqa_environment(data_dir: Path, **extra: str) -> dict[str, str]:
 def docqa(environment: dict[str, str], *arguments: str) -> str:
     """Run a ``docqa`` command to completion; its stdout."""
     done = subprocess.run(
-        [sys.executable, "-m", "ingest", *arguments], env=environment, cwd=REPO, capture_output=True, timeout=120
+        [sys.executable, "-m", "service", *arguments], env=environment, cwd=REPO, capture_output=True, timeout=120
     )
     assert done.returncode == 0, f"docqa {' '.join(arguments)} failed:\n{done.stderr.decode(errors='replace')}"
     return done.stdout.decode()
@@ -93,7 +93,7 @@ def docqa(environment: dict[str, str], *arguments: str) -> str:
 
 def start_server(environment: dict[str, str], corpus: Path, collection: str, log_path: Path) -> Server:
     port = free_port()
-    command = [sys.executable, "-m", "ingest", "serve", "--ingest", str(corpus), "-c", collection, "--port", str(port)]
+    command = [sys.executable, "-m", "service", "serve", "--ingest", str(corpus), "-c", collection, "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
     return Server(f"http://127.0.0.1:{port}", process, log_path)

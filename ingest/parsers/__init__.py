@@ -15,7 +15,7 @@ from ingest.parsers.errors import ParseError
 from ingest.parsers.html import parse_html
 from ingest.parsers.pdf import parse_pdf
 from ingest.parsers.text import parse_markdown, parse_text
-from service.domain import ParsedDocument
+from service.core.domain import ParsedDocument
 
 Parser = Callable[[Path], ParsedDocument]
 

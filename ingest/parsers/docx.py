@@ -10,7 +10,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from ingest.parsers.errors import ParseError
-from service.domain import ParsedDocument, ParsedPage
+from service.core.domain import ParsedDocument, ParsedPage
 
 
 def _blocks(document: docx.document.Document) -> list[str]:

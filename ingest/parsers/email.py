@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ingest.parsers.errors import ParseError
 from ingest.parsers.html import html_to_text
-from service.domain import ParsedDocument, ParsedPage
+from service.core.domain import ParsedDocument, ParsedPage
 
 _HEADERS = ("From", "To", "Cc", "Date", "Subject")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 
 class ParseError(InvalidInput):

@@ -8,7 +8,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from ingest.parsers.errors import ParseError
-from service.domain import ParsedDocument, ParsedPage
+from service.core.domain import ParsedDocument, ParsedPage
 
 _BLANK_RUNS = re.compile(r"\n\s*\n\s*(\n\s*)+")
 

@@ -13,7 +13,7 @@ import pypdfium2 as pdfium
 
 from ingest.parsers.errors import ParseError
 from ingest.pdfium_lock import pdfium_serialised
-from service.domain import ParsedDocument, ParsedPage, TextSource
+from service.core.domain import ParsedDocument, ParsedPage, TextSource
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\ufffe\uffff]")
 

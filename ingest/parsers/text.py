@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.parsers.errors import ParseError
-from service.domain import ParsedDocument, ParsedPage
+from service.core.domain import ParsedDocument, ParsedPage
 
 
 def decode_utf8(path: Path, data: bytes) -> str:

@@ -24,13 +24,12 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api import routes_documents, routes_health, routes_openai, routes_qa
+from service.api.routes import documents, health, openai, qa
 from service.api.state import AppState
-from service.auth import is_loopback
-from service.components import Components
-from service.errors import DocqaError, PayloadTooLarge
-from service.ratelimit import rate_limiter
-from service.settings import Settings
+from service.components import Components, rate_limiter
+from service.core.errors import DocqaError, PayloadTooLarge
+from service.core.settings import Settings
+from service.engine.access import is_loopback
 
 log = logging.getLogger("docqa")
 MULTIPROCESS_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -243,7 +242,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         json_limit=int(settings.server.max_request_mb * 1048576),
         upload_limit=int(settings.server.max_upload_mb * 1048576),
     )
-    for router in (routes_health.router, routes_qa.router, routes_documents.router, routes_openai.router):
+    for router in (health.router, qa.router, documents.router, openai.router):
         app.include_router(router)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

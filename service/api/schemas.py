@@ -6,10 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.claims import ClaimCheck
-from service.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
-from service.jobs import JobStatus
-from service.qa import AnswerResult, Citation
+from service.core.answers import AnswerResult, Citation, ClaimCheck
+from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
+from service.core.ingestion import JobStatus
 
 
 class Body(BaseModel):

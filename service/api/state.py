@@ -9,13 +9,13 @@ from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.pipeline import FileResult
-from service.auth import OPEN, Principal, collection_not_found, is_loopback
 from service.components import Components
-from service.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
-from service.jobs import Job, JobRunner
-from service.ratelimit import TokenBucketLimiter
-from service.settings import Settings
+from service.core.access import OPEN, Principal, collection_not_found
+from service.core.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
+from service.core.seams import RateLimit
+from service.core.settings import Settings
+from service.engine.access import is_loopback
+from service.engine.documents.jobs import JobRunner
 
 
 @dataclass
@@ -24,7 +24,7 @@ class AppState:
 
     settings: Settings
     components: Components
-    limiter: TokenBucketLimiter
+    limiter: RateLimit
     registry: CollectorRegistry
     served_publicly: bool = False
     """Set by ``docqa serve`` when it binds beyond this machine (keys existed at start). Should every
@@ -32,16 +32,9 @@ class AppState:
     jobs: JobRunner = field(init=False)
 
     def __post_init__(self) -> None:
-        self.jobs = JobRunner(lambda: self.components.store, self.components.pipeline, self.audit_file_done)
-
-    def audit_file_done(self, job: Job, result: FileResult) -> None:
-        """Every document change through an upload is audited."""
-        self.components.audit.record(
-            "upload",
-            job.key_name,
-            job.collection,
-            result.outcome,
-            {"job_id": job.job_id, "source": result.source, "document_id": result.document_id, "error": result.error},
+        parts = self.components
+        self.jobs = JobRunner(
+            lambda: parts.upload_jobs, parts.pipeline, lambda job, result: parts.audit.uploaded(job, result)
         )
 
     def bounded_k(self, k: int | None) -> int:

@@ -35,14 +35,14 @@ from api_support import Recorder  # noqa: E402
 from claims_oracle import prompt_sources, shown_unmarked  # noqa: E402
 from llm_fixture import convert_smollm2, serve_model, smollm2_folder_name  # noqa: E402
 
-from service.answer_evaluation import missing_facts  # noqa: E402
-from service.claims import NO_CITATION, ClaimCheck, check_claims  # noqa: E402
+from service.backends.generators.openai_chat import OpenAIChatGenerator  # noqa: E402
 from service.components import Components  # noqa: E402
-from service.domain import SearchHit  # noqa: E402
-from service.generators.openai_chat import OpenAIChatGenerator  # noqa: E402
-from service.qa import AnswerResult  # noqa: E402
-from service.question_file import Question, load_questions  # noqa: E402
-from service.settings import EmbeddingSettings, LlmSettings, OcrSettings, Settings  # noqa: E402
+from service.core.answers import AnswerResult, ClaimCheck  # noqa: E402
+from service.core.domain import SearchHit  # noqa: E402
+from service.core.settings import EmbeddingSettings, LlmSettings, OcrSettings, Settings  # noqa: E402
+from service.engine.answering.claims import NO_CITATION, check_claims  # noqa: E402
+from service.engine.evaluation.answers import missing_facts  # noqa: E402
+from service.engine.evaluation.question_file import Question, load_questions  # noqa: E402
 
 QA_DEV = Path("/work/shared/data/court-qa-dev/questions.json")
 FILINGS = Path("/work/shared/data/court-filings")

@@ -11,7 +11,7 @@ evidence page (a hit covers its pages ``page_start..page_end``), then how many q
 the top 1, 5 and 8.
 
 To measure another checkout (an older commit's worktree), point PYTHONPATH at it and give it its own
-``--data-dir``. The question file is read as plain JSON, not through ``service.question_file``, so
+``--data-dir``. The question file is read as plain JSON, not through ``service.engine.evaluation.question_file``, so
 that checkouts older than that module run this script too.
 """
 
@@ -26,9 +26,9 @@ from typing import Any
 
 import service
 from service.components import Components
-from service.domain import SearchHit
-from service.evaluation import evaluation_settings
-from service.settings import Settings
+from service.core.domain import SearchHit
+from service.core.settings import Settings
+from service.engine.evaluation.retrieval import evaluation_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"

@@ -13,9 +13,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from ingest.legal.structure import court_structure, court_title
+from ingest.legal.titles import TitleSource, is_generic_title
 from ingest.parsers.pdf import parse_pdf
-from ingest.structure import court_structure, court_title
-from ingest.titles import TitleSource, is_generic_title
 
 DEFAULT_FOLDER = Path("/work/shared/data/court-filings")
 

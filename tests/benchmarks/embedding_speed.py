@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from ingest.embedding import OnnxEmbedder, SentenceTransformerEmbedder, load_tokenizer
-from service.protocols import Embedder
-from service.settings import default_model_dir
+from service.backends.embedders import OnnxEmbedder, SentenceTransformerEmbedder, load_tokenizer
+from service.core.seams import Embedder
+from service.core.settings import default_model_dir
 
 CONTRACTS = Path("/work/shared/data/contracts-pdf")
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]

@@ -46,7 +46,7 @@ def run_docqa(folder: Path, cold: bool) -> dict[str, float]:
         env = {**os.environ, "DOCQA_DATA_DIR": scratch, "DOCQA_OCR__ENABLED": "false", "HF_HUB_OFFLINE": "1"}
         if not cold:
             env["DOCQA_EMBEDDING__CACHE_DIR"] = str(REPO / ".cache" / "models")
-        command = [sys.executable, "-m", "ingest", "ingest", str(folder), "-c", "bench", "--json"]
+        command = [sys.executable, "-m", "service", "ingest", str(folder), "-c", "bench", "--json"]
         wall, rss, out = measured(command, env)
     summary = json.loads(out)
     return {

@@ -29,7 +29,7 @@ CELLS = [f"P@{k}" for k in KS] + [f"R@{k}" for k in KS]
 
 def run_docqa(bench: Path, queries: list[Path], out: Path) -> dict[str, Any]:
     env = {"HF_HUB_OFFLINE": "1", "DOCQA_EMBEDDING__CACHE_DIR": str(REPO / ".cache" / "models"), **os.environ}
-    command = [sys.executable, "-m", "ingest", "eval", str(bench), *map(str, queries), "--json", str(out)]
+    command = [sys.executable, "-m", "service", "eval", str(bench), *map(str, queries), "--json", str(out)]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"docqa eval failed:\n{done.stderr[-3000:]}")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
-from ingest.ocr import ocr_pages, page_needs_ocr
-from service.settings import OcrSettings
+from ingest.ocr.tesseract import ocr_pages, page_needs_ocr
+from service.core.settings import OcrSettings
 
 FILINGS = Path("/work/shared/data/court-filings")
 

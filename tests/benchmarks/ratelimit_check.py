@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from service.ratelimit import RateLimiter, SharedRateLimiter, TokenBucketLimiter
+from service.backends.rate_limit import RateLimiter, SharedRateLimiter, TokenBucketLimiter
 
 UNLIMITED = 10**9  # every check passes, and so writes its bucket
 KEYS = [f"key:{number}" for number in range(50)]

@@ -23,8 +23,8 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from service.components import Components
-from service.evaluation import EvalReport, evaluate, evaluation_settings
-from service.settings import Settings
+from service.core.settings import Settings
+from service.engine.evaluation.retrieval import EvalReport, evaluate, evaluation_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CELLS = ("P@1", "R@8", "R@64")
@@ -70,7 +70,8 @@ def main() -> None:
             update = json.loads(variant)
             current = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=update)})
             started = time.perf_counter()
-            report = evaluate(current, args.bench, args.queries, embedder=embedder)  # unchanged files: a stat
+            parts = Components(current, embedder=embedder)
+            report = evaluate(parts, args.bench, args.queries)  # unchanged files: a stat
             print(row(spec, variant, report), flush=True)
             if args.json:
                 with args.json.open("a") as handle:

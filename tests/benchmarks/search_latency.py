@@ -177,8 +177,8 @@ def measure(
 
 def export_for_peer(folder: Path, queries: list[str], data: Path, collection: str) -> None:
     sys.path.insert(0, str(REPO))
-    from service.settings import Settings
-    from service.store.sql import SqlDocumentStore, make_engine
+    from service.backends.sql.store import SqlDocumentStore, make_engine
+    from service.core.settings import Settings
 
     settings = Settings(data_dir=data)
     store = SqlDocumentStore(make_engine(settings.resolved_database_url))
@@ -195,8 +195,8 @@ def embedding_floor(env: dict[str, str], queries: list[str]) -> float:
     """CPU milliseconds of one query's embedding, on one thread, in process: what a worker spends per search
     before anything else, so ``cores * 1000 / floor`` bounds the throughput any server of this model reaches."""
     sys.path.insert(0, str(REPO))
-    from ingest.embedding import build_embedder
-    from service.settings import Settings
+    from service.backends.embedders import build_embedder
+    from service.core.settings import Settings
 
     settings = Settings(data_dir=Path(env["DOCQA_DATA_DIR"]))
     embedder = build_embedder(

@@ -42,7 +42,7 @@ def environment(data: Path) -> dict[str, str]:
 def docqa(*arguments: str) -> list[str]:
     """The command line of ``docqa ARGUMENTS`` with this checkout's code (``-m`` puts the working directory,
     ``REPO``, first on ``sys.path``)."""
-    return [sys.executable, "-m", "ingest", *arguments]
+    return [sys.executable, "-m", "service", *arguments]
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""OCR of scanned PDF pages: the Tesseract reader and the pipeline step that uses it."""

@@ -1,0 +1,169 @@
+"""OpenAI-compatible ``/v1/models`` and ``/v1/chat/completions``, so existing clients work unchanged.
+
+The model name selects the collection (``docqa/<collection>``); the last user message is the
+question. Citations travel twice: as numbered references appended to the content, and as the
+extra top-level field ``citations`` (on the response, or on the last chunk of a stream). So do the
+claim checks: sentences not supported by their sources are listed after the references, with the
+reasons, and every sentence's check is in the extra field ``claims``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
+from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
+from service.api.state import JsonBody, PrincipalDep, StateDep
+from service.core.answers import AnswerResult, Citation, ClaimCheck
+from service.core.domain import AnswerState
+from service.core.errors import DocqaError, InvalidInput
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
+MODEL_PREFIX = "docqa/"
+
+
+@router.get("/models", summary="One model per readable collection: docqa/<collection>.")
+def models(state: StateDep, principal: PrincipalDep) -> dict[str, Any]:
+    names = principal.visible(state.components.store.collections())
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_PREFIX + name, "object": "model", "created": 0, "owned_by": "docqa"} for name in names],
+    }
+
+
+def trailer(result: AnswerResult) -> str:
+    """What follows the answer in the message: a low-support answer's warning, then its references."""
+    warning = f"\n\nWarning: {result.message}" if result.state is AnswerState.LOW_SUPPORT and result.message else ""
+    return warning + references(result.citations)
+
+
+def references(citations: list[Citation]) -> str:
+    """Numbered references as a lawyer would write them, appended to the answer."""
+    if not citations:
+        return ""
+    lines = []
+    for citation in citations:
+        page = f"p. {citation.page}" + (f" ({citation.page_label})" if citation.page_label else "")
+        paragraph = f", ¶ {citation.paragraph}" if citation.paragraph else ""
+        lines.append(f"[{citation.marker}] {citation.title}, {page}{paragraph}: “{' '.join(citation.quote.split())}”")
+    return "\n\nReferences:\n" + "\n".join(lines)
+
+
+UNSUPPORTED_HEADING = "Not supported by the sources cited:"
+# A stream has already shown the sentences when the claim check withholds them: the content must say so.
+WITHHELD_HEADING = "Withheld, not supported by the sources cited:"
+
+
+def unsupported_notes(claims: list[ClaimCheck], heading: str = UNSUPPORTED_HEADING) -> str:
+    """The sentences the sources do not bear out, with why, for the end of the content: a client that
+    shows only the content still sees which sentences are marked. Empty when every sentence is supported."""
+    failed = [claim for claim in claims if not claim.supported]
+    if not failed:
+        return ""
+    lines = [f"- “{claim.text}”: {'; '.join(claim.reasons)}" for claim in failed]
+    return f"\n\n{heading}\n" + "\n".join(lines)
+
+
+def question_of(body: ChatCompletionRequest) -> str:
+    for message in reversed(body.messages):
+        if message.role == "user":
+            if isinstance(message.content, str):
+                return message.content
+            if isinstance(message.content, list):
+                return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+    raise InvalidInput("messages must contain a user message with the question", detail={"field": "messages"})
+
+
+def collection_of(model: str) -> str:
+    return model[len(MODEL_PREFIX) :] if model.startswith(MODEL_PREFIX) else model
+
+
+def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str) -> dict[str, Any]:
+    # A refusal shows none of the withheld sentences, so there is nothing to mark.
+    notes = "" if result.refused else unsupported_notes(result.claims)
+    content = result.answer + trailer(result) + notes
+    usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0}
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {**usage, "total_tokens": sum(usage.values())},
+        "citations": [CitationOut.from_citation(c).model_dump() for c in result.citations],
+        "state": result.state.value,
+        "claims": [ClaimOut.from_claim(claim).model_dump() for claim in result.claims],
+        "refused": result.refused,
+        "message": result.message,
+        "mode": result.mode,
+    }
+
+
+@router.post("/chat/completions", dependencies=[JsonBody], summary="OpenAI chat completions over a collection.")
+def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: PrincipalDep) -> Any:
+    collection = state.readable_collection(principal, collection_of(body.model))
+    question = question_of(body)
+    k = state.bounded_k(None)
+    qa = state.components.qa
+    completion_id = "chatcmpl-" + secrets.token_hex(12)
+    if not body.stream:
+        try:
+            result = qa.ask(question, collection, k, principal=principal)
+        except DocqaError as error:
+            audit_failure(state, principal, "chat", collection, question, error)
+            raise
+        audit_answer(state, principal, "chat", result)
+        return completion(body, result, completion_id)
+    try:
+        first, rest = start_stream(qa.stream(question, collection, k, principal=principal))
+    except DocqaError as error:
+        audit_failure(state, principal, "chat", collection, question, error)
+        raise
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        payload = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+        return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    def events() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        try:
+            for kind, payload in itertools.chain([first], rest):
+                if kind == "delta" and payload:
+                    yield chunk({"content": payload})
+                elif kind == "done":
+                    audit_answer(state, principal, "chat", payload)
+                    heading = WITHHELD_HEADING if payload.refused else UNSUPPORTED_HEADING
+                    yield chunk({"content": trailer(payload) + unsupported_notes(payload.claims, heading)})
+                    yield chunk(
+                        {},
+                        "stop",
+                        citations=[CitationOut.from_citation(c).model_dump() for c in payload.citations],
+                        state=payload.state.value,
+                        claims=[ClaimOut.from_claim(claim).model_dump() for claim in payload.claims],
+                        refused=payload.refused,
+                        message=payload.message,
+                        answer=payload.answer,
+                    )
+        except Exception as caught:  # the status line has gone out: the stream itself must say what failed
+            error = stream_failure(caught)
+            audit_failure(state, principal, "chat", collection, question, error)
+            error_body = {"error": {"code": error.code, "message": error.message, "detail": error.detail}}
+            yield f"data: {json.dumps(error_body)}\n\n"
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})

@@ -1,0 +1,292 @@
+"""The seams of docqa: one required job per role, implementations named by technology.
+
+``service.components`` is the only module that maps settings to concrete implementations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from service.core.access import KeyInfo, Principal
+from service.core.audit import Verification
+from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
+from service.core.ingestion import Job, StoredJob
+
+Vectors = npt.NDArray[np.float32]
+"""A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
+
+
+class DocumentStore(Protocol):
+    """Collections, documents, pages and chunks (text, metadata and vectors): the source of truth that every index
+    is derived from. Implemented by ``SqlDocumentStore`` (SQLite or PostgreSQL)."""
+
+    def collections(self) -> dict[str, int]:
+        """Collection name to document count."""
+        ...
+
+    def collection_exists(self, name: str) -> bool: ...
+
+    def find_document(self, collection: str, source: str) -> DocumentRecord | None:
+        """The document stored for ``source`` in ``collection``, if any."""
+        ...
+
+    def get_document(self, document_id: str, collections: Iterable[str] | None = None) -> DocumentRecord:
+        """One document; ``NotFound`` when it does not exist or is outside ``collections``."""
+        ...
+
+    def list_documents(self, collection: str) -> list[DocumentRecord]: ...
+
+    def sources(self, collection: str) -> dict[str, str]:
+        """Source path to document id."""
+        ...
+
+    def replace_document(
+        self, collection: str, facts: FileFacts, parsed: ParsedDocument, drafts: Sequence[ChunkDraft], vectors: Vectors
+    ) -> tuple[str, list[int], list[int]]:
+        """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``."""
+        ...
+
+    def record_failure(self, collection: str, facts: FileFacts, error: str) -> str:
+        """Note that a file could not be ingested (a document stored before keeps its content); its id."""
+        ...
+
+    def delete_document(self, document_id: str) -> list[int]:
+        """Delete a document with its pages and chunks; returns the chunk ids the indexes must drop."""
+        ...
+
+    def get_page(self, document_id: str, number: int) -> PageRecord:
+        """One page; ``NotFound`` names the valid range."""
+        ...
+
+    def pages(self, document_id: str) -> list[PageRecord]: ...
+
+    def missing_names(self, collection: str, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` that no page of ``collection`` contains."""
+        ...
+
+    def chunks(self, chunk_ids: Sequence[int]) -> dict[int, StoredChunk]: ...
+
+    def chunk_ids(self, collection: str) -> set[int]:
+        """Every chunk id of a collection (what its indexes must hold)."""
+        ...
+
+    def chunk_ids_where(self, collection: str, keep: Callable[[dict[str, Any]], bool]) -> set[int]:
+        """Chunk ids of the documents of ``collection`` whose metadata ``keep`` accepts."""
+        ...
+
+    def vectors(self, chunk_ids: Sequence[int], dimension: int) -> tuple[list[int], Vectors]:
+        """Stored vectors of those of ``chunk_ids`` that still exist, for rebuilding an index."""
+        ...
+
+    def ping(self) -> None:
+        """Raise unless the database answers."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class KeyStore(Protocol):
+    """API keys: created, listed, revoked, and turned into the ``Principal`` of a request. ``SqlKeyStore``."""
+
+    def any_active(self) -> bool: ...
+
+    def create(self, name: str, collections: Sequence[str], admin: bool = False) -> str:
+        """Create a key; returns the secret, shown once and never stored."""
+        ...
+
+    def list(self) -> list[KeyInfo]: ...
+
+    def revoke(self, name: str) -> None: ...
+
+    def authenticate(self, secret: str | None) -> Principal:
+        """The principal for a request's key; ``OPEN`` while no key exists; ``Unauthorized`` otherwise."""
+        ...
+
+
+class JobStore(Protocol):
+    """Upload jobs, readable by every server process. ``SqlJobStore``."""
+
+    def add(self, job: Job, owner: str, owner_gone: Callable[[str, datetime], bool], keep: int) -> None:
+        """Record a new job owned by ``owner``; mark the unfinished jobs of gone owners interrupted and forget
+        finished jobs beyond the newest ``keep``."""
+        ...
+
+    def get(self, job_id: str) -> StoredJob | None: ...
+
+    def save(self, job: Job) -> None:
+        """Record the job's status and its files' results so far."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit trail (``service.core.audit``). ``SqlAuditLog``."""
+
+    def record(
+        self, action: str, key_name: str | None, collection: str | None, outcome: str, payload: Mapping[str, Any]
+    ) -> None:
+        """Append one row, chained to the last; returns once it is committed."""
+        ...
+
+    def export(self, since: datetime | None = None) -> list[dict[str, Any]]: ...
+
+    def verify(self) -> Verification:
+        """Walk the chain; the first broken row, or the head hash."""
+        ...
+
+
+class RateLimit(Protocol):
+    """Token buckets per key: ``RateLimiter`` (one process) or ``SharedRateLimiter`` (several, one SQLite file)."""
+
+    def check(self, key: str) -> None:
+        """Spend one of ``key``'s tokens; ``RateLimited`` (saying when to retry) when none is left."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Embedder(Protocol):
+    """Turns text into normalised vectors. Queries and documents go through separate calls."""
+
+    @property
+    def id(self) -> str:
+        """Names the model *and* the numeric backend; written into index manifests."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest input, in the model's tokens including special tokens; longer input is cut."""
+        ...
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed passages, batched; returns one normalised row per text."""
+        ...
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one query; returns a ``(1, dimension)`` normalised matrix."""
+        ...
+
+
+class VectorIndex(Protocol):
+    """Nearest-neighbour search over vectors whose ids are chunk ids, one per collection. ``FaissIndex``."""
+
+    @property
+    def collection(self) -> str: ...
+
+    @property
+    def count(self) -> int: ...
+
+    def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
+        """The query's score against each of ``ids`` that the index holds."""
+        ...
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+        ...
+
+    def add(self, ids: Sequence[int], vectors: Vectors) -> None: ...
+
+    def remove(self, ids: Sequence[int]) -> None: ...
+
+    def search(self, query: Vectors, k: int, allowed_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(chunk_id, score)`` pairs, best first; ``allowed_ids`` restricts the candidates."""
+        ...
+
+    def ids(self) -> set[int]: ...
+
+    def save(self) -> None:
+        """Persist atomically (temporary file, fsync, rename)."""
+        ...
+
+
+class LexicalIndex(Protocol):
+    """Term-matching search over chunk text (ids are chunk ids), and routing to the documents a query names.
+
+    It is derived from SQL chunk text, like the vector index from SQL vectors, and kept in step with it.
+    """
+
+    def add_document(self, document_id: str, name: str, ids: Sequence[int], texts: Sequence[str]) -> None:
+        """Index chunks ``ids`` with ``texts`` of one document; ``name`` is what names it (file, title, metadata)."""
+        ...
+
+    def remove(self, ids: Sequence[int]) -> None: ...
+
+    def search(self, query: str, k: int, allowed_ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+        """Top ``k`` ``(chunk_id, score)`` pairs that share a term with ``query``; ``allowed_ids`` restricts
+        the candidates before ranking."""
+        ...
+
+    def route(self, query: str, allowed_ids: Sequence[int] | None = None) -> list[tuple[str, float]]:
+        """``(document_id, score)`` of the documents the query names, best first (empty: it names none);
+        with ``allowed_ids``, only documents that have an allowed chunk."""
+        ...
+
+    def document_chunks(self, document_ids: Iterable[str]) -> list[int]:
+        """Chunk ids of the given documents."""
+        ...
+
+    def without_names(self, query: str, document_ids: Iterable[str]) -> str:
+        """``query`` without the words that name the given documents (file name, title, metadata): what is
+        left asks about their content."""
+        ...
+
+    def ids(self) -> set[int]: ...
+
+    def save(self) -> None:
+        """Persist atomically (temporary file, fsync, rename)."""
+        ...
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+        ...
+
+
+class Reranker(Protocol):
+    """Re-scores ``(query, passage)`` pairs jointly (a cross-encoder); higher is more relevant."""
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]: ...
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a chat prompt."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Generator(Protocol):
+    """Writes an answer from a chat prompt (an LLM, or none for the extractive mode)."""
+
+    @property
+    def mode(self) -> str:
+        """``openai``, ``transformers`` or ``extractive``; reported in every answer."""
+        ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def context_window(self) -> int:
+        """Prompt plus answer, in the generator's own tokens."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the generator's own tokenizer."""
+        ...
+
+    def stream(self, messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[str]:
+        """Yield answer text deltas as they are produced."""
+        ...
+
+    def generate(self, messages: Sequence[ChatMessage], max_tokens: int) -> str:
+        """The whole answer; by default the joined ``stream``."""
+        ...

@@ -1,0 +1,183 @@
+"""Candidate sentences for an extractive answer: every sentence of the pages the retriever found.
+
+Each candidate knows where it is (its page, its exact span), its words (stemmed), the kinds of fact it
+holds and whether it reads like a caption. Sentences are cut by ``service.engine.answering.sentences``; ECF stamps and
+pleading line numbers are left out, as chunks leave them out; a sentence that a page break cut goes on
+in the first lower-case sentence of the next page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ingest.legal.ecf_stamps import find_stamps
+from ingest.legal.running_heads import line_number_spans
+from service.core.domain import PageRecord, SearchHit
+from service.core.errors import NotFound
+from service.engine.answering.facts import Fact, facts_in, looks_like_caption
+from service.engine.answering.question import terms
+from service.engine.answering.sentences import Span, sentence_spans
+
+_MIN_CHARS, _MAX_CHARS = 12, 900
+_MIN_WORDS = 3
+LOWER_START = re.compile(r"^[a-z]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved page: where it is, its words and the facts it holds."""
+
+    hit: SearchHit
+    """The hit widened to its whole page (``text`` is the page text)."""
+    span: Span
+    text: str
+    rank: int
+    in_chunk: bool
+    words: frozenset[str]
+    facts: frozenset[Fact]
+    caption: bool
+    lead_document: bool
+    case_words: frozenset[str] = frozenset()
+    """Stems of the document's case name and title: which case the sentence belongs to."""
+    """In the document of the best hit: the case the question is about, as far as retrieval can tell."""
+
+
+@dataclass(frozen=True)
+class PageSentences:
+    """The candidate sentences of retrieved pages, read through a page lookup."""
+
+    pages: Callable[[str, int], PageRecord] | None = None
+    """Page lookup; with it every sentence of a retrieved page is a candidate, and quotes are whole sentences."""
+
+    def candidates(self, hits: Sequence[SearchHit]) -> list[Candidate]:
+        """Every usable sentence of the pages of ``hits``, each page once, in rank order."""
+        found: list[Candidate] = []
+        seen: set[tuple[str, int]] = set()
+        for rank, hit in enumerate(hits):
+            key = (hit.document_id, hit.page_start)
+            if key in seen:
+                continue
+            seen.add(key)
+            page_hit, chunk = self._whole_page(hit)
+            case_words = frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
+            for span in clean_sentences(page_hit.text):
+                text = " ".join(page_hit.text[span.start : span.end].split())
+                if not (_MIN_CHARS <= len(text) <= _MAX_CHARS) or len(text.split()) < _MIN_WORDS:
+                    continue
+                found.append(
+                    Candidate(
+                        hit=page_hit,
+                        span=span,
+                        text=text,
+                        rank=rank,
+                        in_chunk=chunk[0] <= span.start < chunk[1],
+                        words=frozenset(terms(text)),
+                        facts=frozenset(facts_in(text)),
+                        caption=looks_like_caption(text),
+                        lead_document=hit.document_id == hits[0].document_id,
+                        case_words=case_words,
+                    )
+                )
+        return without_repeats(found)
+
+    def _whole_page(self, hit: SearchHit) -> tuple[SearchHit, tuple[int, int]]:
+        """The hit widened to its page's text, and the chunk's page-relative span."""
+        if self.pages is None or hit.page_start != hit.page_end:
+            return hit, (0, len(hit.text))
+        page = self.pages(hit.document_id, hit.page_start)
+        chunk = (hit.char_start - page.char_start, hit.char_end - page.char_start)
+        widened = dataclasses.replace(hit, text=page.text, char_start=page.char_start, char_end=page.char_end)
+        return widened, chunk
+
+    def next_page_opening(self, candidate: Candidate) -> list[Candidate]:
+        """The first sentence of the next page, for a sentence that the page break cut off."""
+        if self.pages is None:
+            return []
+        try:
+            page = self.pages(candidate.hit.document_id, candidate.hit.page_start + 1)
+        except NotFound:
+            return []
+        # The cut sentence goes on in the first one that opens in lower case (a running head may come first).
+        spans = [span for span in clean_sentences(page.text)[:3] if LOWER_START.match(page.text[span.start : span.end])]
+        if not spans:
+            return []
+        hit = dataclasses.replace(
+            candidate.hit,
+            text=page.text,
+            page_start=page.number,
+            page_end=page.number,
+            char_start=page.char_start,
+            char_end=page.char_end,
+        )
+        text = " ".join(page.text[spans[0].start : spans[0].end].split())
+        return [dataclasses.replace(candidate, hit=hit, span=spans[0], text=text, in_chunk=False, caption=False)]
+
+
+def clean_sentences(page_text: str) -> list[Span]:
+    """The page's sentences, without ECF stamps and pleading line numbers (chunks leave those out too)."""
+    skipped = [span for span, _ in find_stamps(page_text)] + line_number_spans(page_text)
+    result: list[Span] = []
+    for span in sentence_spans(page_text):
+        start, end = span.start, span.end
+        for skip_start, skip_end in skipped:
+            if skip_start <= start < skip_end:
+                start = skip_end
+            if skip_start < end <= skip_end:
+                end = skip_start
+        while start < end and page_text[start].isspace():
+            start += 1
+        while end > start and page_text[end - 1].isspace():
+            end -= 1
+        if end > start and not any(skip_start <= start and end <= skip_end for skip_start, skip_end in skipped):
+            result.append(Span(start, end))
+    return result
+
+
+def without_repeats(candidates: list[Candidate]) -> list[Candidate]:
+    """The first of sentences with the same words (boilerplate repeated across pages and documents)."""
+    seen: set[str] = set()
+    kept: list[Candidate] = []
+    for candidate in candidates:
+        key = candidate.text.lower()
+        if key not in seen:
+            seen.add(key)
+            kept.append(candidate)
+    return kept
+
+
+def same_place(first: Candidate, second: Candidate) -> bool:
+    """True when two candidates cover some of the same characters of one document."""
+    if first.hit.document_id != second.hit.document_id:
+        return False
+    start, end = first.hit.char_start + first.span.start, first.hit.char_start + first.span.end
+    other_start, other_end = second.hit.char_start + second.span.start, second.hit.char_start + second.span.end
+    return start < other_end and other_start < end
+
+
+def merge_adjacent(chosen: list[Candidate]) -> list[Candidate]:
+    """Consecutive sentences of one page quoted as one passage, in the order the first was chosen."""
+    merged: list[Candidate] = []
+    for candidate in chosen:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.hit.document_id == candidate.hit.document_id
+            and previous.hit.page_start == candidate.hit.page_start
+            and 0 <= candidate.span.start - previous.span.end <= 3
+            and not previous.hit.text[previous.span.end : candidate.span.start].strip()
+        ):
+            span = Span(previous.span.start, candidate.span.end)
+            text = " ".join(previous.hit.text[span.start : span.end].split())
+            merged[-1] = dataclasses.replace(
+                previous,
+                span=span,
+                text=text,
+                words=previous.words | candidate.words,
+                facts=previous.facts | candidate.facts,
+            )
+        else:
+            merged.append(candidate)
+    return merged

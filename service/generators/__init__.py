@@ -1,1 +1,0 @@
-"""Generator implementations: an OpenAI-compatible server (vLLM) or a local transformers model."""

@@ -1,1 +1,0 @@
-"""Persistence: SQL metadata and text (SQLAlchemy) and per-collection FAISS indexes."""
