@@ -1,0 +1,58 @@
+"""``docqa ingest``: files and folders into a collection."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service.cli.app import CollectionOption, JsonFlag, app, components, err, fail, key_values
+from service.cli.progress import print_summary, terminal_bar
+from service.core.errors import DocqaError
+from service.core.writer_lock import try_writer_lock
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (walked recursively).")],
+    collection: CollectionOption = "default",
+    prune: Annotated[bool, typer.Option(help="Delete documents whose files are no longer under PATHS.")] = False,
+    meta: Annotated[
+        list[str] | None,
+        typer.Option("--meta", help="KEY=VALUE set on every document (repeatable), e.g. case=12-2209."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ingest files into a collection: new and changed files are indexed, unchanged ones skipped."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        fail(f"no such file or folder: {', '.join(missing)}", code=2)
+    extra = key_values(meta, "--meta")
+    with components() as parts:
+        try:
+            pipeline = parts.pipeline(collection, extra)
+        except DocqaError as error:
+            fail(error.message, code=2)
+        for message in parts.repairs:
+            err.print(f"[yellow]{message}[/yellow]", highlight=False)
+        with try_writer_lock(parts.index_dir, collection) as free:
+            pass
+        if not free:
+            err.print(
+                f"[yellow]waiting for another ingest into collection {collection!r} (an upload job or "
+                "'docqa ingest') to finish[/yellow]",
+                highlight=False,
+            )
+        progress = terminal_bar(not as_json)
+        try:
+            summary = pipeline.ingest(paths, prune=prune, progress=progress)
+        finally:
+            if progress:
+                progress.stop()
+        parts.audit.ingested(summary)
+    if as_json:
+        print(json.dumps(summary.as_dict(), indent=1))
+    else:
+        print_summary(summary)
