@@ -15,9 +15,10 @@ from ingest.chunking import Chunker
 from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
 from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
-from service.backends.faiss_index import FaissIndex, IndexManifest, SavedIndex
+from service.backends.faiss_index import FaissIndex, IndexManifest
 from service.backends.lexical.bm25 import Bm25Index
 from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimiter
+from service.backends.saved_index import SavedIndex
 from service.backends.sql.api_keys import SqlKeyStore
 from service.backends.sql.audit_log import SqlAuditLog
 from service.backends.sql.store import SqlDocumentStore, make_engine
