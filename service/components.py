@@ -5,49 +5,51 @@ Nothing else imports a backend directly: the CLI, the HTTP app and the tests ask
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol, TypeVar
 
 from ingest.chunking import Chunker
 from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
-from service.backends.embedders import build_embedder, load_tokenizer, max_sequence_tokens
+from service.backends.embedders import (
+    ONNX_INT8_BACKEND,
+    SENTENCE_TRANSFORMERS_BACKEND,
+    OnnxEmbedder,
+    SentenceTransformerEmbedder,
+    load_tokenizer,
+    max_sequence_tokens,
+)
 from service.backends.faiss_index import FaissIndex, IndexManifest
 from service.backends.lexical.bm25 import Bm25Index
 from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimiter
-from service.backends.saved_index import SavedIndex
 from service.backends.sql.api_keys import SqlKeyStore
 from service.backends.sql.audit_log import SqlAuditLog
 from service.backends.sql.store import SqlDocumentStore, make_engine
 from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
-from service.core.names import check_collection_name
-from service.core.seams import AuditLog, DocumentStore, Embedder, Generator, JobStore, KeyStore, RateLimit, Reranker
-from service.core.settings import Settings
-from service.core.writer_lock import try_writer_lock
+from service.core.seams import (
+    AuditLog,
+    DocumentStore,
+    Embedder,
+    Generator,
+    JobStore,
+    KeyStore,
+    LexicalIndex,
+    RateLimit,
+    Reranker,
+    VectorIndex,
+)
+from service.core.settings import EmbeddingSettings, Settings
 from service.engine.answering.extractive import ExtractiveAnswerer
 from service.engine.answering.prompts import Prompts, load_prompts
 from service.engine.answering.qa import QaEngine
 from service.engine.audit import Audit
+from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
-
-
-_Index = TypeVar("_Index", bound=SavedIndex)
-
-
-class _Repairable(Protocol):
-    collection: str
-
-    def reconcile(self, store: DocumentStore) -> tuple[int, int]: ...
-
-
-_Reconcilable = TypeVar("_Reconcilable", bound=_Repairable)
 
 
 class Components:
@@ -57,19 +59,12 @@ class Components:
         self.settings = settings
         if embedder is not None:  # tests share one loaded model across many components
             self.__dict__["embedder"] = embedder
-        self._lock = threading.RLock()
-        self._indexes: dict[str, FaissIndex] = {}
-        self._lexicals: dict[str, Bm25Index] = {}
-        self.repairs: list[str] = []
-        """Messages about indexes repaired from SQL at load (shown by the CLI and logged by the server)."""
+        self.indexes = IndexRegistry(self.index_dir, lambda: self.store, self._open_faiss, self._open_bm25)
+        """Which index serves each collection (loaded lazily, reconciled with SQL)."""
 
     def close(self) -> None:
         """Save dirty indexes and release database connections and the LLM client's connections."""
-        with self._lock:
-            for index in self._indexes.values():
-                index.save()
-            for lexical in self._lexicals.values():
-                lexical.save()
+        self.indexes.save_all()
         if "sql" in self.__dict__:
             self.sql.close()
         # Only backends that hold connections (OpenAIChatGenerator) have close(); it is not part of the seam.
@@ -124,67 +119,35 @@ class Components:
             headings=self.chunker.context_tokens > 0,
         )
 
-    def index(self, collection: str) -> FaissIndex:
-        """The collection's FAISS index, loaded once and reconciled with SQL (crash repair)."""
-        return self._loaded_once(self._indexes, collection, self._load_index)
+    @property
+    def repairs(self) -> list[str]:
+        """Messages about indexes repaired from SQL at load (shown by the CLI and logged by the server)."""
+        return self.indexes.repairs
 
-    def lexical(self, collection: str) -> Bm25Index:
+    def index(self, collection: str) -> VectorIndex:
+        """The collection's vector (FAISS) index, loaded once and reconciled with SQL (crash repair)."""
+        return self.indexes.vector(collection)
+
+    def lexical(self, collection: str) -> LexicalIndex:
         """The collection's lexical (BM25) index, loaded once and reconciled with SQL chunk text."""
-        return self._loaded_once(self._lexicals, collection, self._load_lexical)
+        return self.indexes.lexical(collection)
 
     def indexes_ready(self, collection: str) -> bool:
-        """Whether a search of ``collection`` finds its indexes loaded, current and built, so that it has no
-        slow loading of its own to do (a few ``stat`` calls). ``/v1/search`` asks before it ranks on the event loop."""
-        index, lexical = self._indexes.get(collection), self._lexicals.get(collection)
-        if index is None or lexical is None:
-            return False
-        return not index.newer_on_disk() and not lexical.newer_on_disk() and lexical.built
+        """Whether a search of ``collection`` has no index loading of its own to do (``IndexRegistry.ready``)."""
+        return self.indexes.ready(collection)
 
     def prepare_indexes(self, collection: str) -> None:
-        """Load, reload and build what ``indexes_ready`` found missing (0.5 s for 31k chunks here, more for
-        larger collections)."""
-        self.index(collection)
-        self.lexical(collection).build()
+        """Load, reload and build what ``indexes_ready`` found missing."""
+        self.indexes.prepare(collection)
 
-    def _loaded_once(self, cache: dict[str, _Index], collection: str, load: Callable[[str], _Index]) -> _Index:
-        """``cache[collection]``: loaded under the lock the first time, then only refreshed from disk when
-        another process saved a newer one (without the lock, which every request would queue on)."""
-        check_collection_name(collection)
-        loaded = cache.get(collection)
-        if loaded is not None:
-            loaded.refresh_if_changed()
-            return loaded
-        with self._lock:
-            if collection not in cache:
-                cache[collection] = load(collection)
-            return cache[collection]
+    def _open_faiss(self, collection: str) -> VectorIndex:
+        return FaissIndex(self.index_dir, collection, self.manifest())
 
-    def _load_index(self, collection: str) -> FaissIndex:
-        index = FaissIndex(self.index_dir, collection, self.manifest())
-        return self._reconciled(index, "repaired the index", "chunk vectors restored", "stale vectors dropped")
-
-    def _load_lexical(self, collection: str) -> Bm25Index:
+    def _open_bm25(self, collection: str) -> LexicalIndex:
         retrieval = self.settings.retrieval
-        lexical = Bm25Index(
+        return Bm25Index(
             self.index_dir, collection, retrieval.bm25_k1, retrieval.bm25_b, profile_tokens=retrieval.profile_tokens
         )
-        return self._reconciled(lexical, "rebuilt the lexical index", "chunks indexed", "stale chunks dropped")
-
-    def _reconciled(self, index: _Reconcilable, done: str, added_what: str, removed_what: str) -> _Reconcilable:
-        """``index`` made to hold exactly what SQL holds; a repair is recorded in ``repairs``.
-
-        Only while no other writer holds the collection (``writer_lock``): a writer at work saves what it
-        adds, and this process reloads that save; repairing beside it would only race it."""
-        with try_writer_lock(self.index_dir, index.collection) as free:
-            if not free:
-                return index
-            added, removed = index.reconcile(self.store)
-        if added or removed:
-            self.repairs.append(
-                f"{done} of collection {index.collection!r} from the database: "
-                f"{added} {added_what}, {removed} {removed_what}"
-            )
-        return index
 
     def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
         """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""
@@ -268,6 +231,18 @@ class Components:
     def audit(self) -> Audit:
         """What every action records, into ``audit_log``."""
         return Audit(lambda: self.audit_log)
+
+
+def build_embedder(settings: EmbeddingSettings, cache_dir: Path) -> Embedder:
+    """The embedder named by ``settings.backend``; ``cache_dir`` holds ONNX exports (``data_dir / "models"``)."""
+    if settings.backend == ONNX_INT8_BACKEND:
+        return OnnxEmbedder(settings.model_dir, cache_dir, batch_size=settings.batch_size, threads=settings.threads)
+    if settings.backend == SENTENCE_TRANSFORMERS_BACKEND:
+        return SentenceTransformerEmbedder(settings.model_dir, batch_size=settings.batch_size, threads=settings.threads)
+    raise ValueError(
+        f"embedding.backend: unknown backend {settings.backend!r}; "
+        f"use {ONNX_INT8_BACKEND!r} or {SENTENCE_TRANSFORMERS_BACKEND!r}"
+    )
 
 
 def rate_limiter(settings: Settings, workers: int) -> RateLimit:

@@ -66,7 +66,7 @@ def models_cache() -> Path:
 @pytest.fixture(scope="session")
 def embedder(models_cache: Path) -> Embedder:
     """The shipped all-MiniLM-L6-v2 on the default backend, loaded once per run."""
-    from service.backends.embedders import build_embedder
+    from service.components import build_embedder
 
     return build_embedder(EmbeddingSettings(), models_cache)
 

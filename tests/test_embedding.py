@@ -17,13 +17,13 @@ from service.backends.embedders import (
     EXPORT_MANIFEST_NAME,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
-    build_embedder,
     export_onnx_model,
     load_tokenizer,
     max_sequence_tokens,
     model_name,
     onnx_export_dir,
 )
+from service.components import build_embedder
 from service.core.seams import Embedder
 from service.core.settings import EmbeddingSettings, default_model_dir
 

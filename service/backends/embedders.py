@@ -23,8 +23,7 @@ import numpy.typing as npt
 import onnxruntime
 from tokenizers import Tokenizer
 
-from service.core.seams import Embedder, Vectors
-from service.core.settings import EmbeddingSettings
+from service.core.seams import Vectors
 
 ONNX_INT8_BACKEND = "onnx-int8"
 SENTENCE_TRANSFORMERS_BACKEND = "sentence-transformers"
@@ -348,18 +347,6 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> Vectors:
         """Embed one query; returns a ``(1, dimension)`` normalised matrix."""
         return self.embed_documents([text])
-
-
-def build_embedder(settings: EmbeddingSettings, cache_dir: Path) -> Embedder:
-    """The embedder named by ``settings.backend``; ``cache_dir`` holds ONNX exports (``data_dir / "models"``)."""
-    if settings.backend == ONNX_INT8_BACKEND:
-        return OnnxEmbedder(settings.model_dir, cache_dir, batch_size=settings.batch_size, threads=settings.threads)
-    if settings.backend == SENTENCE_TRANSFORMERS_BACKEND:
-        return SentenceTransformerEmbedder(settings.model_dir, batch_size=settings.batch_size, threads=settings.threads)
-    raise ValueError(
-        f"embedding.backend: unknown backend {settings.backend!r}; "
-        f"use {ONNX_INT8_BACKEND!r} or {SENTENCE_TRANSFORMERS_BACKEND!r}"
-    )
 
 
 def _mean_pool_normalise(hidden: npt.NDArray[np.float32], attention_mask: npt.NDArray[np.int64]) -> Vectors:

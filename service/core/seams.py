@@ -175,21 +175,38 @@ class Embedder(Protocol):
         ...
 
 
-class VectorIndex(Protocol):
-    """Nearest-neighbour search over vectors whose ids are chunk ids, one per collection. ``FaissIndex``."""
+class DerivedIndex(Protocol):
+    """What every index derived from SQL offers ``IndexRegistry``: one per collection, saved to files that
+    other processes may replace, repaired from the ``DocumentStore`` (the source of truth) at load."""
 
     @property
     def collection(self) -> str: ...
+
+    def newer_on_disk(self) -> bool:
+        """Whether another process saved the index since this one read it (cheap: no lock)."""
+        ...
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+        ...
+
+    def reconcile(self, store: DocumentStore) -> tuple[int, int]:
+        """Make the index hold exactly the chunks ``store`` holds; ``(added, removed)``."""
+        ...
+
+    def save(self) -> None:
+        """Persist atomically (temporary file, fsync, rename)."""
+        ...
+
+
+class VectorIndex(DerivedIndex, Protocol):
+    """Nearest-neighbour search over vectors whose ids are chunk ids, one per collection. ``FaissIndex``."""
 
     @property
     def count(self) -> int: ...
 
     def similarity(self, query: Vectors, ids: Sequence[int]) -> dict[int, float]:
         """The query's score against each of ``ids`` that the index holds."""
-        ...
-
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
         ...
 
     def add(self, ids: Sequence[int], vectors: Vectors) -> None: ...
@@ -202,12 +219,8 @@ class VectorIndex(Protocol):
 
     def ids(self) -> set[int]: ...
 
-    def save(self) -> None:
-        """Persist atomically (temporary file, fsync, rename)."""
-        ...
 
-
-class LexicalIndex(Protocol):
+class LexicalIndex(DerivedIndex, Protocol):
     """Term-matching search over chunk text (ids are chunk ids), and routing to the documents a query names.
 
     It is derived from SQL chunk text, like the vector index from SQL vectors, and kept in step with it.
@@ -240,12 +253,13 @@ class LexicalIndex(Protocol):
 
     def ids(self) -> set[int]: ...
 
-    def save(self) -> None:
-        """Persist atomically (temporary file, fsync, rename)."""
+    @property
+    def built(self) -> bool:
+        """Whether its ranking models are built (else the next search builds them)."""
         ...
 
-    def refresh_if_changed(self) -> bool:
-        """Reload when another process saved a newer index (unless this one has unsaved changes)."""
+    def build(self) -> None:
+        """Build the ranking models now, so that no search has to."""
         ...
 
 

@@ -195,7 +195,7 @@ def embedding_floor(env: dict[str, str], queries: list[str]) -> float:
     """CPU milliseconds of one query's embedding, on one thread, in process: what a worker spends per search
     before anything else, so ``cores * 1000 / floor`` bounds the throughput any server of this model reaches."""
     sys.path.insert(0, str(REPO))
-    from service.backends.embedders import build_embedder
+    from service.components import build_embedder
     from service.core.settings import Settings
 
     settings = Settings(data_dir=Path(env["DOCQA_DATA_DIR"]))
