@@ -45,6 +45,8 @@ from service.engine.answering.extractive import ExtractiveAnswerer
 from service.engine.answering.prompts import Prompts, load_prompts
 from service.engine.answering.qa import QaEngine
 from service.engine.audit import Audit
+from service.engine.documents.jobs import JobRunner
+from service.engine.documents.service import DocumentsService
 from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
 
@@ -226,6 +228,17 @@ class Components:
     @cached_property
     def audit_log(self) -> AuditLog:
         return SqlAuditLog(self.sql, self.settings.data_dir / "audit.key")
+
+    def documents(self, jobs: JobRunner | None = None) -> DocumentsService:
+        """Listing, pages, page views, deletes and (with ``jobs``, the server's job runner) uploads."""
+        return DocumentsService(
+            lambda: self.store,
+            self.pipeline,
+            self.audit,
+            self.settings.data_dir,
+            self.settings.ingest.max_file_mb,
+            jobs,
+        )
 
     @cached_property
     def audit(self) -> Audit:

@@ -224,6 +224,31 @@ def test_cli_usage_errors_exit_non_zero(tmp_path: Path, cli_env: Settings) -> No
     assert gone.exit_code == 1 and "not found" in gone.stderr
 
 
+def test_cli_delete_removes_the_uploaded_copy_and_keeps_the_users_own_file(tmp_path: Path, cli_env: Settings) -> None:
+    """``docqa delete`` does what ``DELETE /v1/documents/{id}`` does: an uploaded copy under
+    ``<data_dir>/uploads/`` goes with the document; a file ingested from elsewhere is the user's, and stays."""
+    uploaded = cli_env.data_dir / "uploads" / "matter" / "lease.txt"
+    uploaded.parent.mkdir(parents=True)
+    uploaded.write_text("The tenant pays rent of $4,200 a month.\n")
+    own = tmp_path / "mine" / "memo.txt"
+    own.parent.mkdir()
+    own.write_text("The board approved the merger with Halvorsen Maritime.\n")
+    runner = CliRunner()
+    for folder in (uploaded.parent, own.parent):
+        assert runner.invoke(app, ["ingest", str(folder), "-c", "matter"]).exit_code == 0
+    listed = {
+        d["source"]: d["id"] for d in json.loads(runner.invoke(app, ["documents", "-c", "matter", "--json"]).stdout)
+    }
+    assert set(listed) == {"lease.txt", "memo.txt"}
+
+    for source in ("lease.txt", "memo.txt"):
+        deleted = runner.invoke(app, ["delete", listed[source]])
+        assert deleted.exit_code == 0 and source in deleted.stdout, deleted.output
+    assert not uploaded.exists()
+    assert own.read_text() == "The board approved the merger with Halvorsen Maritime.\n"
+    assert json.loads(runner.invoke(app, ["documents", "-c", "matter", "--json"]).stdout) == []
+
+
 def test_real_filings_ingest(tmp_path: Path, components: Components) -> None:
     root = tmp_path / "filings"
     shutil.copytree(DATA / "court", root)

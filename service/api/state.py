@@ -10,12 +10,13 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.components import Components
-from service.core.access import OPEN, Principal, collection_not_found
+from service.core.access import OPEN, Principal
 from service.core.errors import InvalidInput, NotReady, Unauthorized, UnsupportedMediaType
 from service.core.seams import RateLimit
 from service.core.settings import Settings
 from service.engine.access import is_loopback
 from service.engine.documents.jobs import JobRunner
+from service.engine.documents.service import DocumentsService
 
 
 @dataclass
@@ -30,12 +31,14 @@ class AppState:
     """Set by ``docqa serve`` when it binds beyond this machine (keys existed at start). Should every
     key be revoked later, the open API then answers only requests from this machine."""
     jobs: JobRunner = field(init=False)
+    documents: DocumentsService = field(init=False)
 
     def __post_init__(self) -> None:
         parts = self.components
         self.jobs = JobRunner(
             lambda: parts.upload_jobs, parts.pipeline, lambda job, result: parts.audit.uploaded(job, result)
         )
+        self.documents = parts.documents(self.jobs)
 
     def bounded_k(self, k: int | None) -> int:
         """The request's k, or the default; above ``DOCQA_RETRIEVAL__MAX_K`` it is a 422 naming ``k``."""
@@ -51,9 +54,7 @@ class AppState:
 
     def readable_collection(self, principal: Principal, collection: str) -> str:
         """An existing collection the principal may read; otherwise one and the same 404."""
-        if not principal.can_read(collection) or not self.components.store.collection_exists(collection):
-            raise collection_not_found(collection)
-        return collection
+        return self.documents.readable_collection(principal, collection)
 
 
 async def get_state(request: Request) -> AppState:

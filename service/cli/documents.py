@@ -10,14 +10,13 @@ from rich.table import Table
 
 from service.cli.app import CollectionOption, JsonFlag, app, components, fail, out
 from service.core.errors import DocqaError
-from service.engine.documents.uploads import delete_document
 
 
 @app.command()
 def documents(collection: CollectionOption = "default", as_json: JsonFlag = False) -> None:
     """List a collection's documents with their titles, status and errors."""
     with components() as parts:
-        records = parts.store.list_documents(collection)
+        records = parts.documents().list(collection)
     if as_json:
         keys = ("id", "source", "title", "status", "error", "page_count", "media_type", "sha256", "needs_ocr_pages")
         print(json.dumps([{key: getattr(r, key) for key in keys} for r in records], indent=1, default=str))
@@ -34,9 +33,7 @@ def delete(document_id: Annotated[str, typer.Argument(help="Document id (see doc
     """Delete a document: its rows, text and vectors, and its uploaded copy, are gone."""
     with components() as parts:
         try:
-            record = parts.store.get_document(document_id)
-            delete_document(record, parts.pipeline(record.collection), parts.settings.data_dir)
-            parts.audit.deleted(None, record)
+            record = parts.documents().delete(document_id)
         except DocqaError as error:
             fail(error.message)
     out.print(f"deleted {document_id} ({record.source}) from {record.collection}")
