@@ -82,7 +82,7 @@ def serve_workers(settings: Settings, bind: str) -> None:
 
     import uvicorn
 
-    from service.api.app import MULTIPROCESS_METRICS_ENV
+    from service.api.middleware import MULTIPROCESS_METRICS_ENV
 
     workers = settings.server.workers
     metrics_dir = tempfile.mkdtemp(prefix="docqa-metrics-")
