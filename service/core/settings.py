@@ -6,11 +6,21 @@ description; the README's settings table is checked against this module by a tes
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def shipped_prompts_dir() -> Path:
+    """The templates installed with docqa: the top-level ``prompts/`` folder, shipped as the data package ``prompts``.
+
+    Found through the import system, so it is the checkout's folder in an editable install and the copy in
+    site-packages in a wheel install; never a path relative to this file.
+    """
+    return Path(str(importlib.resources.files("prompts")))
 
 
 def default_model_dir() -> Path:
@@ -48,7 +58,7 @@ class ChunkingSettings(Group):
         ge=16,
         le=8192,
         description="Largest chunk, in the embedding model's tokens (capped at its maximum, 254 for MiniLM; "
-        "chosen by the study in the README, Retrieval quality).",
+        "chosen by the retrieval study in tests/benchmarks/README.md).",
     )
     overlap_tokens: int = Field(0, ge=0, description="Tokens shared by consecutive chunks of a page.")
     sections: bool = Field(
@@ -133,7 +143,7 @@ class RetrievalSettings(Group):
         le=1,
         description="BM25 length normalisation, for chunks and document routing: 0 ignores length, 1 divides it "
         "out fully. Chunks are capped and cut at sections, so a short one is a short section, not a terse one "
-        "(README, Retrieval quality).",
+        "(tests/benchmarks/README.md, retrieval study).",
     )
     profile_tokens: int = Field(
         1500,
@@ -225,7 +235,8 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL, e.g. postgresql+psycopg://host/db; default: SQLite in the data directory."
     )
     prompts_dir: Path = Field(
-        Path(__file__).resolve().parents[2] / "prompts", description="Folder of prompt templates."
+        default_factory=shipped_prompts_dir,
+        description="Folder of prompt templates; default: the prompts/ shipped with docqa.",
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings, description="Embedding model.")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")

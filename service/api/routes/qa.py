@@ -44,7 +44,7 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
     Ranking is CPU work (the query's embedding, FAISS, BM25: 3-8 ms on a CPU with AVX-512 VNNI, about
     10-12 on one with AVX2 only) that reads SQL only through a WAL reader. Run on the loop it takes no
     thread hop and never contends for the GIL with other searches: one process served 167-174
-    requests/s so against 125-145 on worker threads (README, Benchmarks). Other requests to the worker
+    requests/s so against 125-145 on worker threads (tests/benchmarks/README.md). Other requests to the worker
     wait for at most the search running. What may wait goes to a thread, freeing the loop: loading a
     collection's indexes (first use, or after another process saved them) and the audit row's commit
     (the database's write lock may be held by an ingest).

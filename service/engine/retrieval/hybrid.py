@@ -19,10 +19,11 @@
    normalised over those chunks (a convex combination, as in Bruch et al., "An Analysis of Fusion
    Functions for Hybrid Retrieval", 2023). Only their order changes: which chunks reach the head, and
    all below it, stay rank fusion's, so recall at and beyond ``fusion_head`` is unchanged. Over the
-   whole list the same combination lets the dense ranking's weak tail in (README, Retrieval quality).
+   whole list the same combination lets the dense ranking's weak tail in (tests/benchmarks/README.md,
+   retrieval study).
 
-Measured on the LegalBench-RAG dev split (README, "Retrieval quality"): steps 1-3 add recall, step 4 precision
-at the top.
+Measured on the LegalBench-RAG dev split (tests/benchmarks/README.md, retrieval study): steps 1-3 add recall,
+step 4 precision at the top.
 """
 
 from __future__ import annotations
