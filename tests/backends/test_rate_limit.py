@@ -1,5 +1,5 @@
-"""Rate limiters: one contract over both (memory, and the SQLite file shared by worker processes), then
-what sharing adds: two limiters on one file, as two workers have them, and real processes."""
+"""What sharing adds to the rate limit contract (tests/backends/contracts/): two limiters on one SQLite file, as two
+workers have them, real processes, a fork, stale buckets, a locked file; and which limiter the server picks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import contextlib
 import multiprocessing
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
@@ -18,69 +17,7 @@ from service.backends.rate_limit import RateLimiter, SharedRateLimiter, TokenBuc
 from service.components import rate_limiter
 from service.core.errors import NotReady, RateLimited
 from service.core.settings import ServerSettings, Settings
-
-MakeLimiter = Callable[[int], TokenBucketLimiter]
-
-
-@pytest.fixture(params=["memory", "shared"])
-def make_limiter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MakeLimiter]:
-    """Limiters of one kind; the shared ones all on ``tmp_path/ratelimit.sqlite``."""
-    made: list[TokenBucketLimiter] = []
-
-    def make(per_minute: int) -> TokenBucketLimiter:
-        limiter: TokenBucketLimiter
-        if request.param == "memory":
-            limiter = RateLimiter(per_minute)
-        else:
-            limiter = SharedRateLimiter(tmp_path / "ratelimit.sqlite", per_minute)
-        made.append(limiter)
-        return limiter
-
-    yield make
-    for limiter in made:
-        limiter.close()
-
-
-def refused(limiter: TokenBucketLimiter, key: str) -> float:
-    """The retry-after, in seconds, of a check that must be refused."""
-    with pytest.raises(RateLimited) as caught:
-        limiter.check(key)
-    assert f"rate limit of {limiter.per_minute} requests per minute reached" in caught.value.message
-    retry: float = caught.value.detail["retry_after_s"]
-    assert retry > 0, caught.value.detail
-    return retry
-
-
-def passed_until_refused(limiter: TokenBucketLimiter, key: str, at_most: int) -> int:
-    for passed in range(at_most):
-        try:
-            limiter.check(key)
-        except RateLimited:
-            return passed
-    return at_most
-
-
-def test_a_key_gets_per_minute_checks_then_a_retry_after(make_limiter: MakeLimiter) -> None:
-    limiter = make_limiter(5)
-    assert passed_until_refused(limiter, "key:a", at_most=50) == 5
-    assert refused(limiter, "key:a") <= 12  # one token refills in 60 / 5 s
-    limiter.check("key:b")  # each key has its own bucket
-
-
-def test_a_bucket_refills_with_time(make_limiter: MakeLimiter) -> None:
-    limiter = make_limiter(120)  # 2 tokens a second; spending 120 takes far less than the 0.5 s one refill needs
-    assert passed_until_refused(limiter, "key:a", at_most=200) == 120
-    retry = refused(limiter, "key:a")
-    assert retry <= 0.5
-    time.sleep(retry + 0.2)  # margin over the retry-after, rounded to 0.1 s
-    passed = passed_until_refused(limiter, "key:a", at_most=200)
-    assert 1 <= passed <= 10, passed  # refilled by what the time gave, not to the full bucket
-
-
-def test_no_limit_and_no_file_when_per_minute_is_zero(make_limiter: MakeLimiter, tmp_path: Path) -> None:
-    limiter = make_limiter(0)
-    assert passed_until_refused(limiter, "key:a", at_most=1000) == 1000
-    assert list(tmp_path.iterdir()) == []
+from tests.support.limits import passed_until_refused, refused
 
 
 def test_two_limiters_on_one_file_share_a_bucket(tmp_path: Path) -> None:
