@@ -1,15 +1,18 @@
-"""Fixtures of the backends' tests and their contract suites: a SQL store on each database, both embedders."""
+"""Fixtures of the backends' tests and their contract suites: a SQL store on each database, both embedders,
+the tiny chat model's reference answers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from service.backends.embedders import OnnxEmbedder, SentenceTransformerEmbedder
 from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.core.seams import ChatMessage
 from service.core.settings import default_model_dir
+from tests.support.chat import ReferenceAnswer
 
 
 @pytest.fixture
@@ -36,3 +39,26 @@ def onnx_embedder(model_dir: Path, models_cache: Path) -> OnnxEmbedder:
 @pytest.fixture(scope="session")
 def reference_embedder(model_dir: Path) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(model_dir, batch_size=8, threads=0)
+
+
+@pytest.fixture(scope="session")
+def reference_answer(tiny_chat_model: Path) -> ReferenceAnswer:
+    """Greedy answer of the tiny model by plain ``transformers.generate``: what every generator must return."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_chat_model)
+    model = AutoModelForCausalLM.from_pretrained(tiny_chat_model)
+
+    def answer(messages: Sequence[ChatMessage], max_tokens: int) -> str:
+        inputs = tokenizer.apply_chat_template(
+            [{"role": m.role, "content": m.content} for m in messages],
+            add_generation_prompt=True,
+            return_tensors="pt",
+            return_dict=True,
+        )
+        output = model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False)
+        new_tokens = output[0, inputs["input_ids"].shape[1] :]
+        assert len(new_tokens) == max_tokens  # the fixture's promise: no early end-of-turn
+        return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
+
+    return answer

@@ -1,6 +1,6 @@
-"""Generators on real parts: ``transformers serve`` and in-process transformers running a tiny random
-model, plus fault injection at the HTTP layer (``httpx.MockTransport``) for failures a real server
-cannot produce on cue.
+"""Generators beyond the ``Generator`` contract (tests/backends/contracts/): ``transformers serve`` and in-process
+transformers running a tiny random model (what each does on its own), plus fault injection at the HTTP layer
+(``httpx.MockTransport``) for failures a real server cannot produce on cue.
 
 The tiny model writes gibberish, so the tests check mechanics. It decodes greedily and never ends
 its turn early, so every answer is exactly ``max_tokens`` tokens: a reference answer computed with
@@ -13,7 +13,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,40 +23,9 @@ import pytest
 from service.backends.generators.openai_chat import OpenAIChatGenerator, estimate_tokens
 from service.backends.generators.transformers_local import TransformersGenerator
 from service.core.errors import GeneratorError, GeneratorTimeout
-from service.core.seams import ChatMessage, Generator
 from service.core.settings import LlmSettings
+from tests.support.chat import MESSAGES
 from tests.support.llm import ServedModel, free_port
-
-MESSAGES = (
-    ChatMessage("system", "Answer from the context only."),
-    ChatMessage("user", "What is the notice period in the lease?"),
-)
-OTHER_MESSAGES = (ChatMessage("user", "Who pays the rent?"),)
-
-ReferenceAnswer = Callable[[Sequence[ChatMessage], int], str]
-
-
-@pytest.fixture(scope="module")
-def reference_answer(tiny_chat_model: Path) -> ReferenceAnswer:
-    """Greedy answer of the tiny model by plain ``transformers.generate``: what every generator must return."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_chat_model)
-    model = AutoModelForCausalLM.from_pretrained(tiny_chat_model)
-
-    def answer(messages: Sequence[ChatMessage], max_tokens: int) -> str:
-        inputs = tokenizer.apply_chat_template(
-            [{"role": m.role, "content": m.content} for m in messages],
-            add_generation_prompt=True,
-            return_tensors="pt",
-            return_dict=True,
-        )
-        output = model.generate(**inputs, max_new_tokens=max_tokens, do_sample=False)
-        new_tokens = output[0, inputs["input_ids"].shape[1] :]
-        assert len(new_tokens) == max_tokens  # the fixture's promise: no early end-of-turn
-        return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
-
-    return answer
 
 
 def llm_settings(**overrides: Any) -> LlmSettings:
@@ -71,32 +40,6 @@ def served_generator(tiny_chat_server: ServedModel) -> Iterator[OpenAIChatGenera
     settings = llm_settings(base_url=tiny_chat_server.base_url, model=tiny_chat_server.model, timeout_s=60)
     with OpenAIChatGenerator(settings) as generator:
         yield generator
-
-
-@pytest.mark.slow
-def test_served_stream_and_generate_match_the_model(
-    served_generator: OpenAIChatGenerator, reference_answer: ReferenceAnswer
-) -> None:
-    deltas = list(served_generator.stream(MESSAGES, 8))
-    assert deltas and all(isinstance(delta, str) and delta for delta in deltas)
-    expected = reference_answer(MESSAGES, 8)
-    assert expected  # the tiny model only emits visible subwords
-    # Equal to the in-process greedy answer: the server got our system+user messages, applied the
-    # same chat template, and stopped at max_tokens.
-    assert "".join(deltas) == expected
-    assert served_generator.generate(MESSAGES, 8) == expected
-    assert served_generator.generate(MESSAGES, 3) == reference_answer(MESSAGES, 3)
-    assert served_generator.generate(OTHER_MESSAGES, 8) == reference_answer(OTHER_MESSAGES, 8)
-
-
-@pytest.mark.slow
-def test_served_generator_reports_its_identity(
-    served_generator: OpenAIChatGenerator, tiny_chat_server: ServedModel
-) -> None:
-    generator: Generator = served_generator  # conforms to the seam
-    assert generator.mode == "openai"
-    assert generator.model == tiny_chat_server.model
-    assert generator.context_window == 4096  # from settings: the server is not asked
 
 
 @pytest.mark.slow
@@ -132,28 +75,6 @@ def test_count_tokens_with_tokenizer_dir_equals_the_tokenizer(tiny_chat_model: P
 @pytest.fixture(scope="module")
 def local_generator(tiny_chat_model: Path) -> TransformersGenerator:
     return TransformersGenerator(LlmSettings(backend="transformers", model=str(tiny_chat_model)))
-
-
-def test_transformers_generate_and_stream(
-    local_generator: TransformersGenerator, reference_answer: ReferenceAnswer
-) -> None:
-    deltas = list(local_generator.stream(MESSAGES, 8))
-    assert deltas and all(isinstance(delta, str) and delta for delta in deltas)
-    assert "".join(deltas) == reference_answer(MESSAGES, 8)
-    assert local_generator.generate(MESSAGES, 2) == reference_answer(MESSAGES, 2)
-    assert local_generator.generate(OTHER_MESSAGES, 5) == reference_answer(OTHER_MESSAGES, 5)
-
-
-def test_transformers_identity_and_tokens(local_generator: TransformersGenerator, tiny_chat_model: Path) -> None:
-    from transformers import AutoTokenizer
-
-    generator: Generator = local_generator
-    assert generator.mode == "transformers"
-    assert generator.model == str(tiny_chat_model)
-    assert generator.context_window == 2048  # the model's positions, below the 4096 setting
-    tokenizer = AutoTokenizer.from_pretrained(tiny_chat_model)
-    text = "What is the notice period? Ünïcödé"
-    assert generator.count_tokens(text) == len(tokenizer.encode(text, add_special_tokens=False))
 
 
 def test_transformers_stops_generating_when_the_reader_stops(local_generator: TransformersGenerator) -> None:
