@@ -1,5 +1,5 @@
 """Fixtures of the backends' tests and their contract suites: a SQL store on each database, both embedders,
-the tiny chat model's reference answers."""
+the tiny chat model's reference answers, a tiny cross-encoder."""
 
 from __future__ import annotations
 
@@ -62,3 +62,26 @@ def reference_answer(tiny_chat_model: Path) -> ReferenceAnswer:
         return str(tokenizer.decode(new_tokens, skip_special_tokens=True))
 
     return answer
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-layer BERT with one output logit and random weights, with MiniLM's tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("tiny-cross-encoder")
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_dir()))
+    tokenizer.save_pretrained(str(folder))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        num_labels=1,
+        max_position_embeddings=512,
+    )
+    BertForSequenceClassification(config).save_pretrained(str(folder))
+    return folder

@@ -1,4 +1,5 @@
-"""The optional cross-encoder stage, with a tiny random-weight model built here (mechanics only, not quality)."""
+"""The optional cross-encoder stage in retrieval, with a tiny random-weight model (mechanics only, not quality);
+the ``Reranker`` contract is in tests/backends/contracts/."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from service.backends.reranker import CrossEncoderReranker
 from service.components import Components
 from service.core.errors import InvalidInput
-from service.core.settings import Settings, default_model_dir
+from service.core.settings import Settings
 
 TEXTS = {
     "lease.txt": "The tenant shall pay rent of $4,200 on the first day of each month.",
@@ -19,29 +20,6 @@ TEXTS = {
     "offer.txt": "We propose a settlement of $40,000.",
     "order.txt": "The motion to dismiss is denied without prejudice.",
 }
-
-
-@pytest.fixture(scope="module")
-def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-layer BERT with one output logit and random weights, with MiniLM's tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    folder = tmp_path_factory.mktemp("tiny-cross-encoder")
-    tokenizer = AutoTokenizer.from_pretrained(str(default_model_dir()))
-    tokenizer.save_pretrained(str(folder))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=37,
-        num_labels=1,
-        max_position_embeddings=512,
-    )
-    BertForSequenceClassification(config).save_pretrained(str(folder))
-    return folder
 
 
 def test_reranker_reorders_and_respects_k(

@@ -191,32 +191,6 @@ def test_bm25_matrix_scores_equal_bm25s() -> None:
         assert ours.scores([vocabulary[t] for t in query]) == pytest.approx(expected, rel=1e-5)
 
 
-def test_routing_and_restriction_without_sql(tmp_path: Path) -> None:
-    index = Bm25Index(tmp_path, "unit")
-    index.add_document("nda", "Petrolube_NDA Petrolube NDA Confidentiality", [1, 2], ["Recipient shall.", "Survival."])
-    index.add_document("merger", "Boingo Wireless, Inc._Digital Colony", [3], ["Parent shall pay the Recipient."])
-    routes = index.route("Consider Petrolube's Non-Disclosure Agreement; may the Recipient")
-    assert [document for document, _ in routes] == ["nda", "merger"] and routes[0][1] > 10 * routes[1][1]
-    assert index.route("Consider Petrolube's NDA", allowed_ids=[3]) == []
-    assert [chunk for chunk, _ in index.search("recipient", 5)] == [1, 3]
-    assert [chunk for chunk, _ in index.search("recipient", 5, allowed_ids=[3])] == [3]
-    assert index.search("recipient", 5, allowed_ids=[]) == []
-    index.remove([3])
-    assert index.route("Boingo") == [] and index.document_chunks(["nda", "merger"]) == [1, 2]
-    index.save()
-    assert Bm25Index(tmp_path, "unit").ids() == {1, 2}
-
-
-def test_an_allowed_id_the_lexical_index_lacks_adds_nothing(tmp_path: Path) -> None:
-    """An allowed id missing from the index (a chunk being re-indexed) must not bring in its successor's
-    row a second time: every hit once, only allowed ids."""
-    index = Bm25Index(tmp_path, "unit")
-    index.add_document("a", "a", [1, 3, 4], ["recipient one", "recipient three", "recipient four"])
-    hits = index.search("recipient", 10, allowed_ids=[2, 3, 5])
-    assert [chunk for chunk, _ in hits] == [3]
-    assert [chunk for chunk, _ in index.search("recipient", 10, allowed_ids=[0, 1, 2, 3, 4, 9])] == [1, 3, 4]
-
-
 def test_reciprocal_rank_fusion() -> None:
     fused = reciprocal_rank_fusion([[1, 2, 3], [3, 1]], k=60)
     assert [item for item, _ in fused] == [1, 3, 2]
