@@ -157,7 +157,7 @@ main() {
     fi
 }
 
-# Sourcing the script (as tests/test_docker.py does) defines the functions without running anything.
+# Sourcing the script (as tests/deploy/test_docker.py does) defines the functions without running anything.
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     main "$@"
 fi

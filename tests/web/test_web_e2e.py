@@ -1,0 +1,591 @@
+"""The web UI end to end: Debian's chromium (headless, through Playwright) against a live ``docqa serve``.
+
+Two servers run for the whole module, each in its own data folder:
+
+- the **main** server ingested real court filings plus a generated lease memo with one distinctive
+  fact, and has an API key (so every request the UI makes carries it) for the ``filings`` matter
+  only; a second matter, ``other``, exists and must stay invisible to that key;
+- the **broken** server has no keys and an OpenAI-compatible LLM backend pointing at a closed port,
+  so every question fails with the API's 502, which the UI must show, never a blank screen.
+
+Screenshots of the main screens go to ``test-artifacts/`` at the repository root (gitignored).
+Every page collects console errors and warnings; a test fails on any that it did not cause on
+purpose (a request that is meant to fail logs "Failed to load resource" and is declared first).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Route, expect, sync_playwright
+
+from service.api.schemas import ClaimOut
+from service.core.domain import SearchHit
+from service.engine.answering.claims import answer_support, check_claims, low_support_message
+from service.engine.answering.qa import NOT_FOUND_MESSAGE
+from tests.support.documents import write_pdf
+from tests.support.llm import free_port
+from tests.support.paths import COURT
+from tests.support.web import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Console,
+    Screen,
+    Server,
+    ask,
+    assert_no_horizontal_scroll,
+    close_viewer,
+    docqa,
+    docqa_environment,
+    open_citation,
+    open_screen,
+    screenshot,
+    show_view,
+    sign_in,
+    squash,
+    start_server,
+)
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"Debian's chromium is not installed at {CHROMIUM} (docker/install.sh --dev installs it)",
+        allow_module_level=True,
+    )
+
+pytestmark = pytest.mark.browser
+
+FILINGS = (
+    "courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf",
+    "doctor__recap_documents__ca1_00117684624.pdf",
+    "doctor__recap_documents__ca9_19.pdf",
+)
+LEASE_TITLE = "Harbor Lease Memorandum"
+LEASE_PAGES = [
+    "Memorandum on the Harbor Lease between Portland Harbor Holdings LLC and Bluefin Marine Supply Inc.",
+    "The tenant Bluefin Marine Supply agreed to pay a monthly rent of 4,750 dollars for the Pier 7 warehouse. "
+    "The lease term is seven years, beginning March 1, 2021.",
+    "Notices under the lease go to the landlord's office on Commercial Street. The lease is governed by the law of "
+    "the State of Maine.",
+]
+RENT_QUESTION = "What monthly rent did Bluefin Marine Supply agree to pay?"
+RENT_QUOTE = "The tenant Bluefin Marine Supply agreed to pay a monthly rent of 4,750 dollars for the Pier 7 warehouse."
+COURT_QUESTION = "Why did the court dismiss the appeal?"
+UNRELATED_QUESTION = "What is the best recipe for chocolate chip cookies?"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+# ---- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Server]]:
+    """(main, broken); the broken one starts first and loads while the main one is prepared."""
+    root = tmp_path_factory.mktemp("web-e2e")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for name in FILINGS:
+        (corpus / name).write_bytes((COURT / name).read_bytes())
+    write_pdf(corpus / "harbor-lease.pdf", LEASE_PAGES, title=LEASE_TITLE)
+    lease_only = root / "lease-only"
+    lease_only.mkdir()
+    write_pdf(lease_only / "harbor-lease.pdf", LEASE_PAGES, title=LEASE_TITLE)
+    other = root / "other"
+    other.mkdir()
+    write_pdf(other / "estate.pdf", ["The estate of Margaret Hale passes to her niece."], title="Hale Estate")
+
+    broken_environment = docqa_environment(
+        root / "broken-data",
+        DOCQA_LLM__BACKEND="openai",
+        DOCQA_LLM__BASE_URL=f"http://127.0.0.1:{free_port()}/v1",  # nothing listens there
+        DOCQA_LLM__MODEL="x",
+        DOCQA_LLM__MAX_RETRIES="0",
+    )
+    broken = start_server(broken_environment, lease_only, "filings", root / "broken.log")
+    main: Server | None = None
+    try:
+        main_environment = docqa_environment(root / "main-data")
+        docqa(main_environment, "ingest", str(other), "-c", "other")
+        key = docqa(main_environment, "keys", "create", "--name", "e2e", "--collections", "filings").strip()
+        main = start_server(main_environment, corpus, "filings", root / "main.log")
+        main.key = key.splitlines()[-1]
+        main.wait_until_healthy()
+        broken.wait_until_healthy()
+        yield main, broken
+    finally:
+        broken.stop()
+        if main:
+            main.stop()
+
+
+@pytest.fixture(scope="module")
+def main_server(servers: tuple[Server, Server]) -> Server:
+    return servers[0]
+
+
+@pytest.fixture(scope="module")
+def broken_server(servers: tuple[Server, Server]) -> Server:
+    return servers[1]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def consoles() -> list[Console]:
+    return []
+
+
+@pytest.fixture(autouse=True)
+def no_console_errors(consoles: list[Console]) -> Iterator[None]:
+    yield
+    problems = [problem for console in consoles for problem in console.problems]
+    for console in consoles:
+        console.problems.clear()
+    assert not problems, "console errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def desk(browser: Browser, consoles: list[Console], main_server: Server) -> Screen:
+    """A signed-in 1280x800 tab that may write to the clipboard, shared by the tests in order."""
+    screen = open_screen(browser, consoles, DESKTOP, permissions=["clipboard-read", "clipboard-write"])
+    sign_in(screen, main_server)
+    return screen
+
+
+@pytest.fixture(scope="module")
+def phone(browser: Browser, consoles: list[Console], main_server: Server) -> Screen:
+    screen = open_screen(browser, consoles, PHONE, is_mobile=True, has_touch=True)
+    sign_in(screen, main_server)
+    return screen
+
+
+# ---- sign-in ------------------------------------------------------------------------------------
+
+
+def test_wrong_key_is_refused_and_a_key_sees_only_its_matter(
+    browser: Browser, consoles: list[Console], main_server: Server
+) -> None:
+    screen = open_screen(browser, consoles, DESKTOP)
+    page = screen.page
+    screen.console.expect_failure("/v1/whoami", 401)
+    page.goto(main_server.url + "/")
+    expect(page.locator("#sign-in")).to_be_visible()
+    page.fill("#api-key", "dq_not_a_real_key")
+    page.click("#sign-in-submit")
+    expect(page.locator("#sign-in-error")).to_contain_text("not accepted")
+    expect(page.locator("#workspace")).to_be_hidden()
+    screenshot(page, "sign-in-error.png")
+
+    sign_in(screen, main_server)
+    options = page.locator("#matter-select option")
+    expect(options).to_have_count(1)
+    expect(options).to_have_attribute("value", "filings")  # never "other"
+    expect(page.locator("#key-name")).to_contain_text("e2e")
+    page.context.close()
+
+
+# ---- asking, citations, the source viewer -----------------------------------------------------------
+
+
+def test_answer_streams_with_citation_links(desk: Screen) -> None:
+    page = desk.page
+    ask(page, RENT_QUESTION)
+    expect(page.locator("#answer-text")).to_contain_text("4,750 dollars")
+    cite = page.locator("#answer-text button.cite[data-marker='1']")
+    expect(cite).to_have_text("[1]")
+    expect(page.locator("#references li#ref-1")).to_contain_text(f"{LEASE_TITLE}, p. 2")
+    expect(page.locator("#ask-status")).to_contain_text("Answer ready")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "answer.png")
+
+
+def test_citation_opens_the_cited_page_image_with_the_highlight(desk: Screen) -> None:
+    page = desk.page
+    open_citation(page, 1)
+    show_view(page, "image")
+    expect(page.locator("#viewer-title")).to_have_text(LEASE_TITLE)
+    expect(page.locator("#viewer-page")).to_have_text("Page 2 of 3")
+    image = page.locator("#viewer-img")
+    expect(image).to_be_visible()
+    page.wait_for_function("document.querySelector('#viewer-img').naturalWidth > 0")
+    boxes = page.locator("#viewer-image .highlight-box")
+    assert boxes.count() >= 1
+    expect(boxes.first).to_be_in_viewport()
+    image_box, first = image.bounding_box(), boxes.first.bounding_box()
+    assert image_box and first
+    # The quote is the page's first line: the box sits in the top part of the page, inside the image.
+    assert image_box["x"] <= first["x"] < image_box["x"] + image_box["width"]
+    assert image_box["y"] <= first["y"] < image_box["y"] + image_box["height"] / 4
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "viewer-image.png")
+
+    show_view(page, "text")
+    mark = page.locator("#viewer-text mark#viewer-mark")
+    expect(mark).to_be_visible()
+    expect(mark).to_have_text(RENT_QUOTE)
+    expect(mark).to_be_in_viewport()
+    screenshot(page, "viewer-text.png")
+
+
+def test_previous_and_next_page(desk: Screen) -> None:
+    page = desk.page
+    page.click("#viewer-next")
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    expect(page.locator("#viewer-page")).to_have_text("Page 3 of 3")
+    expect(page.locator("#viewer-text")).to_contain_text("State of Maine")
+    expect(page.locator("#viewer-next")).to_be_disabled()
+    expect(page.locator("#viewer-mark")).to_have_count(0)
+    for expected in ("Page 2 of 3", "Page 1 of 3"):
+        page.click("#viewer-prev")
+        page.wait_for_selector("#viewer:not([aria-busy])")
+        expect(page.locator("#viewer-page")).to_have_text(expected)
+    expect(page.locator("#viewer-prev")).to_be_disabled()
+    page.click("#viewer-next")
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    expect(page.locator("#viewer-mark")).to_have_text(RENT_QUOTE)  # back on the cited page: highlighted again
+    close_viewer(page)
+
+
+def test_copy_with_citations(desk: Screen) -> None:
+    page = desk.page
+    page.click("#copy-button")
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"“{RENT_QUOTE}” [1]")
+    assert f'[1] {LEASE_TITLE}, p. 2: "{RENT_QUOTE}"' in copied
+
+
+def test_court_filing_citations_open_their_pages(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    expected = main_server.api("POST", "/v1/ask", json={"question": COURT_QUESTION, "collection": "filings"}).json()
+    assert expected["citations"], expected
+    ask(page, COURT_QUESTION)
+    for citation in expected["citations"]:
+        marker = citation["marker"]
+        expect(page.locator(f"#references li#ref-{marker}")).to_contain_text(f"p. {citation['page']}")
+        open_citation(page, marker)
+        expect(page.locator("#viewer-page")).to_contain_text(f"Page {citation['page']} of ")
+        show_view(page, "image")
+        expect(page.locator("#viewer-image .highlight-box").first).to_be_in_viewport()
+        if marker == 1:
+            screenshot(page, "viewer-court.png")
+        show_view(page, "text")
+        mark = page.locator("#viewer-mark")
+        expect(mark).to_be_in_viewport()
+        assert squash(mark.inner_text()) == squash(citation["quote"])
+        close_viewer(page)
+    screenshot(page, "answer-court.png")
+
+
+def test_concurrent_page_views_do_not_crash_the_server(main_server: Server) -> None:
+    """The viewer asks for a page image and its highlight boxes at once, and readers page quickly.
+
+    PDFium crashes the process when two threads call it at once; the server must serialise them.
+    """
+    documents = main_server.api("GET", "/v1/collections/filings/documents").json()["documents"]
+    longest = max(documents, key=lambda document: document["page_count"])
+    pages = range(1, longest["page_count"] + 1)
+    paths = [f"/v1/documents/{longest['id']}/pages/{n}/image?width=400" for n in pages]
+    paths += [f"/v1/documents/{longest['id']}/pages/{n}/highlight?start=0&end=200" for n in pages]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(lambda path: main_server.api("GET", path).status_code, paths))
+    assert statuses == [200] * len(paths)
+    assert main_server.process.poll() is None, main_server.log()
+
+
+def test_unrelated_question_is_refused_with_closest_passages(desk: Screen) -> None:
+    page = desk.page
+    ask(page, UNRELATED_QUESTION)
+    expect(page.locator("#refusal")).to_be_visible()
+    expect(page.locator("#refusal-message")).to_contain_text("Not found in these documents")
+    expect(page.locator("#refusal-message")).to_contain_text("closest passages are below; they are not an answer")
+    assert NOT_FOUND_MESSAGE.startswith("Not found in these documents")
+    expect(page.locator("#answer-text")).to_be_hidden()
+    expect(page.locator("#ask-status")).to_have_text("Not found in these documents.")
+    page.click("#copy-button")  # what is pasted says it is a refusal, and offers the closest passages as such
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    first = copied.splitlines()[0]  # once "Not found", then why and what was searched
+    assert first.startswith("Not found in these documents. No passage is close enough to the question (searched ")
+    assert first.count("Not found in these documents") == 1 and "Closest passages (not an answer):" in copied
+    closest = page.locator("#closest-list button.closest-open")
+    assert closest.count() >= 1
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "refusal.png")
+    page_number = re.search(r"p\. (\d+)", closest.first.inner_text())
+    assert page_number, closest.first.inner_text()
+    closest.first.click()
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    expect(page.locator("#viewer-page")).to_contain_text(f"Page {page_number.group(1)} of ")
+    close_viewer(page)
+
+
+def test_an_unsupported_sentence_is_marked_with_its_reason(desk: Screen, main_server: Server) -> None:
+    """The main server answers extractively (verbatim quotes: no claim check), so a generated answer is played
+    back at the HTTP layer: the server's own answer with an invented sentence added, checked by the real claim
+    check against the passages cited (tests/engine/answering/test_claims_llm.py puts a real model behind the API)."""
+    page = desk.page
+    real = main_server.api("POST", "/v1/ask", json={"question": RENT_QUESTION, "collection": "filings"}).json()
+    sources = [
+        SearchHit(0, c["document_id"], "filings", c["source"], c["title"], c["page"], c["page"], 0, 0, 1.0, c["quote"])
+        for c in sorted(real["citations"], key=lambda citation: citation["marker"])
+    ]
+    invented = "The landlord may raise the rent to 9,500 dollars after two years [1]."
+    answer = f"{real['answer']} {invented}"
+    checks = check_claims(answer, sources)
+    claims = [ClaimOut.from_claim(claim).model_dump() for claim in checks]
+    assert [claim["supported"] for claim in claims][-1:] == [False] and all(c["supported"] for c in claims[:-1])
+    assert answer_support(checks) == "low_support"  # as QaEngine would state it
+    done = {**real, "answer": answer, "claims": claims, "state": "low_support", "message": low_support_message(checks)}
+    events = [
+        ("delta", {"text": answer}),
+        ("citations", {"citations": real["citations"]}),
+        ("claims", {"claims": claims}),
+        ("done", done),
+    ]
+    body = "".join(f"event: {kind}\ndata: {json.dumps(data)}\n\n" for kind, data in events)
+    page.route("**/v1/ask", lambda route: route.fulfill(body=body, headers={"Content-Type": "text/event-stream"}))
+    try:
+        ask(page, RENT_QUESTION)
+    finally:
+        page.unroute("**/v1/ask")
+    marked = page.locator("#answer-text .claim-unsupported")
+    expect(marked).to_have_count(1)
+    expect(marked).to_have_text(invented)
+    reason = page.locator("#answer-text .claim-reason")
+    expect(reason).to_have_text("Not supported by the cited passages: 9,500 dollars is not in source [1]")
+    expect(marked.locator("button.cite[data-marker='1']")).to_be_visible()  # its citation still opens
+    expect(page.locator("#answer-text")).to_contain_text("4,750 dollars")  # the true sentence stays unmarked
+    assert "4,750" not in marked.inner_text()
+    expect(page.locator("#answer-warning")).to_contain_text(f"1 of {len(claims)} sentences is not supported")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "answer-unsupported.png")
+    page.click("#copy-button")
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.endswith(f'Not supported by the cited passages:\n- "{invented}": 9,500 dollars is not in source [1]')
+
+
+def test_keyboard_alone_asks_and_opens_a_citation(desk: Screen) -> None:
+    page = desk.page
+    page.reload()
+    expect(page.locator("#question")).to_be_visible()
+
+    def tab_to(selector: str, presses: int = 25) -> None:
+        for _ in range(presses):
+            page.keyboard.press("Tab")
+            if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    tab_to("#question")
+    page.keyboard.type(RENT_QUESTION)
+    page.keyboard.press("Enter")
+    expect(page.locator("#ask-status")).to_contain_text("Answer ready")
+    tab_to("#answer-text button.cite")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    expect(page.locator("#viewer-page")).to_have_text("Page 2 of 3")
+    assert page.evaluate("document.activeElement.id") == "viewer-title"
+    tab_to("#viewer-next")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    expect(page.locator("#viewer-page")).to_have_text("Page 3 of 3")
+    page.keyboard.press("Escape")
+    expect(page.locator("#viewer")).to_be_hidden()
+    assert page.evaluate("document.activeElement.dataset.marker") == "1"  # focus returns to the citation
+
+
+# ---- documents ----------------------------------------------------------------------------------
+
+
+def test_upload_lists_each_file_with_its_outcome_then_delete_with_confirmation(
+    desk: Screen, main_server: Server, tmp_path: Path
+) -> None:
+    page = desk.page
+    page.click("#tab-documents")
+    rows = page.locator("#documents-list li.document-row")
+    expect(rows).to_have_count(len(FILINGS) + 1)
+    sublease = write_pdf(
+        tmp_path / "pier7-sublease.pdf",
+        [
+            "Bluefin Marine Supply sublets the north bay of the Pier 7 warehouse to Casco Bay Canvas for 1,200 dollars "
+            "a month, with the landlord's written consent dated April 2, 2022."
+        ],
+        title="Pier 7 Sublease",
+    )
+    scan = write_pdf(tmp_path / "signed-exhibit.pdf", [None], title="Signed Exhibit")
+    corrupt = tmp_path / "broken-exhibit.pdf"
+    corrupt.write_bytes(b"%PDF-1.7\nthis is not really a PDF\n")
+    page.set_input_files("#file-input", [sublease, scan, corrupt])
+    expect(page.locator("#upload-status")).to_contain_text("Processing finished")
+    results = page.locator("#upload-results li.upload-result")
+    expect(results.filter(has_text="pier7-sublease.pdf")).to_have_attribute("data-outcome", "new")
+    expect(results.filter(has_text="signed-exhibit.pdf")).to_have_attribute("data-outcome", "new")
+    failed = results.filter(has_text="broken-exhibit.pdf")
+    expect(failed).to_have_attribute("data-outcome", "failed")
+    assert len(failed.locator(".upload-error").inner_text()) > 10, "a failed file must say why"
+    uploaded = rows.filter(has_text="Pier 7 Sublease")
+    expect(uploaded).to_have_attribute("data-status", "ingested")
+    expect(uploaded).to_contain_text("Ingested")
+    expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("Needs OCR")
+    expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("cannot be searched until it is OCR'd")
+    expect(page.locator("#matter-select option:checked")).to_have_text(f"filings ({rows.count()} documents)")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "documents.png", full_page=True)
+
+    uploaded.locator("button.delete-doc").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Pier 7 Sublease")
+    screenshot(page, "delete-confirm.png")
+    page.click("#confirm-cancel")
+    expect(dialog).to_be_hidden()
+    expect(uploaded).to_have_count(1)
+    uploaded.locator("button.delete-doc").click()
+    page.click("#confirm-delete")
+    expect(page.locator("#documents-status")).to_contain_text("Deleted")
+    expect(uploaded).to_have_count(0)
+    listed = main_server.api("GET", "/v1/collections/filings/documents").json()["documents"]
+    assert "Pier 7 Sublease" not in {document["title"] for document in listed}
+
+
+def test_dropped_file_is_ingested_and_its_citation_opens_the_text(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    page.click("#tab-documents")
+    page.locator("#drop-zone").evaluate(
+        """(zone) => {
+            const memo = "Repairs memo.\\n\\nThe Pier 7 roof was repaired by Gulf of Maine Roofing on May 3, 2023, "
+                + "at a cost of 18,400 dollars, paid by the landlord.\\n";
+            const data = new DataTransfer();
+            data.items.add(new File([memo], "roof-memo.txt", { type: "text/plain" }));
+            zone.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }"""
+    )
+    expect(page.locator("#upload-status")).to_contain_text("Processing finished")
+    expect(page.locator("#upload-results li.upload-result")).to_have_attribute("data-outcome", "new")
+    row = page.locator("#documents-list li.document-row").filter(has_text="roof-memo")
+    expect(row).to_have_attribute("data-status", "ingested")
+
+    ask(page, "Who repaired the Pier 7 roof?")
+    expect(page.locator("#references li#ref-1")).to_contain_text("roof-memo")
+    open_citation(page, 1)
+    expect(page.locator("#viewer-toggle")).to_be_hidden()  # not a PDF: no page image, only the text
+    expect(page.locator("#viewer-mark")).to_contain_text("Gulf of Maine Roofing")
+    close_viewer(page)
+    document_id = row.get_attribute("data-document-id")
+    assert main_server.api("DELETE", f"/v1/documents/{document_id}").status_code == 204
+
+
+def test_unsupported_upload_shows_the_reason(desk: Screen, tmp_path: Path) -> None:
+    page = desk.page
+    desk.console.expect_failure("/v1/collections/filings/documents", 422)
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00")
+    page.set_input_files("#file-input", program)
+    expect(page.locator("#error-banner")).to_be_visible()
+    expect(page.locator("#error-lead")).to_have_text("Nothing was uploaded.")
+    expect(page.locator("#error-message")).to_contain_text("unsupported file type")
+    page.click("#error-dismiss")
+    expect(page.locator("#error-banner")).to_be_hidden()
+
+
+def test_an_interrupted_upload_says_which_files_to_upload_again(desk: Screen, tmp_path: Path) -> None:
+    """The server process stopping mid-job cannot be made to happen on cue here, so the upload and its
+    job status are answered at the HTTP layer (tests/engine/documents/test_jobs.py proves the server's side)."""
+    page = desk.page
+    job_id = "0123456789abcdef"
+    job = {
+        "job_id": job_id,
+        "collection": "filings",
+        "status": "interrupted",
+        "files": [
+            {"name": "ferry-note.txt", "outcome": "new", "document_id": "fedcba9876543210", "error": None},
+            {"name": "ferry-memo.txt", "outcome": "pending", "document_id": None, "error": None},
+        ],
+    }
+
+    def accept(route: Route) -> None:
+        if route.request.method == "POST":
+            route.fulfill(status=202, json={"job_id": job_id})
+        else:
+            route.continue_()
+
+    page.route("**/v1/collections/filings/documents", accept)
+    page.route(f"**/v1/jobs/{job_id}", lambda route: route.fulfill(json=job))
+    try:
+        files = [tmp_path / "ferry-note.txt", tmp_path / "ferry-memo.txt"]
+        for file in files:
+            file.write_text("The ferry to Peaks Island leaves at 6 a.m.\n")
+        page.set_input_files("#file-input", files)
+        expect(page.locator("#upload-status")).to_contain_text("Processing stopped before the end")
+        results = page.locator("#upload-results li.upload-result")
+        expect(results.filter(has_text="ferry-note.txt")).to_have_attribute("data-outcome", "new")
+        memo = results.filter(has_text="ferry-memo.txt")
+        expect(memo).to_have_attribute("data-outcome", "interrupted")
+        expect(memo).to_contain_text("upload again")
+    finally:
+        page.unroute("**/v1/collections/filings/documents")
+        page.unroute(f"**/v1/jobs/{job_id}")
+
+
+# ---- failures from the API ------------------------------------------------------------------------
+
+
+def test_llm_failure_is_shown_not_a_blank_screen(
+    browser: Browser, consoles: list[Console], broken_server: Server
+) -> None:
+    screen = open_screen(browser, consoles, DESKTOP)
+    page = screen.page
+    screen.console.expect_failure("/v1/ask", 502)
+    page.goto(broken_server.url + "/")
+    expect(page.locator("#question")).to_be_visible()  # no keys on this server: straight in
+    expect(page.locator("#sign-in")).to_be_hidden()
+    page.fill("#question", RENT_QUESTION)
+    page.click("#ask-button")
+    banner = page.locator("#error-banner")
+    expect(banner).to_be_visible()
+    expect(page.locator("#error-lead")).to_contain_text("language model behind docqa is not available")
+    expect(page.locator("#error-message")).to_contain_text("cannot reach the LLM server")
+    expect(banner).to_contain_text("llm_unavailable")
+    expect(page.locator("#ask-status")).to_contain_text("could not be answered")
+    expect(page.locator("#question")).to_have_value(RENT_QUESTION)  # the question is kept for another try
+    screenshot(page, "error.png")
+    page.context.close()
+
+
+# ---- layout -------------------------------------------------------------------------------------
+
+
+def test_phone_width_has_no_horizontal_scrolling(phone: Screen) -> None:
+    page = phone.page
+    ask(page, COURT_QUESTION)
+    expect(page.locator("#answer-text button.cite").first).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "phone-answer.png", full_page=True)
+    open_citation(page, 1)
+    expect(page.locator("#viewer-title")).to_be_in_viewport()
+    expect(page.locator("#viewer-page")).to_be_in_viewport()
+    expect(page.locator("#viewer-mark")).to_be_in_viewport()  # phones open on the page text: readable
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "phone-viewer-text.png")
+    show_view(page, "image")
+    expect(page.locator("#viewer-image .highlight-box").first).to_be_in_viewport()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "phone-viewer-image.png")
+    close_viewer(page)
+    page.click("#tab-documents")
+    expect(page.locator("#documents-list li.document-row").first).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "phone-documents.png", full_page=True)
