@@ -1,0 +1,191 @@
+"""The exact evaluator of a record query over one page's text, and the search-term report.
+
+It is the reference that a database's full-text search (SQLite FTS5, PostgreSQL) must agree with,
+and it computes the exact spans on the candidate pages such an index returns.
+
+Semantics, over the words of a page (``words.tokenize``; a page is the unit, nothing crosses pages):
+
+- A ``Word`` occurs at every word with its key; a ``Prefix`` at every word whose key starts with the
+  stem; a ``Phrase`` at every run of consecutive words with its keys (its span runs from the start
+  of the first word to the end of the last, punctuation included).
+- ``Near(left, right, N)`` occurs at every pair of an occurrence of ``left`` and a *separate*
+  (non-overlapping) occurrence of ``right`` where the later one starts at most N words after the
+  earlier one ends; ``ordered`` requires ``left`` first. Its span covers both occurrences.
+- A page **matches** a Boolean query as usual (AND: every operand; OR: at least one; NOT: the
+  operand does not match), and its **hits** are the spans of the positive parts that make it match:
+  every occurrence of a term or proximity pair, over every operand of an AND, over the operands of
+  an OR that match the page, and nothing from a NOT. Hits are distinct spans (two operands finding
+  the same span count once), in document order: by start, then end.
+
+Since the parser refuses a query with an OR alternative made only of NOTs, a page matches exactly
+when it has at least one hit.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from service.record.query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
+from service.record.words import Token, tokenize
+
+
+@dataclass(frozen=True)
+class Match:
+    """One hit on a page: ``text`` is ``page_text[char_start:char_end]``."""
+
+    char_start: int
+    char_end: int
+    text: str
+
+
+Interval = tuple[int, int]
+"""An occurrence of a term: the indexes of its first and last word (inclusive)."""
+
+
+class _Page:
+    """A page's words, indexed by key."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens: list[Token] = tokenize(text)
+        self.positions: dict[str, list[int]] = defaultdict(list)
+        for index, token in enumerate(self.tokens):
+            self.positions[token.key].append(index)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        return self.tokens[first].char_start, self.tokens[last].char_end
+
+
+def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Page) -> list[Interval]:
+    """Where ``term`` occurs on ``page``, sorted and distinct."""
+    match term:
+        case Word(key):
+            return [(index, index) for index in page.positions.get(key, ())]
+        case Prefix(stem):
+            starts = [index for key, found in page.positions.items() if key.startswith(stem) for index in found]
+            return [(index, index) for index in sorted(starts)]
+        case Phrase(keys):
+            length, tokens = len(keys), page.tokens
+            return [
+                (start, start + length - 1)
+                for start in page.positions.get(keys[0], ())
+                if start + length <= len(tokens)
+                and all(tokens[start + offset].key == keys[offset] for offset in range(1, length))
+            ]
+        case AnyOf(terms):
+            return sorted({interval for alternative in terms for interval in _occurrences(alternative, page)})
+
+
+def _near_pairs(near: Near, page: _Page) -> set[tuple[int, int]]:
+    """The char spans of every pair of occurrences that satisfies ``near``."""
+    lefts, rights = _occurrences(near.left, page), _occurrences(near.right, page)
+    rights_by_first = sorted(rights)
+    firsts = [first for first, _ in rights_by_first]
+    rights_by_last = sorted(rights, key=lambda interval: interval[1])
+    lasts = [last for _, last in rights_by_last]
+    spans: set[tuple[int, int]] = set()
+    for left_first, left_last in lefts:
+        # right after left: left_last < right_first <= left_last + distance
+        low = bisect.bisect_right(firsts, left_last)
+        high = bisect.bisect_right(firsts, left_last + near.distance)
+        for _, right_last in rights_by_first[low:high]:
+            spans.add(page.span(left_first, right_last))
+        if near.ordered:
+            continue
+        # right before left: left_first - distance <= right_last < left_first
+        low = bisect.bisect_left(lasts, left_first - near.distance)
+        high = bisect.bisect_left(lasts, left_first)
+        for right_first, _ in rights_by_last[low:high]:
+            spans.add(page.span(right_first, left_last))
+    return spans
+
+
+def _evaluate(query: Query, page: _Page) -> tuple[bool, set[tuple[int, int]]]:
+    """Whether ``page`` matches ``query``, and the char spans of its hits (empty when it does not)."""
+    match query:
+        case Word() | Prefix() | Phrase():
+            spans = {page.span(first, last) for first, last in _occurrences(query, page)}
+            return bool(spans), spans
+        case Near():
+            spans = _near_pairs(query, page)
+            return bool(spans), spans
+        case Not(operand):
+            matched, _ = _evaluate(operand, page)
+            return not matched, set()
+        case And(operands):
+            spans = set()
+            for operand in operands:
+                matched, found = _evaluate(operand, page)
+                if not matched:
+                    return False, set()
+                spans |= found
+            return True, spans
+        case Or(operands):
+            results = [_evaluate(operand, page) for operand in operands]
+            spans = {span for matched, found in results if matched for span in found}
+            return any(matched for matched, _ in results), spans
+
+
+def _sorted_matches(text: str, spans: set[tuple[int, int]]) -> list[Match]:
+    return [Match(start, end, text[start:end]) for start, end in sorted(spans)]
+
+
+def matches(query: Query, text: str) -> list[Match]:
+    """Every hit of ``query`` on the page ``text``, in document order (see the module docstring).
+
+    An empty list means the page does not match.
+    """
+    matched, spans = _evaluate(query, _Page(text))
+    return _sorted_matches(text, spans) if matched else []
+
+
+@dataclass(frozen=True)
+class TermCounts:
+    """One query's line of a search-term report.
+
+    ``unique_documents`` (the "unique hits" of eDiscovery term reports) counts the documents hit by this
+    query and by no other query of the report.
+    """
+
+    query: Query
+    documents_with_hits: int
+    total_hits: int
+    unique_documents: int
+
+
+@dataclass(frozen=True)
+class TermReport:
+    """A search-term report: one ``TermCounts`` per query, in the order given, and per document the
+    hit count of each query (in the same order), for the documents that at least one query hits,
+    in the order they were first seen."""
+
+    terms: tuple[TermCounts, ...]
+    per_document: Mapping[str, tuple[int, ...]]
+
+
+def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]]) -> TermReport:
+    """Count every query's hits over ``pages``, given as ``(document_id, page_number, text)``.
+
+    Pages are read once, in any order; a document's count is the sum over its pages.
+    """
+    counts: dict[str, list[int]] = {}
+    for document_id, _page_number, text in pages:
+        page = _Page(text)
+        for index, query in enumerate(queries):
+            matched, spans = _evaluate(query, page)
+            if matched:
+                counts.setdefault(document_id, [0] * len(queries))[index] += len(spans)
+    hit_by = [[document for document, row in counts.items() if row[index]] for index in range(len(queries))]
+    terms = tuple(
+        TermCounts(
+            query=query,
+            documents_with_hits=len(hit_by[index]),
+            total_hits=sum(row[index] for row in counts.values()),
+            unique_documents=sum(1 for document in hit_by[index] if sum(map(bool, counts[document])) == 1),
+        )
+        for index, query in enumerate(queries)
+    )
+    return TermReport(terms, {document: tuple(row) for document, row in counts.items()})
