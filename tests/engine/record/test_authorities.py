@@ -16,7 +16,7 @@ from service.record.authorities import (
     table_of_authorities,
 )
 
-COURT = Path(__file__).parent / "data" / "court"
+COURT = Path(__file__).parents[2] / "data" / "court"
 FIRST_CIRCUIT = "doctor__recap_documents__ca1_00117684624.pdf"  # Calvary Chapel of Bangor v. Mills (1st Cir.)
 
 
@@ -100,7 +100,7 @@ def test_short_forms_laws_and_pin_ranges() -> None:
 
 def test_the_hand_checked_sample_is_consistent() -> None:
     """Every item of the measured sample quotes its page exactly (the figures: tests/benchmarks)."""
-    sample = json.loads((Path(__file__).parent / "data" / "authorities_sample.json").read_text(encoding="utf-8"))
+    sample = json.loads((Path(__file__).parents[2] / "data" / "authorities_sample.json").read_text(encoding="utf-8"))
     items = sample["items"]
     assert sum(item["verdict"] == "citation" for item in items) == 100
     assert all(item["char_end"] - item["char_start"] == len(item["text"]) for item in items)
