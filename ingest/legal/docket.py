@@ -159,6 +159,7 @@ _NAMED_TRIAL_COURT_RE = re.compile(
     rf"(?P<state>{_STATE_NAMES})\b(?P<bankruptcy>\s+bankruptcy\s+court)?",
     re.IGNORECASE,
 )
+_NAMED_TAX_COURT_RE = re.compile(r"\btax\s+court\b", re.IGNORECASE)
 _NAMED_SCOTUS_RE = re.compile(r"\bsupreme\s+court\b(?!\s+of\s+(?!the\s+united\s+states))", re.IGNORECASE)
 
 
@@ -173,7 +174,7 @@ def courts_named(text: str) -> set[str]:
         found.add(_STATES[match.group("state").lower()] + (direction[0].lower() if direction else "") + kind)
     if _NAMED_SCOTUS_RE.search(text):
         found.add("scotus")
-    if re.search(r"\btax\s+court\b", text, re.IGNORECASE):
+    if _NAMED_TAX_COURT_RE.search(text):
         found.add("tax")
     return found
 

@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 
 import httpx
-from serving import REPO, cpu_description, docqa, environment, percentile, served
+from serving import REPO, cpu_description, docqa, environment, served
+
+from service.engine.evaluation.retrieval import percentile
 
 SHARED = REPO.parent / "shared" / "data"
 TIMINGS = ("retrieve_ms", "generate_ms")

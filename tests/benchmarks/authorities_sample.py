@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from service.record.authorities import AuthorityMention
+from service.engine.record.authorities import AuthorityMention
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "authorities_sample.json"
 DEFAULT_FOLDER = Path("/work/shared/data/court-filings")
@@ -76,7 +76,7 @@ def live_items(folder: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]
     """The items re-judged against what ``authorities_in_document`` finds now."""
     import pypdfium2  # only for --live
 
-    from service.record.authorities import authorities_in_document
+    from service.engine.record.authorities import authorities_in_document
 
     mentions: dict[tuple[str, int], list[AuthorityMention]] = {}
     for name in sorted({item["file"] for item in items}):

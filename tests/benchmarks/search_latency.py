@@ -34,7 +34,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 import serving
-from serving import REPO, cpu_description, docqa, percentile, served
+from serving import REPO, cpu_description, docqa, served
+
+from service.engine.evaluation.retrieval import percentile
 
 DATA = REPO / ".cache" / "bench-search"
 COLLECTION = "lbrag"

@@ -189,7 +189,7 @@ class ExtractiveAnswerer:
             score += weights.in_chunk
         if part.case_words and part.case_words & candidate.case_words:
             score += weights.named_case
-        if part.excluded & candidate.words:
+        if part.set_aside & candidate.words:
             score -= weights.set_aside
         # A caption answers only who the parties, court and judge are; a form's question answers nothing.
         if (candidate.caption and not part.wants & {Fact.PERSON, Fact.PLACE}) or candidate.text.endswith("?"):

@@ -44,6 +44,14 @@ _US_STATE = (
 )
 _UNIT = r"(?:days?|weeks?|months?|years?|hours?|minutes?)"
 
+_RULING_FORMULA = re.compile(
+    r"\bHeld:|\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bSo\s+Ordered\b|"
+    r"\bjudgment\s+is\s+(?:hereby\s+)?entered|"
+    # "The Court finds": a court speaking of itself; "the district court found" reports a lower court.
+    r"\bwe\s+(?:hold|conclude|find|held|found)\b|\bCourt\s+(?:finds|found|holds|held|concludes|concluded)\b"
+)
+"""How a court states its own ruling whatever the ruling is: "Held:", "IT IS ORDERED", "we hold"."""
+
 # The dates, amounts and dispositions the claim check compares (``claim_facts``), and the looser forms
 # that say a sentence holds one without pinning it down ("on August 13", "in 2007", "sustained").
 PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
@@ -93,15 +101,13 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
         ),
     ),
     Fact.HOLDING: (
+        _RULING_FORMULA,
         re.compile(
             r"\b(?:is|are|be|hereby|we|court|shall\s+be)\s+(?:\w+\s+)?(?:affirmed|reversed|vacated|remanded|dismissed|"
             r"granted|denied|sustained|overruled|stayed|enjoined|consolidated|transferred)\b|"
-            r"\bwe\s+(?:affirm|reverse|vacate|remand|dismiss|grant|deny|hold|conclude|agree|disagree|find|held|found)\b|"
-            # "The Court finds": a court speaking of itself; "the district court found" reports a lower court.
-            r"\bCourt\s+(?:finds|found|holds|held|concludes|concluded|grants|granted|denies|denied|orders|ordered)\b|"
-            r"\bHeld:|"
-            r"\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bjudgment\s+is\s+(?:hereby\s+)?entered|"
-            r"\bSo\s+Ordered\b|\b(?:AFFIRMED|REVERSED|VACATED|DISMISSED|GRANTED|DENIED)\b|"
+            r"\bwe\s+(?:affirm|reverse|vacate|remand|dismiss|grant|deny|agree|disagree)\b|"
+            r"\bCourt\s+(?:grants|granted|denies|denied|orders|ordered)\b|"
+            r"\b(?:AFFIRMED|REVERSED|VACATED|DISMISSED|GRANTED|DENIED)\b|"
             r"\bfor\s+the\s+(?:foregoing\s+|above\s+)?reasons\b|\bwe\s+review\b|\bapplies\b",
         ),
     ),
@@ -136,10 +142,6 @@ _RULING_VERBS: dict[str, re.Pattern[str]] = {
     "overrule": re.compile(r"\boverrul(?:e|es|ed)\b", re.IGNORECASE),
     "enjoin": re.compile(r"\benjoin(?:s|ed)?\b", re.IGNORECASE),
 }
-_RULING_FORMULA = re.compile(
-    r"\bHeld:|\bIT\s+IS\s+(?:HEREBY\s+|FURTHER\s+)?(?:ORDERED|ADJUDGED)|\bSo\s+Ordered\b|"
-    r"\bjudgment\s+is\s+(?:hereby\s+)?entered|\b(?:we|Court)\s+(?:hold|holds|held|conclude|concludes|finds|found)\b"
-)
 
 
 def ruling_verbs(text: str) -> set[str]:

@@ -116,7 +116,7 @@ class QuestionPart:
     wants: frozenset[Fact]
     case_words: frozenset[str] = frozenset()
     """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
-    excluded: frozenset[str] = frozenset()
+    set_aside: frozenset[str] = frozenset()
     """Stems of what the part sets aside ("due before any extension", "other than the bond"): a sentence
     about that answers something else."""
     courts: frozenset[str] = frozenset()
@@ -141,7 +141,7 @@ class Question:
         for pattern in (_CASE_NAME, _COURT, _CITATION_PARENTHESES):
             for match in pattern.finditer(self.text):
                 naming.update(terms(match.group()))
-        return [word for word in terms(part.text) if word not in naming and word not in part.excluded]
+        return [word for word in terms(part.text) if word not in naming and word not in part.set_aside]
 
     def without_names(self, part: QuestionPart, titles: Sequence[str] = ()) -> str:
         """The part's text less the case it is about (as ``topic_terms``), for comparing meaning with sentences
@@ -220,7 +220,7 @@ def _part(text: str) -> QuestionPart:
         text,
         *_kind(text),
         case_words=frozenset(terms(" ".join(_case_parties(text)))),
-        excluded=frozenset(terms(" ".join(match.group(1) for match in _SET_ASIDE.finditer(text)))),
+        set_aside=frozenset(terms(" ".join(match.group(1) for match in _SET_ASIDE.finditer(text)))),
         courts=_acting_courts(text),
     )
 

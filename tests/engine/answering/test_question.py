@@ -126,7 +126,7 @@ def test_an_authority_is_one_that_is_named_or_numbered(sentence: str, named: boo
 
 def test_what_a_part_sets_aside_is_no_topic_word() -> None:
     part = analyse("When was the answering brief due before any extension?").parts[0]
-    assert part.excluded == {"extens"}
+    assert part.set_aside == {"extens"}
     assert "extens" not in analyse("When was the answering brief due before any extension?").topic_terms(part)
-    assert analyse("How much did she owe without interest?").parts[0].excluded == {"interest"}
-    assert analyse("When was the brief due?").parts[0].excluded == frozenset()
+    assert analyse("How much did she owe without interest?").parts[0].set_aside == {"interest"}
+    assert analyse("When was the brief due?").parts[0].set_aside == frozenset()

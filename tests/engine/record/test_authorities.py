@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pypdfium2
 
-from service.record.authorities import (
+from service.engine.record.authorities import (
     AuthorityKind,
     AuthorityMention,
     authorities_in_document,

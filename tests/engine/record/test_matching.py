@@ -7,8 +7,21 @@ from collections.abc import Sequence
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.record.matching import Match, matches, term_report
-from service.record.query import And, AnyOf, Near, Not, Operand, Or, Phrase, Prefix, Query, Term, Word, parse_query
+from service.engine.record.matching import Match, matches, term_report
+from service.engine.record.query import (
+    And,
+    AnyOf,
+    Near,
+    Not,
+    Operand,
+    Or,
+    Phrase,
+    Prefix,
+    Query,
+    Term,
+    Word,
+    parse_query,
+)
 
 PAGE = (
     "The Kiamichi River permit was denied. Plaintiffs' permit application, filed in 2019, named the "

@@ -28,8 +28,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.record.query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
-from service.record.words import Token, tokenize
+from service.engine.record.query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
+from service.engine.record.words import Token, tokenize
 
 
 @dataclass(frozen=True)

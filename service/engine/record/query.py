@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import pyparsing as pp
 
-from service.record.words import tokenize
+from service.engine.record.words import tokenize
 
 MAX_DISTANCE = 1000
 """The largest N of ``w/N`` and ``pre/N``."""
