@@ -18,6 +18,7 @@ from ingest.legal.running_heads import line_number_spans
 from service.core.domain import PageRecord, SearchHit
 from service.core.errors import NotFound
 from service.engine.answering.facts import Fact, facts_in, looks_like_caption
+from service.engine.answering.form_items import form_items
 from service.engine.answering.question import QuestionPart, terms
 from service.engine.answering.sentences import Span, is_heading, sentence_spans
 
@@ -77,6 +78,23 @@ class PageSentences:
                         words=frozenset(terms(text)),
                         facts=frozenset(facts_in(text)),
                         caption=looks_like_caption(text),
+                        lead_document=hit.document_id == hits[0].document_id,
+                        case_words=case_words,
+                    )
+                )
+            # A form's numbered question with the filer's answer below it, quoted whole.
+            for item in form_items(page_hit.text):
+                answer = page_hit.text[item.question_end : item.span.end]
+                found.append(
+                    Candidate(
+                        hit=page_hit,
+                        span=item.span,
+                        text=" ".join(page_hit.text[item.span.start : item.span.end].split()),
+                        rank=rank,
+                        in_chunk=chunk[0] <= item.span.start < chunk[1],
+                        words=frozenset(terms(page_hit.text[item.span.start : item.span.end])),
+                        facts=frozenset(facts_in(" ".join(answer.split()))),
+                        caption=False,
                         lead_document=hit.document_id == hits[0].document_id,
                         case_words=case_words,
                     )

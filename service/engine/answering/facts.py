@@ -122,7 +122,7 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
     ),
     Fact.AUTHORITY: (
         re.compile(
-            r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+v\.\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
+            r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+(?:v\.|vs\.?)\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
             r"F\.(?:\s?Supp\.)?\s?(?:\d[dh])?|F\.\d[dh]|N\.[EW]\.\d?d?|So\.\s?\d?d?|P\.\d?d?|A\.\d?d?)\s+\d+|"
             # A named or numbered authority ("the Upper Niobrara River Compact", "Rules 608 and 609", "§ 4001.003"),
             # not the bare word ("the rules", "the Federal Rules of Evidence"), which names no particular one.

@@ -17,6 +17,7 @@ from service.core.settings import OcrSettings
 from service.engine.answering.qa import NOT_FOUND_MESSAGE
 from service.engine.answering.question import analyse
 from tests.support.databases import fresh_database, make_settings
+from tests.support.forms import STATEMENT
 from tests.support.paths import COURT
 
 CALVARY = "doctor__recap_documents__ca1_00117684624.pdf"  # 1st Cir. opinion, Calvary Chapel of Bangor v. Mills
@@ -43,6 +44,7 @@ def filings(
     for name in (CALVARY, JAGELS, ZEPEDA, TARRANT):
         shutil.copy(COURT / name, root / name)
     (root / "bordelon-stipulation.txt").write_text(STIPULATION, encoding="utf-8")
+    (root / "barreras-statement-of-financial-affairs.txt").write_text(STATEMENT, encoding="utf-8")
     data = tmp_path_factory.mktemp("data")
     with fresh_database(request.param, data) as url:
         settings = make_settings(data, url, models_cache, ocr=OcrSettings(enabled=False))
@@ -91,7 +93,7 @@ def test_a_case_that_is_not_in_the_collection_is_refused_by_name(filings: Compon
     assert result.state is AnswerState.NOT_FOUND and result.refused and result.citations == []
     assert result.message is not None and result.message.startswith(NOT_FOUND_MESSAGE)
     assert "no document mentions the case, party, docket number or judge" in result.message
-    assert f"searched 5 documents in “{COLLECTION}”" in result.message
+    assert f"searched 6 documents in “{COLLECTION}”" in result.message
     assert result.closest  # offered as the closest passages, not as an answer
 
 
@@ -171,4 +173,13 @@ def test_a_question_about_two_cases_quotes_both(filings: Components) -> None:
     assert result.state is not AnswerState.NOT_FOUND, result.message
     assert {citation.source for citation in result.citations} >= {JAGELS, CALVARY}
     assert "January 19, 2021" in result.answer
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_forms_question_is_quoted_with_the_filers_answer(filings: Components) -> None:
+    result = ask(filings, "Did the debtors disclose selling a car in the two years before they filed for bankruptcy?")
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    lead = result.citations[0]
+    assert lead.source == "barreras-statement-of-financial-affairs.txt"
+    assert lead.quote.startswith("18. Within 2 years") and "Sold 1972 Corvette for\n$18,000" in lead.quote
     assert_quotes_are_exact(filings, result)
