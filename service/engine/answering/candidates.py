@@ -18,7 +18,7 @@ from ingest.legal.running_heads import line_number_spans
 from service.core.domain import PageRecord, SearchHit
 from service.core.errors import NotFound
 from service.engine.answering.facts import Fact, facts_in, looks_like_caption
-from service.engine.answering.form_items import form_items
+from service.engine.answering.form_items import form_items, lettered_parts
 from service.engine.answering.question import QuestionPart, terms
 from service.engine.answering.sentences import Span, is_heading, sentence_spans
 
@@ -82,8 +82,9 @@ class PageSentences:
                         case_words=case_words,
                     )
                 )
-            # A form's numbered question with the filer's answer below it, quoted whole.
-            for item in form_items(page_hit.text):
+            # A form's numbered question with the filer's answer below it, and a schedule's title with its
+            # table, each quoted whole.
+            for item in [*form_items(page_hit.text), *lettered_parts(page_hit.text)]:
                 answer = page_hit.text[item.question_end : item.span.end]
                 found.append(
                     Candidate(
