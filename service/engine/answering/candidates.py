@@ -41,9 +41,10 @@ class Candidate:
     facts: frozenset[Fact]
     caption: bool
     lead_document: bool
+    """From the case of the best hit, the case the question is about as far as retrieval can tell (its document,
+    or another filing with its court and docket number)."""
     case_words: frozenset[str] = frozenset()
     """Stems of the document's case name and title: which case the sentence belongs to."""
-    """In the document of the best hit: the case the question is about, as far as retrieval can tell."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class PageSentences:
             seen.add(key)
             page_hit, chunk = self._whole_page(hit)
             case_words = case_words_of(hit)
+            lead = same_case(hit, hits[0])
             for span in clean_sentences(page_hit.text):
                 text = " ".join(page_hit.text[span.start : span.end].split())
                 if not (_MIN_CHARS <= len(text) <= _MAX_CHARS) or len(text.split()) < _MIN_WORDS:
@@ -78,7 +80,7 @@ class PageSentences:
                         words=frozenset(terms(text)),
                         facts=frozenset(facts_in(text)),
                         caption=looks_like_caption(text),
-                        lead_document=hit.document_id == hits[0].document_id,
+                        lead_document=lead,
                         case_words=case_words,
                     )
                 )
@@ -96,7 +98,7 @@ class PageSentences:
                         words=frozenset(terms(page_hit.text[item.span.start : item.span.end])),
                         facts=frozenset(facts_in(" ".join(answer.split()))),
                         caption=False,
-                        lead_document=hit.document_id == hits[0].document_id,
+                        lead_document=lead,
                         case_words=case_words,
                     )
                 )
@@ -178,6 +180,18 @@ def _after_running_head(page_text: str, previous_page_text: str) -> int:
             break
         offset += len(line) + 1
     return min(offset, len(page_text))
+
+
+def same_case(hit: SearchHit, other: SearchHit) -> bool:
+    """Whether two hits come from one document, or from filings of one case (same court and docket number: a
+    scanned copy of an opinion and its typed twin)."""
+    if hit.document_id == other.document_id:
+        return True
+    docket = hit.metadata.get("case_number")
+    return bool(docket) and (docket, hit.metadata.get("court")) == (
+        other.metadata.get("case_number"),
+        other.metadata.get("court"),
+    )
 
 
 def case_words_of(hit: SearchHit) -> frozenset[str]:

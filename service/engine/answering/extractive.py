@@ -41,6 +41,11 @@ _DECISIVE_KINDS = DATUM_KINDS | {"which_case"}
 RULINGS = frozenset({Fact.HOLDING, Fact.DISPOSITION})
 PARTY_PAPERS = frozenset({"motion", "brief", "petition", "complaint", "declaration", "notice", "exhibit"})
 """Document types (``ingest.legal.docket``) written by a party: what they say a court should do is no ruling."""
+_CONCLUSION = re.compile(
+    r"^(?:Therefore|Thus|Accordingly|Consequently|Hence|As a result)\b|\b(?:thus|therefore|accordingly)\b",
+    re.IGNORECASE,
+)
+"""A conclusion ("Therefore, this matter is remanded"): asked why, the reader needs the sentence before it."""
 _PRONOUN_START = re.compile(r"^(?:It|This|That|These|Those|He|She|They|Such|Its|Their|His|Her)\b")
 
 
@@ -232,8 +237,8 @@ class ExtractiveAnswerer:
         if part.kind in DATUM_KINDS:
             return _coverage(wanted, candidate, idf) >= self.min_fact_coverage
         if found <= RULINGS and Fact.HOLDING in part.wants:
-            # A court's ruling in the case the question is about (the best hit's document), or one on the
-            # question's topic in another case.
+            # A court's ruling in the case the question is about (the best hit's), or one on the question's
+            # topic in another case.
             if str(candidate.hit.metadata.get("document_type", "")) in PARTY_PAPERS:
                 return False
             # Another court's ruling does not say what the court asked about did; a ruling the question
@@ -253,8 +258,9 @@ class ExtractiveAnswerer:
         self, chosen: list[tuple[Candidate, QuestionPart]], candidates: list[Candidate]
     ) -> list[Candidate]:
         """Each chosen sentence with the neighbour a reader needs: the one before a sentence that opens
-        with "It" or mid-sentence; the one after a label ("Filed:"), a sentence that ends with a colon, or
-        a claim chosen for a *why* that gives no reason itself (the next sentence usually does)."""
+        with "It" or mid-sentence, or that concludes ("Therefore, ...") what a *why* asks about; the one
+        after a label ("Filed:"), a sentence that ends with a colon, or a claim chosen for a *why* that
+        gives no reason itself (the next sentence usually does)."""
         by_page: dict[tuple[str, int], list[Candidate]] = {}
         for candidate in candidates:
             by_page.setdefault((candidate.hit.document_id, candidate.hit.page_start), []).append(candidate)
@@ -267,7 +273,11 @@ class ExtractiveAnswerer:
             group = [candidate]
             if lead_in := _list_lead_in(siblings, position):
                 group[:0] = lead_in
-            elif before and (_PRONOUN_START.match(candidate.text) or LOWER_START.match(candidate.text)):
+            elif before and (
+                _PRONOUN_START.match(candidate.text)
+                or LOWER_START.match(candidate.text)
+                or (Fact.REASON in part.wants and _CONCLUSION.search(candidate.text))
+            ):
                 group.insert(0, before)
             unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
             if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):

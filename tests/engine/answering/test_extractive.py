@@ -183,3 +183,15 @@ def test_a_forms_question_is_quoted_with_the_filers_answer(filings: Components) 
     assert lead.source == "barreras-statement-of-financial-affairs.txt"
     assert lead.quote.startswith("18. Within 2 years") and "Sold 1972 Corvette for\n$18,000" in lead.quote
     assert_quotes_are_exact(filings, result)
+
+
+def test_a_why_answered_by_a_conclusion_quotes_the_sentence_that_gives_its_reason(filings: Components) -> None:
+    result = ask(filings, "In Jagels v. State, why did the Missouri Court of Appeals remand the case?")
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    answer = " ".join(result.answer.split())
+    # "Therefore, this matter is remanded for this limited purpose." alone does not say why.
+    assert (
+        "this clerical mistake should be corrected pursuant to Rule 29.12(c). Therefore, this matter is remanded"
+        in (answer)
+    )
+    assert_quotes_are_exact(filings, result)
