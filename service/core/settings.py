@@ -223,6 +223,11 @@ class ServerSettings(Group):
         description="Requests per minute per API key (per client address while no key exists), shared by the server's "
         "worker processes; 0: no limit.",
     )
+    open_when_all_keys_revoked: bool = Field(
+        False,
+        description="While every API key is revoked, answer requests without a key again (from this machine only), "
+        "as before the first key was made; off: once a key has existed the API needs one.",
+    )
 
 
 class Settings(BaseSettings):

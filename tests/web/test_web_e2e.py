@@ -111,7 +111,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     try:
         main_environment = docqa_environment(root / "main-data")
         docqa(main_environment, "ingest", str(other), "-c", "other")
-        key = docqa(main_environment, "keys", "create", "--name", "e2e", "--collections", "filings").strip()
+        docqa(main_environment, "ingest", str(corpus), "-c", "filings")  # keys name existing collections only
+        key = docqa(
+            main_environment, "keys", "create", "--name", "e2e", "--collections", "filings", "--role", "editor"
+        ).strip()
         main = start_server(main_environment, corpus, "filings", root / "main.log")
         main.key = key.splitlines()[-1]
         main.wait_until_healthy()

@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
@@ -90,8 +91,25 @@ class SqlDocumentStore:
         self._known_collections: set[str] = set()
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and columns (idempotent)."""
         Base.metadata.create_all(self.engine)
+        self._add_key_roles()
+
+    def _add_key_roles(self) -> None:
+        """Databases made before key roles get the ``role`` column; their keys become editors (what every
+        key could do then: read, upload and delete in its collections) and their admin keys admins."""
+        if "role" not in {column["name"] for column in inspect(self.engine).get_columns("api_keys")}:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(text("ALTER TABLE api_keys ADD COLUMN role VARCHAR(16)"))
+            except DBAPIError:
+                # another process starting at the same moment added it first
+                if "role" not in {column["name"] for column in inspect(self.engine).get_columns("api_keys")}:
+                    raise
+        with self.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE api_keys SET role = CASE WHEN admin THEN 'admin' ELSE 'editor' END WHERE role IS NULL")
+            )
 
     def session(self) -> Session:
         return self._sessions()

@@ -116,6 +116,10 @@ class ApiKeyRow(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     collections: Mapped[list[str]] = mapped_column(JSON, default=list)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    """``role == 'admin'``; kept so an older docqa reading this database still sees its admins."""
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """reader, editor or admin (``service.core.access``); NULL only in rows made before roles, which
+    ``SqlDocumentStore.create_schema`` sets to editor (admin for admin keys)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

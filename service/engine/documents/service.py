@@ -113,6 +113,7 @@ class DocumentsService:
         check_collection_name(collection)
         if not principal.can_read(collection):
             raise NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
+        principal.require_writer("upload documents")
         folder = uploads.uploads_folder(self.data_dir) / collection
         saved = await uploads.save_uploads(folder, files, self.max_file_mb)
         return self._runner().submit(collection, saved, principal.key_name)
@@ -127,8 +128,11 @@ class DocumentsService:
         """Delete a document's rows, text and vectors and its uploaded copy, and audit it; the record deleted.
 
         Waits at most ``wait_s`` (None: as long as it takes) for another writer of its collection, then
-        raises ``Conflict``."""
+        raises ``Conflict``. A principal whose role may not delete gets ``Forbidden`` (only for a document it
+        may read: any other is the same 404 as a missing one)."""
         record = self.document(document_id, principal)
+        if principal is not None:
+            principal.require_writer("delete documents")
         uploads.delete_document(record, self._pipeline(record.collection), self.data_dir, wait_s)
         self.audit.deleted(None if principal is None else principal.key_name, record)
         return record
