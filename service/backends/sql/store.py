@@ -284,6 +284,7 @@ class SqlDocumentStore:
                     id=new_document_id(),
                     collection_id=collection_id,
                     source=facts.source,
+                    origin=facts.origin,
                     title=facts.source.rsplit("/", 1)[-1][:512],
                     sha256=facts.sha256,
                     size_bytes=facts.size_bytes,
