@@ -53,7 +53,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: JsonFlag = False) -> None:
     """List keys (names, prefixes, roles, collections; never secrets)."""
-    with components() as parts:
+    with components(read_only=True) as parts:
         keys = parts.keys.list()
     if as_json:
         print(json.dumps([key.__dict__ for key in keys], indent=1))
@@ -68,7 +68,7 @@ def keys_list(as_json: JsonFlag = False) -> None:
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke a key at once. Revoking the last key does not reopen the API (see the README, Keys)."""
-    with components() as parts:
+    with components(read_only=True) as parts:
         try:
             parts.keys.revoke(name)
         except DocqaError as error:

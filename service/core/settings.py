@@ -235,7 +235,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DOCQA_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    data_dir: Path = Field(Path("data"), description="Where the database, indexes and exported models live.")
+    data_dir: Path = Field(
+        Path("data"),
+        description="Where the database, indexes and exported models live; a relative path is taken from the "
+        "current folder ('docqa --data-dir DIR' sets it for one command).",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL, e.g. postgresql+psycopg://host/db; default: SQLite in the data directory."
     )
