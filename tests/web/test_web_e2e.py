@@ -592,3 +592,31 @@ def test_phone_width_has_no_horizontal_scrolling(phone: Screen) -> None:
     expect(page.locator("#documents-list li.document-row").first).to_be_visible()
     assert_no_horizontal_scroll(page)
     screenshot(page, "phone-documents.png", full_page=True)
+
+
+def test_the_api_pages_work_offline_and_call_no_other_host(
+    browser: Browser, consoles: list[Console], main_server: Server
+) -> None:
+    """/docs (Swagger UI) and /redoc render the API from files docqa ships: every request to another host is
+    cut off and recorded, and there must be none."""
+    screen = open_screen(browser, consoles, DESKTOP)
+    page = screen.page
+    outside: list[str] = []
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(main_server.url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(main_server.url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("docqa")
+    expect(page.locator(".opblock-summary-path").filter(has_text="/v1/search")).to_have_count(1)
+    assert page.locator(".opblock").count() >= 15
+    screenshot(page, "api-docs.png")
+    page.goto(main_server.url + "/redoc")
+    expect(page.get_by_text("/v1/search").first).to_be_attached()
+    expect(page.locator("h1").first).to_contain_text("docqa")
+    assert outside == []
