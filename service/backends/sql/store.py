@@ -22,6 +22,7 @@ from service.core.domain import (
     DocumentRecord,
     DocumentStatus,
     FileFacts,
+    OcrWord,
     PageRecord,
     ParsedDocument,
     StoredChunk,
@@ -77,6 +78,13 @@ _CHUNKS_BY_ID = (
 """Chunks with their document's fields, as plain rows (not ORM objects): built once, read on every search."""
 
 
+ADDED_COLUMNS = (
+    ("api_keys", "role", "VARCHAR(16)"),
+    ("pages", "ocr_words", "JSON"),
+)
+"""Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
+
+
 def new_document_id() -> str:
     """A short random id; never derived from the path, so it leaks nothing."""
     return secrets.token_hex(8)
@@ -93,19 +101,25 @@ class SqlDocumentStore:
     def create_schema(self) -> None:
         """Create missing tables and columns (idempotent)."""
         Base.metadata.create_all(self.engine)
+        for table, column, kind in ADDED_COLUMNS:
+            self._add_column(table, column, kind)
         self._add_key_roles()
 
+    def _add_column(self, table: str, column: str, kind: str) -> None:
+        """``ALTER TABLE table ADD COLUMN column kind`` unless the database has it already."""
+        if column in {found["name"] for found in inspect(self.engine).get_columns(table)}:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+        except DBAPIError:
+            # another process starting at the same moment added it first
+            if column not in {found["name"] for found in inspect(self.engine).get_columns(table)}:
+                raise
+
     def _add_key_roles(self) -> None:
-        """Databases made before key roles get the ``role`` column; their keys become editors (what every
-        key could do then: read, upload and delete in its collections) and their admin keys admins."""
-        if "role" not in {column["name"] for column in inspect(self.engine).get_columns("api_keys")}:
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(text("ALTER TABLE api_keys ADD COLUMN role VARCHAR(16)"))
-            except DBAPIError:
-                # another process starting at the same moment added it first
-                if "role" not in {column["name"] for column in inspect(self.engine).get_columns("api_keys")}:
-                    raise
+        """Keys of databases made before key roles become editors (what every key could do then: read, upload
+        and delete in its collections), and their admin keys admins."""
         with self.engine.begin() as connection:
             connection.execute(
                 text("UPDATE api_keys SET role = CASE WHEN admin THEN 'admin' ELSE 'editor' END WHERE role IS NULL")
@@ -248,6 +262,10 @@ class SqlDocumentStore:
                         text_source=page.text_source.value,
                         ocr_confidence=page.ocr_confidence,
                         label=page.label,
+                        ocr_words=[
+                            [w.char_start, w.char_end, w.left, w.top, w.right, w.bottom, w.line] for w in page.ocr_words
+                        ]
+                        or None,
                     )
                 )
             chunk_rows = [
@@ -437,4 +455,8 @@ def _page_record(row: PageRow) -> PageRecord:
         text_source=TextSource(row.text_source),
         ocr_confidence=row.ocr_confidence,
         label=row.label,
+        ocr_words=tuple(
+            OcrWord(int(start), int(end), left, top, right, bottom, int(line))
+            for start, end, left, top, right, bottom, line in row.ocr_words or ()
+        ),
     )

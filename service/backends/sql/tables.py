@@ -83,6 +83,8 @@ class PageRow(Base):
     text_source: Mapped[str] = mapped_column(String(16))
     ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ocr_words: Mapped[list[list[float]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """An OCR'd page's words, ``[char_start, char_end, left, top, right, bottom, line]`` each (``OcrWord``)."""
 
 
 class ChunkRow(Base):
