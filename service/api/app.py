@@ -26,7 +26,7 @@ from service.engine.access import is_loopback
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 DOCS_FILES_URL = "/docs-static"
-"""Where the API pages' own Swagger UI and ReDoc files are served (from the fastapi-offline package)."""
+"""Where the API page's own Swagger UI files are served (from the fastapi-offline package)."""
 
 
 def worker_app() -> FastAPI:
@@ -51,10 +51,12 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         state.jobs.shutdown()
         state.limiter.close()
 
-    # /docs and /redoc load Swagger UI and ReDoc from files shipped in a package, not from a CDN: they work
-    # offline, and a private-documents service makes no outside call. Swagger UI's validator badge would
-    # send the API description to validator.swagger.io, so it is off.
+    # /docs loads Swagger UI from files shipped in a package, not from a CDN: it works offline, and a
+    # private-documents service makes no outside call. Swagger UI's validator badge would send the API
+    # description to validator.swagger.io, so it is off; ReDoc is not served, because its page fetches its
+    # logo from cdn.redoc.ly whatever files it is given.
     app = FastAPIOffline(
+        redoc_url=None,
         title="docqa",
         version="0.1.0",
         description="Question answering over private documents with page-exact, verified citations.",

@@ -286,7 +286,7 @@ def test_the_wall_is_inside_retrieval(matters: Matters) -> None:
 
 # --- authentication ----------------------------------------------------------------------------------
 
-OPEN_PATHS = {"/healthz", "/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+OPEN_PATHS = {"/healthz", "/", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
 """Liveness, the web UI's page and the API description: nothing of any matter."""
 
 

@@ -175,6 +175,26 @@ def assert_no_horizontal_scroll(page: Page) -> None:
     assert not overflowing, f"horizontal scrolling at {page.viewport_size}: {overflowing}"
 
 
+def assert_within_the_screen(page: Page, selector: str) -> None:
+    """No visible element of ``selector`` reaches past either edge of the screen (text that overflows its
+    box counts, even where no scroll bar shows it)."""
+    assert page.viewport_size is not None
+    sticking_out = page.evaluate(
+        """([selector, width]) => {
+            return [...document.querySelectorAll(`${selector}, ${selector} *`)]
+              .filter((element) => element.getClientRects().length > 0)
+              .filter((element) => !element.classList.contains("visually-hidden"))
+              .map((element) => [element, element.getBoundingClientRect()])
+              .filter(([element, box]) => box.right > width + 1 || box.left < -1
+                || element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).display !== "inline")
+              .map(([element, box]) => `${element.tagName.toLowerCase()}.${element.className}: `
+                + `${Math.round(box.left)}..${Math.round(box.right)} (scroll ${element.scrollWidth}) of ${width}`)
+        }""",
+        [selector, page.viewport_size["width"]],
+    )
+    assert not sticking_out, f"past the screen's edge at {page.viewport_size}: {sticking_out}"
+
+
 def ask(page: Page, question: str) -> None:
     """Ask through the form; returns once the answer (or refusal) is complete."""
     page.locator("#tab-ask").click()
