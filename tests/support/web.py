@@ -41,6 +41,8 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     key: str | None = None
+    reader_key: str | None = None
+    """A key with the reader role for the same matter (no uploads, no deletes)."""
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -143,14 +145,15 @@ def open_screen(browser: Browser, consoles: list[Console], viewport: dict[str, i
     return Screen(page, console)
 
 
-def sign_in(screen: Screen, server: Server) -> None:
+def sign_in(screen: Screen, server: Server, key: str | None = None) -> None:
     page = screen.page
+    key = key or server.key
     # A first visit asks /v1/whoami without a key: the 401 is how the UI learns that keys are on.
     screen.console.expect_failure("/v1/whoami", 401)
     page.goto(server.url + "/")
     expect(page.locator("#api-key")).to_be_visible()
-    assert server.key
-    page.fill("#api-key", server.key)
+    assert key
+    page.fill("#api-key", key)
     page.click("#sign-in-submit")
     expect(page.locator("#question")).to_be_visible()
     expect(page.locator("#ask-button")).to_be_enabled()  # the matters have loaded

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Route, expect, sync_playwright
 
@@ -117,8 +118,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
         key = docqa(
             main_environment, "keys", "create", "--name", "e2e", "--collections", "filings", "--role", "editor"
         ).strip()
+        reader = docqa(main_environment, "keys", "create", "--name", "e2e-reader", "--collections", "filings")
         main = start_server(main_environment, corpus, "filings", root / "main.log")
         main.key = key.splitlines()[-1]
+        main.reader_key = reader.strip().splitlines()[-1]
         main.wait_until_healthy()
         broken.wait_until_healthy()
         yield main, broken
@@ -652,3 +655,28 @@ def test_the_api_pages_work_offline_and_call_no_other_host(
     expect(page.locator(".opblock-body").first).to_be_visible()
     screenshot(page, "api-docs.png")
     assert outside == []
+
+
+def test_a_reader_key_is_offered_no_upload_and_no_delete(
+    browser: Browser, consoles: list[Console], main_server: Server
+) -> None:
+    """The web UI follows the key's role: a reader reads and asks, but sees no drop zone and no Delete."""
+    screen = open_screen(browser, consoles, DESKTOP)
+    assert main_server.reader_key
+    sign_in(screen, main_server, main_server.reader_key)
+    page = screen.page
+    expect(page.locator("#key-name")).to_have_text("Signed in as e2e-reader (reader)")
+    page.click("#tab-documents")
+    expect(page.locator("#documents-list li.document-row").first).to_be_visible()
+    expect(page.locator("#drop-zone")).to_be_hidden()
+    expect(page.locator("button.delete-doc").first).to_be_hidden()
+    expect(page.locator("button.document-open").first).to_be_visible()  # reading stays
+    screenshot(page, "reader-documents.png")
+    document_id = page.locator("#documents-list li.document-row").first.get_attribute("data-document-id")
+    refused = httpx.delete(
+        f"{main_server.url}/v1/documents/{document_id}",
+        headers={"Authorization": f"Bearer {main_server.reader_key}"},
+        timeout=30,
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # the server says no too
+    page.context.close()
