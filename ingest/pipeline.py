@@ -23,7 +23,7 @@ from ingest.discover import Candidate, discover
 from ingest.legal.structure import court_structure
 from ingest.ocr.processor import OcrProcessor
 from ingest.parsers import PARSERS, parser_for
-from service.core.domain import DocumentStatus, FileFacts, document_name
+from service.core.domain import DocumentRecord, DocumentStatus, FileFacts, document_name
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
 from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex
@@ -68,7 +68,8 @@ class IngestPipeline:
         self._last_save = time.monotonic()
 
     def ingest(self, roots: Sequence[Path], prune: bool = False, progress: Progress | None = None) -> IngestSummary:
-        """Ingest every file under ``roots``; with ``prune``, delete documents whose files are gone."""
+        """Ingest every file under ``roots``; with ``prune``, delete the documents that were read from under
+        ``roots`` and whose files are gone (never uploads, nor documents read from other folders)."""
         progress = self.progress = progress or Progress()
         started = time.perf_counter()
         summary = IngestSummary(self.collection)
@@ -83,14 +84,28 @@ class IngestPipeline:
                 progress.file_done(result)
                 self._save_if_due()
             if prune:
-                for source, document_id in sorted(self.store.sources(self.collection).items()):
-                    if source not in seen:
-                        self._delete(document_id)
-                        result = FileResult(source, "removed", document_id)
-                        summary.files.append(result)
-                        progress.file_done(result)
+                for record in self._gone_from(roots, seen):
+                    self._delete(record.id)
+                    result = FileResult(record.source, "removed", record.id)
+                    summary.files.append(result)
+                    progress.file_done(result)
         summary.seconds = time.perf_counter() - started
         return summary
+
+    def _gone_from(self, roots: Sequence[Path], seen: set[str]) -> list[DocumentRecord]:
+        """The stored documents that were read from under ``roots`` (by the absolute path each was read from)
+        and were not found there now: what ``prune`` removes. An upload was read from the uploads folder and a
+        document of another folder from there, so neither is ever among them; nor is a document stored before
+        docqa kept the path of failed files (it has none)."""
+        resolved = [root.resolve() for root in roots]
+        gone = []
+        for record in self.store.list_documents(self.collection):
+            if record.source in seen or not record.origin:
+                continue
+            origin = Path(record.origin)
+            if any(origin == root or origin.is_relative_to(root) for root in resolved):
+                gone.append(record)
+        return sorted(gone, key=lambda record: record.source)
 
     @contextmanager
     def writing(self, wait_s: float | None = None) -> Iterator[None]:
@@ -170,9 +185,9 @@ class IngestPipeline:
     def _failed(self, path: Path, source: str, reason: str) -> FileResult:
         try:
             stat = path.stat()
-            facts = FileFacts(source, "", stat.st_size, stat.st_mtime_ns)
+            facts = FileFacts(source, "", stat.st_size, stat.st_mtime_ns, str(path.resolve()))
         except OSError:
-            facts = FileFacts(source, "", 0, 0)
+            facts = FileFacts(source, "", 0, 0, str(path.absolute()))
         document_id = self.store.record_failure(self.collection, facts, reason)
         return FileResult(source, "failed", document_id, error=reason)
 

@@ -223,7 +223,7 @@ class Components:
 
     @cached_property
     def keys(self) -> KeyStore:
-        return SqlKeyStore(self.sql)
+        return SqlKeyStore(self.sql, self.settings.server.open_when_all_keys_revoked)
 
     @cached_property
     def audit_log(self) -> AuditLog:

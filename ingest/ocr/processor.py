@@ -62,6 +62,7 @@ class OcrProcessor:
                         needs_ocr=False,
                         text_source=TextSource.OCR,
                         ocr_confidence=round(result.confidence, 4),
+                        ocr_words=result.words,
                     )
                 )
             else:  # a blank page: nothing to read, nothing more to do

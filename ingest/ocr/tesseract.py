@@ -30,6 +30,7 @@ from PIL import Image
 from ingest.legal.ecf_stamps import find_stamps
 from ingest.legal.running_heads import line_number_spans
 from ingest.pdfium_lock import PDFIUM_LOCK, open_pdf, pdfium_serialised
+from service.core.domain import OcrWord
 from service.core.errors import DocqaError
 from service.core.settings import OcrSettings
 
@@ -71,6 +72,8 @@ class OcrResult:
     """Mean word confidence, 0..1 (Tesseract's 0..100 scaled); 0.0 when no word was read."""
     seconds: float
     """Wall time to render and read the page."""
+    words: tuple[OcrWord, ...] = ()
+    """Each word's span of ``text`` and its box on the page, in PDF points (origin top-left)."""
 
 
 def normalise_text(text: str) -> str:
@@ -122,37 +125,53 @@ def require_tesseract() -> None:
         )
 
 
-def _text_and_confidence(data: dict[str, list[Any]]) -> tuple[str, float]:
-    """Rebuild the page text from ``image_to_data`` (one Tesseract run gives both text and
-    confidences; ``image_to_string`` would read the page a second time).
+def _text_and_confidence(data: dict[str, list[Any]], points_per_pixel: float = 1.0) -> tuple[str, float, list[OcrWord]]:
+    """Rebuild the page text from ``image_to_data`` (one Tesseract run gives text, confidences and word
+    boxes; ``image_to_string`` would read the page a second time), with each word's span of that text and
+    its box scaled by ``points_per_pixel`` (72 / dpi: PDF points).
 
     Words on a line are joined by spaces, lines by newlines, blocks and paragraphs by a blank line,
     as ``image_to_string`` lays them out.
     """
-    lines: list[str] = []
+    parts: list[str] = []
+    length = 0
+    boxes: list[OcrWord] = []
     confidences: list[float] = []
     current_key: tuple[int, int, int] | None = None
     current_paragraph: tuple[int, int] | None = None
-    words: list[str] = []
+    line = -1
     for index, word in enumerate(data["text"]):
         confidence = float(data["conf"][index])
-        word = str(word).strip()
+        word = normalise_text(str(word).strip())
         if confidence < 0 or not word:
             continue  # structural rows (page, block, paragraph, line) carry conf -1
         confidences.append(confidence)
         key = (int(data["block_num"][index]), int(data["par_num"][index]), int(data["line_num"][index]))
+        separator = " "
         if key != current_key:
-            if words:
-                lines.append(" ".join(words))
-            words = []
-            if current_paragraph is not None and key[:2] != current_paragraph:
-                lines.append("")
+            separator = "\n\n" if current_paragraph is not None and key[:2] != current_paragraph else "\n"
             current_key, current_paragraph = key, key[:2]
-        words.append(word)
-    if words:
-        lines.append(" ".join(words))
+            line += 1
+        if parts:
+            parts.append(separator)
+            length += len(separator)
+        left, top = float(data["left"][index]), float(data["top"][index])
+        right, bottom = left + float(data["width"][index]), top + float(data["height"][index])
+        boxes.append(
+            OcrWord(
+                length,
+                length + len(word),
+                round(left * points_per_pixel, 2),
+                round(top * points_per_pixel, 2),
+                round(right * points_per_pixel, 2),
+                round(bottom * points_per_pixel, 2),
+                line,
+            )
+        )
+        parts.append(word)
+        length += len(word)
     mean = sum(confidences) / len(confidences) / 100.0 if confidences else 0.0
-    return normalise_text("\n".join(lines)), min(max(mean, 0.0), 1.0)
+    return "".join(parts), min(max(mean, 0.0), 1.0), boxes
 
 
 @pdfium_serialised
@@ -166,13 +185,13 @@ def _render(document: pdfium.PdfDocument, page_number: int, dpi: int) -> Image.I
     return image
 
 
-def _read(image: Image.Image, languages: str, started: float) -> OcrResult:
+def _read(image: Image.Image, languages: str, dpi: int, started: float) -> OcrResult:
     try:
         data = pytesseract.image_to_data(image, lang=languages, output_type=pytesseract.Output.DICT)
     finally:
         image.close()
-    text, confidence = _text_and_confidence(data)
-    return OcrResult(text=text, confidence=confidence, seconds=time.perf_counter() - started)
+    text, confidence, words = _text_and_confidence(data, 72 / dpi)
+    return OcrResult(text=text, confidence=confidence, seconds=time.perf_counter() - started, words=tuple(words))
 
 
 def _worker_count(settings: OcrSettings, pages: int) -> int:
@@ -245,7 +264,7 @@ def ocr_pages(
                     f"{pdf_path}: page {number} could not be rendered for OCR: {error}",
                     detail={"file": str(pdf_path), "page": number},
                 ) from error
-            pending[pool.submit(_read, image, settings.languages, started)] = number
+            pending[pool.submit(_read, image, settings.languages, settings.dpi, started)] = number
             collect(block_until=workers - 1)
         collect(block_until=0)
     return dict(sorted(results.items()))

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.core.access import Role
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
 from service.core.ingestion import JobStatus
@@ -258,6 +259,9 @@ class JobCreated(BaseModel):
 class WhoAmI(BaseModel):
     auth_required: bool
     key_name: str | None
+    role: Role = Field(
+        description="reader: search, ask, read; editor: also upload and delete; admin: every collection."
+    )
     admin: bool
     collections: list[str]
 

@@ -30,14 +30,14 @@ def audit_export(
         except ValueError:
             fail(f"--since {since!r} is not an ISO date or time (e.g. 2026-11-01 or 2026-11-01T09:30)", code=2)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    with components() as parts:
+    with components(read_only=True) as parts:
         print(json.dumps(parts.audit.export(moment), indent=1, ensure_ascii=False))
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the hash chain; exit 1 at the first altered, inserted or removed row."""
-    with components() as parts:
+    with components(read_only=True) as parts:
         result = parts.audit.verify()
     if not result.ok:
         fail(result.message)

@@ -8,15 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from service.cli.app import CollectionOption, JsonFlag, app, components, fail, out
+from service.cli.app import CollectionOption, JsonFlag, app, components, fail, known_collection, out
 from service.core.errors import DocqaError
 
 
 @app.command()
 def documents(collection: CollectionOption = "default", as_json: JsonFlag = False) -> None:
     """List a collection's documents with their titles, status and errors."""
-    with components() as parts:
-        records = parts.documents().list(collection)
+    with components(read_only=True) as parts:
+        records = parts.documents().list(known_collection(parts, collection))
     if as_json:
         keys = ("id", "source", "title", "status", "error", "page_count", "media_type", "sha256", "needs_ocr_pages")
         print(json.dumps([{key: getattr(r, key) for key in keys} for r in records], indent=1, default=str))
@@ -31,7 +31,7 @@ def documents(collection: CollectionOption = "default", as_json: JsonFlag = Fals
 @app.command()
 def delete(document_id: Annotated[str, typer.Argument(help="Document id (see docqa documents).")]) -> None:
     """Delete a document: its rows, text and vectors, and its uploaded copy, are gone."""
-    with components() as parts:
+    with components(read_only=True) as parts:
         try:
             record = parts.documents().delete(document_id)
         except DocqaError as error:

@@ -82,7 +82,7 @@ def with_ingest_bar(run: Callable[[PipelineProgress | None], Result]) -> Result:
 
 
 def print_summary(summary: IngestSummary) -> None:
-    """One line of counts for the collection, then each failed file."""
+    """One line of counts for the collection, then each failed file and each removed document."""
     counts = " · ".join(
         f"{summary.count(outcome)} {outcome}" for outcome in ("new", "updated", "unchanged", "failed", "removed")
     )
@@ -93,3 +93,5 @@ def print_summary(summary: IngestSummary) -> None:
     for result in summary.files:
         if result.outcome == "failed":
             out.print(f"  [red]✗[/red] {result.error}")
+        elif result.outcome == "removed":
+            out.print(f"  removed {result.source} ({result.document_id}): its file is gone", highlight=False)

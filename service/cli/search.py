@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from service.cli.app import CollectionOption, JsonFlag, app, components, fail, key_values, out
+from service.cli.app import CollectionOption, JsonFlag, app, components, fail, key_values, known_collection, out
 from service.core.errors import DocqaError
 
 
@@ -24,9 +24,8 @@ def search(
 ) -> None:
     """Print the chunks of a collection that best match QUERY."""
     wanted = key_values(filters, "--filter")
-    with components() as parts:
-        if collection not in parts.store.collections():
-            fail(f"collection {collection!r} not found; ingest into it first (docqa ingest PATH -c {collection})", 2)
+    with components(read_only=True) as parts:
+        known_collection(parts, collection)
         try:
             hits = parts.retriever.search(query, collection, k, wanted)
         except DocqaError as error:

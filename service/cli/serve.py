@@ -53,7 +53,7 @@ def serve(
                     progress.stop()
             parts.audit.ingested(summary)
             print_summary(summary)
-        bind, warning = bind_address(settings.server.host, parts.keys.any_active())
+        bind, warning = bind_address(settings.server.host, not parts.keys.is_open())
         if warning:
             err.print(f"[yellow]{warning}[/yellow]", highlight=False)
         try:

@@ -62,6 +62,21 @@ class DocumentStatus(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class OcrWord:
+    """Where Tesseract read one word of an OCR'd page: page-text characters ``[char_start, char_end)`` and its
+    box on the page in PDF points, origin top-left (as highlight boxes are). ``line`` numbers the page's
+    lines, so that the boxes of one line's words merge into one highlight, as a text layer's do."""
+
+    char_start: int
+    char_end: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    line: int
+
+
+@dataclass(frozen=True)
 class ParsedPage:
     """One page of a parsed document, numbered from 1."""
 
@@ -74,6 +89,8 @@ class ParsedPage:
     """The page label a lawyer would cite (e.g. the printed page number), when it differs."""
     skip_spans: tuple[tuple[int, int], ...] = ()
     """Page-relative spans (running heads, ECF stamps) that chunks must not contain."""
+    ocr_words: tuple[OcrWord, ...] = ()
+    """An OCR'd page's words and their boxes (the source viewer's highlights); empty for a text layer."""
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,8 @@ class PageRecord:
     text_source: TextSource
     ocr_confidence: float | None
     label: str | None
+    ocr_words: tuple[OcrWord, ...] = ()
+    """An OCR'd page's word boxes (``ParsedPage.ocr_words``); empty for a text layer."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@
     ├── BadRequest                  400 bad_request
     │   └── InvalidInput            422 invalid_input
     ├── Unauthorized                401 unauthorized
+    ├── Forbidden                   403 forbidden      (the key's role lacks the right; never for walls)
     ├── NotFound                    404 not_found      (also for what a key may not read)
     ├── Conflict                    409 conflict
     ├── PayloadTooLarge             413 payload_too_large
@@ -48,6 +49,13 @@ class InvalidInput(BadRequest):
 class Unauthorized(DocqaError):
     status_code = 401
     code = "unauthorized"
+
+
+class Forbidden(DocqaError):
+    """The key may read the collection, but its role may not do this (a reader uploading or deleting)."""
+
+    status_code = 403
+    code = "forbidden"
 
 
 class NotFound(DocqaError):

@@ -49,6 +49,9 @@ class IngestSummary:
             "seconds": round(self.seconds, 3),
             "pages_per_s": round(self.pages / self.seconds, 2) if self.seconds else 0.0,
             "failures": [{"source": r.source, "error": r.error} for r in self.files if r.outcome == "failed"],
+            "removed_documents": [
+                {"source": r.source, "document_id": r.document_id} for r in self.files if r.outcome == "removed"
+            ],
             "files": [r.__dict__ for r in self.files],
         }
 

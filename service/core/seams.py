@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from service.core.access import KeyInfo, Principal
+from service.core.access import KeyInfo, Principal, Role
 from service.core.audit import Verification
 from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
 from service.core.ingestion import Job, StoredJob
@@ -96,8 +96,13 @@ class KeyStore(Protocol):
 
     def any_active(self) -> bool: ...
 
-    def create(self, name: str, collections: Sequence[str], admin: bool = False) -> str:
-        """Create a key; returns the secret, shown once and never stored."""
+    def is_open(self) -> bool:
+        """Whether a request without a key is let in (no key was ever made, or the operator reopened)."""
+        ...
+
+    def create(self, name: str, collections: Sequence[str], role: Role = "reader") -> str:
+        """Create a key with a role for existing collections (none for an admin); returns the secret, shown
+        once and never stored."""
         ...
 
     def list(self) -> list[KeyInfo]: ...
@@ -105,7 +110,8 @@ class KeyStore(Protocol):
     def revoke(self, name: str) -> None: ...
 
     def authenticate(self, secret: str | None) -> Principal:
-        """The principal for a request's key; ``OPEN`` while no key exists; ``Unauthorized`` otherwise."""
+        """The principal for a request's key; ``OPEN`` while the API is open; ``Unauthorized`` otherwise
+        (always for a revoked key)."""
         ...
 
 

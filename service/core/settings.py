@@ -223,6 +223,11 @@ class ServerSettings(Group):
         description="Requests per minute per API key (per client address while no key exists), shared by the server's "
         "worker processes; 0: no limit.",
     )
+    open_when_all_keys_revoked: bool = Field(
+        False,
+        description="While every API key is revoked, answer requests without a key again (from this machine only), "
+        "as before the first key was made; off: once a key has existed the API needs one.",
+    )
 
 
 class Settings(BaseSettings):
@@ -230,7 +235,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="DOCQA_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
-    data_dir: Path = Field(Path("data"), description="Where the database, indexes and exported models live.")
+    data_dir: Path = Field(
+        Path("data"),
+        description="Where the database, indexes and exported models live; a relative path is taken from the "
+        "current folder ('docqa --data-dir DIR' sets it for one command).",
+    )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL, e.g. postgresql+psycopg://host/db; default: SQLite in the data directory."
     )

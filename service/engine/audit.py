@@ -84,8 +84,8 @@ class Audit:
         payload = {"document_id": record.id, "source": record.source}
         self._log().record("delete", key_name, record.collection, "deleted", payload)
 
-    def key_created(self, name: str, collections: list[str], admin: bool) -> None:
-        payload = {"name": name, "collections": collections, "admin": admin}
+    def key_created(self, name: str, collections: list[str], role: str) -> None:
+        payload = {"name": name, "collections": collections, "role": role, "admin": role == "admin"}
         self._log().record("key_create", None, None, "created", payload)
 
     def key_revoked(self, name: str) -> None:

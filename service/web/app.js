@@ -136,7 +136,9 @@ async function boot() {
   }
   $("sign-in-error").textContent = "";
   $("api-key").value = "";
-  $("key-name").textContent = who.auth_required && who.key_name ? `Signed in as ${who.key_name}${who.admin ? " (admin)" : ""}` : "";
+  $("key-name").textContent = who.auth_required && who.key_name ? `Signed in as ${who.key_name} (${who.role})` : "";
+  // a reader may not upload or delete: the server refuses (403), so the UI does not offer it
+  document.body.dataset.role = who.role;
   $("sign-out").hidden = !who.auth_required;
   showScreen("workspace");
   await loadCollections();

@@ -525,9 +525,9 @@ PROBES = [
     Probe(("GET", "/openapi.json"), "POST", "/openapi.json", 405, "method_not_allowed"),
     Probe(("GET", "/docs"), "POST", "/docs", 405, "method_not_allowed"),
     Probe(("GET", "/docs/oauth2-redirect"), "POST", "/docs/oauth2-redirect", 405, "method_not_allowed"),
-    Probe(("GET", "/redoc"), "POST", "/redoc", 405, "method_not_allowed"),
     Probe(("GET", "/"), "POST", "/", 405, "method_not_allowed"),
     Probe(("MOUNT", "/static"), "GET", "/static/no-such-file.js", 404, "not_found"),
+    Probe(("MOUNT", "/docs-static"), "GET", "/docs-static/no-such-file.js", 404, "not_found"),
     # /v1/search
     json_probe("/v1/search", 422, "invalid_input", {**SEARCH, "k": 0}, "k"),
     json_probe("/v1/search", 422, "invalid_input", {**SEARCH, "k": 201}, "k"),

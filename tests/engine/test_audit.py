@@ -25,6 +25,7 @@ from service.components import Components
 from service.core.audit import GENESIS, content_hash, row_hash
 from service.core.settings import LlmSettings, Settings
 from tests.support.matters import ALPHA, BRAVO, build_matters, wait_for_job
+from tests.support.stored import add_collections
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def test_every_request_class_writes_its_row(
     tmp_path: Path, components: Components, cli_env: Settings, make_components: Callable[..., Components]
 ) -> None:
     started = datetime.now(UTC) - timedelta(seconds=1)
+    add_collections(components.sql, BRAVO)  # keys name existing collections only
     created = docqa("keys", "create", "--name", "auditor", "--collections", BRAVO)
     assert created.exit_code == 0, created.output
     matters = build_matters(tmp_path, components)
@@ -138,7 +140,7 @@ def test_every_request_class_writes_its_row(
     assert deleted["payload"] == {"document_id": doomed, "source": "note1.txt"}
     uploads = [row["payload"] for row in rows if row["action"] == "upload" and row["collection"] == BRAVO]
     assert {(u["source"], u["job_id"]) for u in uploads} == {(f"note{n}.txt", job["job_id"]) for n in (1, 2)}
-    assert rows[0]["payload"] == {"name": "auditor", "collections": [BRAVO], "admin": False}
+    assert rows[0]["payload"] == {"name": "auditor", "collections": [BRAVO], "role": "reader", "admin": False}
 
     east = timezone(timedelta(hours=5))  # --since in another time zone means the same moment
     assert json.loads(docqa("audit", "--since", started.astimezone(east).isoformat()).stdout) == rows

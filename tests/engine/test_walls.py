@@ -12,15 +12,17 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from service.api.app import create_app
 from service.backends.sql.api_keys import ANY_ACTIVE_RECHECK_S, SqlKeyStore
 from service.components import Components
 from service.core.access import Principal
@@ -284,7 +286,7 @@ def test_the_wall_is_inside_retrieval(matters: Matters) -> None:
 
 # --- authentication ----------------------------------------------------------------------------------
 
-OPEN_PATHS = {"/healthz", "/", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
+OPEN_PATHS = {"/healthz", "/", "/docs", "/docs/oauth2-redirect", "/openapi.json"}
 """Liveness, the web UI's page and the API description: nothing of any matter."""
 
 
@@ -358,15 +360,36 @@ def test_a_revoked_key_stops_at_once(matters: Matters) -> None:
     assert matters.client.get("/v1/collections", headers=matters.headers(ALPHA)).status_code == 200
 
 
-def test_with_every_key_revoked_only_this_machine_gets_in(matters: Matters) -> None:
-    """A server started with keys on a public address must not fall open when the last key goes."""
+def test_revoking_every_key_never_reopens_the_api(matters: Matters) -> None:
+    """Once a key has existed, revoking the last one leaves the API closed, to this machine too, and a
+    revoked key gets a 401 always."""
+    revoked = matters.headers(BRAVO)
     for name in ("alpha-team", "bravo-team", "records-office"):
         matters.parts.keys.revoke(name)
-    matters.client.app.state.docqa.served_publicly = True
-    remote = matters.client.get("/v1/collections")
-    assert remote.status_code == 401 and "no API key" in remote.json()["error"]["message"]
     local = type(matters.client)(matters.client.app, client=("127.0.0.1", 50123))
+    for client in (matters.client, local):
+        for headers in ({}, revoked):
+            response = client.get("/v1/collections", headers=headers)
+            assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
+
+
+def test_an_operator_may_reopen_it_to_this_machine_only(
+    matters: Matters, make_components: Callable[..., Components], settings: Settings
+) -> None:
+    """``DOCQA_SERVER__OPEN_WHEN_ALL_KEYS_REVOKED``: with every key revoked the API answers this machine
+    without a key again; a public server still refuses other machines, and a revoked key stays refused."""
+    revoked = matters.headers(BRAVO)
+    for name in ("alpha-team", "bravo-team", "records-office"):
+        matters.parts.keys.revoke(name)
+    server = settings.server.model_copy(update={"open_when_all_keys_revoked": True})
+    parts = make_components(settings.model_copy(update={"server": server}))
+    app = create_app(parts.settings, parts)
+    app.state.docqa.served_publicly = True
+    local = TestClient(app, client=("127.0.0.1", 50123))
     assert local.get("/v1/collections").status_code == 200
+    assert local.get("/v1/collections", headers=revoked).status_code == 401
+    remote = TestClient(app).get("/v1/collections")
+    assert remote.status_code == 401 and "no API key" in remote.json()["error"]["message"]
 
 
 def test_keys_are_stored_only_as_hashes(matters: Matters, settings: Settings) -> None:

@@ -9,15 +9,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from ingest.discover import Candidate
+from service.api.app import create_app
 from service.cli import app
 from service.components import Components
 from service.core.domain import DocumentStatus
 from service.core.seams import Embedder, Vectors
 from service.core.settings import IngestSettings, Settings
 from tests.support.documents import LOREM_LEGAL, encrypt_pdf, write_docx, write_eml, write_pdf
+from tests.support.matters import wait_for_job
 from tests.support.paths import DATA
 
 
@@ -290,3 +293,44 @@ def test_cli_meta_and_filters(tmp_path: Path, cli_env: Settings) -> None:
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.stderr
     malformed = runner.invoke(app, ["ingest", str(first), "-c", "m", "--meta", "nokey"])
     assert malformed.exit_code == 2 and "KEY=VALUE" in malformed.stderr
+
+
+def test_prune_removes_only_documents_from_the_given_folders_and_names_them(
+    tmp_path: Path, cli_env: Settings, make_components: Callable[..., Components]
+) -> None:
+    """``--prune`` of folder A removes A's vanished files (a failed one too) and says which; a web upload and
+    the documents of folder B, absent from A as they are, stay."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "lease.txt").write_text("The tenant pays rent of $4,200 a month.\n")
+    (first / "notes.md").write_text("# Notes\n\nThe deposition was adjourned to May.\n")
+    (first / "broken.pdf").write_bytes(b"%PDF-1.7 not really")
+    (second / "memo.txt").write_text("The board approved the merger with Halvorsen Maritime.\n")
+    runner = CliRunner()
+    for folder in (first, second):
+        assert runner.invoke(app, ["ingest", str(folder), "-c", "matter"]).exit_code == 0
+    client = TestClient(create_app(cli_env, make_components(cli_env)))
+    upload = client.post(
+        "/v1/collections/matter/documents", files={"files": ("invoice.txt", b"Invoice 77: $310 for repairs.\n")}
+    )
+    wait_for_job(client, upload.json()["job_id"], {})
+    listed = {d["source"]: d for d in json.loads(runner.invoke(app, ["documents", "-c", "matter", "--json"]).stdout)}
+    assert set(listed) == {"lease.txt", "notes.md", "broken.pdf", "memo.txt", "invoice.txt"}
+    assert listed["broken.pdf"]["status"] == "failed"
+
+    (first / "notes.md").unlink()
+    (first / "broken.pdf").unlink()
+    pruned = runner.invoke(app, ["ingest", str(first), "-c", "matter", "--prune"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "2 removed" in pruned.stdout
+    for source in ("broken.pdf", "notes.md"):
+        assert f"removed {source} ({listed[source]['id']}): its file is gone" in pruned.stdout
+    left = {d["source"] for d in json.loads(runner.invoke(app, ["documents", "-c", "matter", "--json"]).stdout)}
+    assert left == {"lease.txt", "memo.txt", "invoice.txt"}
+
+    as_json = json.loads(runner.invoke(app, ["ingest", str(second), "-c", "matter", "--prune", "--json"]).stdout)
+    assert as_json["removed"] == 0 and as_json["removed_documents"] == []  # first's lease and the upload stay
+    (second / "memo.txt").unlink()
+    as_json = json.loads(runner.invoke(app, ["ingest", str(second), "-c", "matter", "--prune", "--json"]).stdout)
+    assert as_json["removed_documents"] == [{"source": "memo.txt", "document_id": listed["memo.txt"]["id"]}]

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import docx
 from fpdf import FPDF
+from PIL import Image, ImageDraw, ImageFont
 from pypdf import PdfReader, PdfWriter
+
+SCAN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
 
 def write_pdf(path: Path, pages: Sequence[str | None], title: str | None = None) -> Path:
@@ -28,6 +31,36 @@ def write_pdf(path: Path, pages: Sequence[str | None], title: str | None = None)
         pdf.multi_cell(180, 5, text)
     path.write_bytes(bytes(pdf.output()))
     return path
+
+
+def write_scanned_pdf(path: Path, lines: Sequence[str], dpi: int = 200) -> dict[str, tuple[float, float, float, float]]:
+    """A one-page Letter PDF that is only an image of ``lines`` of 14-point text (a scan: no text layer).
+
+    Returns where each word was drawn, ``{word: (left, top, right, bottom)}`` in PDF points, origin top-left,
+    so a test can check the boxes OCR reports (a word drawn twice keeps its last place)."""
+    width_px, height_px = int(8.5 * dpi), int(11 * dpi)
+    image = Image.new("L", (width_px, height_px), 255)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(SCAN_FONT, size=round(14 * dpi / 72))
+    to_points = 72 / dpi
+    drawn: dict[str, tuple[float, float, float, float]] = {}
+    y = round(1.0 * dpi)
+    for line in lines:
+        x = round(1.0 * dpi)
+        for word in line.split():
+            left, top, right, bottom = draw.textbbox((x, y), word, font=font)
+            draw.text((x, y), word, font=font, fill=0)
+            drawn[word] = (left * to_points, top * to_points, right * to_points, bottom * to_points)
+            x = right + round(font.getlength(" "))
+        y += round(0.35 * dpi)
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.set_auto_page_break(False)
+    pdf.add_page()
+    pdf.image(png, x=0, y=0, w=pdf.w, h=pdf.h)
+    path.write_bytes(bytes(pdf.output()))
+    return drawn
 
 
 def encrypt_pdf(source: Path, target: Path, password: str = "secret") -> Path:

@@ -1,4 +1,4 @@
-"""Two walled matters with planted facts, an app over them, and one key per matter (plus an admin key).
+"""Two walled matters with planted facts, an app over them, and one editor key per matter (plus an admin key).
 
 Matter ``alpha`` holds facts that must never reach a ``bravo`` key: ``ALPHA_TOKENS`` are words that
 occur only in alpha's documents (text, titles, file names), so finding one in a response to a bravo
@@ -91,9 +91,9 @@ def build_matters(root: Path, parts: Components, with_keys: bool = True) -> Matt
     keys: dict[str, str] = {}
     if with_keys:
         keys = {
-            ALPHA: parts.keys.create("alpha-team", [ALPHA]),
-            BRAVO: parts.keys.create("bravo-team", [BRAVO]),
-            "admin": parts.keys.create("records-office", [], admin=True),
+            ALPHA: parts.keys.create("alpha-team", [ALPHA], "editor"),
+            BRAVO: parts.keys.create("bravo-team", [BRAVO], "editor"),
+            "admin": parts.keys.create("records-office", [], "admin"),
         }
     client = TestClient(create_app(parts.settings, parts))
     upload = client.post(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import select
 
+from service.backends.sql.store import SqlDocumentStore
+from service.backends.sql.tables import CollectionRow
 from service.core.domain import ChunkDraft, FileFacts, ParsedDocument, ParsedPage, TextSource
 from service.core.seams import Vectors
 
@@ -42,3 +45,11 @@ def vectors(n: int, seed: int = 0) -> Vectors:
 
 def facts(source: str = "a/b.txt", sha: str = "1" * 64) -> FileFacts:
     return FileFacts(source, sha, 10, 123)
+
+
+def add_collections(store: SqlDocumentStore, *names: str) -> None:
+    """Make empty collections (keys may only name existing ones); as an ingest's first file would."""
+    with store.session() as session, session.begin():
+        for name in names:
+            if session.scalar(select(CollectionRow.id).where(CollectionRow.name == name)) is None:
+                session.add(CollectionRow(name=name))

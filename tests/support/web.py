@@ -41,6 +41,8 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     key: str | None = None
+    reader_key: str | None = None
+    """A key with the reader role for the same matter (no uploads, no deletes)."""
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -143,14 +145,15 @@ def open_screen(browser: Browser, consoles: list[Console], viewport: dict[str, i
     return Screen(page, console)
 
 
-def sign_in(screen: Screen, server: Server) -> None:
+def sign_in(screen: Screen, server: Server, key: str | None = None) -> None:
     page = screen.page
+    key = key or server.key
     # A first visit asks /v1/whoami without a key: the 401 is how the UI learns that keys are on.
     screen.console.expect_failure("/v1/whoami", 401)
     page.goto(server.url + "/")
     expect(page.locator("#api-key")).to_be_visible()
-    assert server.key
-    page.fill("#api-key", server.key)
+    assert key
+    page.fill("#api-key", key)
     page.click("#sign-in-submit")
     expect(page.locator("#question")).to_be_visible()
     expect(page.locator("#ask-button")).to_be_enabled()  # the matters have loaded
@@ -173,6 +176,26 @@ def assert_no_horizontal_scroll(page: Page) -> None:
             .map((element) => `${element.id || element.tagName}: ${element.scrollWidth} > ${element.clientWidth}`)"""
     )
     assert not overflowing, f"horizontal scrolling at {page.viewport_size}: {overflowing}"
+
+
+def assert_within_the_screen(page: Page, selector: str) -> None:
+    """No visible element of ``selector`` reaches past either edge of the screen (text that overflows its
+    box counts, even where no scroll bar shows it)."""
+    assert page.viewport_size is not None
+    sticking_out = page.evaluate(
+        """([selector, width]) => {
+            return [...document.querySelectorAll(`${selector}, ${selector} *`)]
+              .filter((element) => element.getClientRects().length > 0)
+              .filter((element) => !element.classList.contains("visually-hidden"))
+              .map((element) => [element, element.getBoundingClientRect()])
+              .filter(([element, box]) => box.right > width + 1 || box.left < -1
+                || element.scrollWidth > element.clientWidth + 1 && getComputedStyle(element).display !== "inline")
+              .map(([element, box]) => `${element.tagName.toLowerCase()}.${element.className}: `
+                + `${Math.round(box.left)}..${Math.round(box.right)} (scroll ${element.scrollWidth}) of ${width}`)
+        }""",
+        [selector, page.viewport_size["width"]],
+    )
+    assert not sticking_out, f"past the screen's edge at {page.viewport_size}: {sticking_out}"
 
 
 def ask(page: Page, question: str) -> None:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Route, expect, sync_playwright
 
@@ -28,7 +30,7 @@ from service.api.schemas import ClaimOut
 from service.core.domain import SearchHit
 from service.engine.answering.claims import answer_support, check_claims, low_support_message
 from service.engine.answering.qa import NOT_FOUND_MESSAGE
-from tests.support.documents import write_pdf
+from tests.support.documents import write_docx, write_pdf
 from tests.support.llm import free_port
 from tests.support.paths import COURT
 from tests.support.web import (
@@ -39,6 +41,7 @@ from tests.support.web import (
     Server,
     ask,
     assert_no_horizontal_scroll,
+    assert_within_the_screen,
     close_viewer,
     docqa,
     docqa_environment,
@@ -111,9 +114,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, 
     try:
         main_environment = docqa_environment(root / "main-data")
         docqa(main_environment, "ingest", str(other), "-c", "other")
-        key = docqa(main_environment, "keys", "create", "--name", "e2e", "--collections", "filings").strip()
+        docqa(main_environment, "ingest", str(corpus), "-c", "filings")  # keys name existing collections only
+        key = docqa(
+            main_environment, "keys", "create", "--name", "e2e", "--collections", "filings", "--role", "editor"
+        ).strip()
+        reader = docqa(main_environment, "keys", "create", "--name", "e2e-reader", "--collections", "filings")
         main = start_server(main_environment, corpus, "filings", root / "main.log")
         main.key = key.splitlines()[-1]
+        main.reader_key = reader.strip().splitlines()[-1]
         main.wait_until_healthy()
         broken.wait_until_healthy()
         yield main, broken
@@ -568,8 +576,24 @@ def test_llm_failure_is_shown_not_a_blank_screen(
 # ---- layout -------------------------------------------------------------------------------------
 
 
-def test_phone_width_has_no_horizontal_scrolling(phone: Screen) -> None:
+def test_phone_width_has_no_horizontal_scrolling(
+    phone: Screen, main_server: Server, tmp_path: Path, browser: Browser, consoles: list[Console]
+) -> None:
     page = phone.page
+    # the documents that stretch a narrow list: a DOCX (a 71-character media type), a title and a failed
+    # file whose names have no place to break
+    long_name = "Exhibit_14_Declaration_of_the_Custodian_of_Records_Regarding_Wire_Transfers_2019-2021"
+    write_docx(tmp_path / f"{long_name}.docx", ["Declaration", RENT_QUOTE], title=long_name)
+    files = [
+        ("files", (f"{long_name}.docx", (tmp_path / f"{long_name}.docx").read_bytes())),
+        ("files", (f"{long_name}_broken.pdf", b"%PDF-1.7 truncated before its first object")),
+    ]
+    created = main_server.api("POST", "/v1/collections/filings/documents", files=files)
+    assert created.status_code == 202, created.text
+    deadline = time.monotonic() + 60
+    while main_server.api("GET", f"/v1/jobs/{created.json()['job_id']}").json()["status"] != "done":
+        assert time.monotonic() < deadline, "the upload did not finish"
+        time.sleep(0.2)
     ask(page, COURT_QUESTION)
     expect(page.locator("#answer-text button.cite").first).to_be_visible()
     assert_no_horizontal_scroll(page)
@@ -587,5 +611,72 @@ def test_phone_width_has_no_horizontal_scrolling(phone: Screen) -> None:
     close_viewer(page)
     page.click("#tab-documents")
     expect(page.locator("#documents-list li.document-row").first).to_be_visible()
+    expect(
+        page.locator("#documents-list li.document-row[data-status='failed']").filter(has_text="_broken.pdf")
+    ).to_have_count(1)
+    assert page.locator("#documents-list li.document-row").count() >= 6  # long RECAP file names among them
     assert_no_horizontal_scroll(page)
+    assert_within_the_screen(page, "#panel-documents")
     screenshot(page, "phone-documents.png", full_page=True)
+    # a desktop browser window as narrow as the phone (no mobile zoom to hide an overflow)
+    narrow = open_screen(browser, consoles, PHONE)
+    sign_in(narrow, main_server)
+    narrow.page.click("#tab-documents")
+    expect(narrow.page.locator("li.document-row[data-status='failed']").filter(has_text="_broken.pdf")).to_have_count(1)
+    assert_no_horizontal_scroll(narrow.page)
+    assert_within_the_screen(narrow.page, "#panel-documents")
+    assert_within_the_screen(narrow.page, ".topbar")
+    screenshot(narrow.page, "narrow-documents.png", full_page=True)
+    narrow.page.context.close()
+
+
+def test_the_api_pages_work_offline_and_call_no_other_host(
+    browser: Browser, consoles: list[Console], main_server: Server
+) -> None:
+    """/docs (Swagger UI) renders the API from files docqa ships: every request to another host is cut off
+    and recorded, and there must be none."""
+    screen = open_screen(browser, consoles, DESKTOP)
+    page = screen.page
+    outside: list[str] = []
+
+    def only_this_server(route: Route) -> None:
+        if route.request.url.startswith(main_server.url + "/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(main_server.url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("docqa")
+    expect(page.locator(".opblock-summary-path").filter(has_text="/v1/search")).to_have_count(1)
+    assert page.locator(".opblock").count() >= 15
+    page.locator(".opblock-summary-path").filter(has_text="/v1/search").click()  # an operation opens
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    screenshot(page, "api-docs.png")
+    assert outside == []
+
+
+def test_a_reader_key_is_offered_no_upload_and_no_delete(
+    browser: Browser, consoles: list[Console], main_server: Server
+) -> None:
+    """The web UI follows the key's role: a reader reads and asks, but sees no drop zone and no Delete."""
+    screen = open_screen(browser, consoles, DESKTOP)
+    assert main_server.reader_key
+    sign_in(screen, main_server, main_server.reader_key)
+    page = screen.page
+    expect(page.locator("#key-name")).to_have_text("Signed in as e2e-reader (reader)")
+    page.click("#tab-documents")
+    expect(page.locator("#documents-list li.document-row").first).to_be_visible()
+    expect(page.locator("#drop-zone")).to_be_hidden()
+    expect(page.locator("button.delete-doc").first).to_be_hidden()
+    expect(page.locator("button.document-open").first).to_be_visible()  # reading stays
+    screenshot(page, "reader-documents.png")
+    document_id = page.locator("#documents-list li.document-row").first.get_attribute("data-document-id")
+    refused = httpx.delete(
+        f"{main_server.url}/v1/documents/{document_id}",
+        headers={"Authorization": f"Bearer {main_server.reader_key}"},
+        timeout=30,
+    )
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # the server says no too
+    page.context.close()

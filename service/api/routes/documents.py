@@ -25,7 +25,7 @@ from service.api.state import MultipartBody, PrincipalDep, StateDep
 from service.core.access import OPEN
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorEnvelope} for code in (400, 401, 404, 409, 413, 415, 422, 429)
+    code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
 }
 router = APIRouter(prefix="/v1", tags=["documents"], responses=ERRORS)
 
@@ -34,7 +34,11 @@ router = APIRouter(prefix="/v1", tags=["documents"], responses=ERRORS)
 def whoami(state: StateDep, principal: PrincipalDep) -> WhoAmI:
     visible = list(state.documents.collections(principal))
     return WhoAmI(
-        auth_required=principal is not OPEN, key_name=principal.key_name, admin=principal.admin, collections=visible
+        auth_required=principal is not OPEN,
+        key_name=principal.key_name,
+        role=principal.role,
+        admin=principal.admin,
+        collections=visible,
     )
 
 

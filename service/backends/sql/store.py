@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, select, text
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
@@ -21,6 +22,7 @@ from service.core.domain import (
     DocumentRecord,
     DocumentStatus,
     FileFacts,
+    OcrWord,
     PageRecord,
     ParsedDocument,
     StoredChunk,
@@ -76,6 +78,13 @@ _CHUNKS_BY_ID = (
 """Chunks with their document's fields, as plain rows (not ORM objects): built once, read on every search."""
 
 
+ADDED_COLUMNS = (
+    ("api_keys", "role", "VARCHAR(16)"),
+    ("pages", "ocr_words", "JSON"),
+)
+"""Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
+
+
 def new_document_id() -> str:
     """A short random id; never derived from the path, so it leaks nothing."""
     return secrets.token_hex(8)
@@ -90,8 +99,31 @@ class SqlDocumentStore:
         self._known_collections: set[str] = set()
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and columns (idempotent)."""
         Base.metadata.create_all(self.engine)
+        for table, column, kind in ADDED_COLUMNS:
+            self._add_column(table, column, kind)
+        self._add_key_roles()
+
+    def _add_column(self, table: str, column: str, kind: str) -> None:
+        """``ALTER TABLE table ADD COLUMN column kind`` unless the database has it already."""
+        if column in {found["name"] for found in inspect(self.engine).get_columns(table)}:
+            return
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+        except DBAPIError:
+            # another process starting at the same moment added it first
+            if column not in {found["name"] for found in inspect(self.engine).get_columns(table)}:
+                raise
+
+    def _add_key_roles(self) -> None:
+        """Keys of databases made before key roles become editors (what every key could do then: read, upload
+        and delete in its collections), and their admin keys admins."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                text("UPDATE api_keys SET role = CASE WHEN admin THEN 'admin' ELSE 'editor' END WHERE role IS NULL")
+            )
 
     def session(self) -> Session:
         return self._sessions()
@@ -230,6 +262,10 @@ class SqlDocumentStore:
                         text_source=page.text_source.value,
                         ocr_confidence=page.ocr_confidence,
                         label=page.label,
+                        ocr_words=[
+                            [w.char_start, w.char_end, w.left, w.top, w.right, w.bottom, w.line] for w in page.ocr_words
+                        ]
+                        or None,
                     )
                 )
             chunk_rows = [
@@ -266,6 +302,7 @@ class SqlDocumentStore:
                     id=new_document_id(),
                     collection_id=collection_id,
                     source=facts.source,
+                    origin=facts.origin,
                     title=facts.source.rsplit("/", 1)[-1][:512],
                     sha256=facts.sha256,
                     size_bytes=facts.size_bytes,
@@ -418,4 +455,8 @@ def _page_record(row: PageRow) -> PageRecord:
         text_source=TextSource(row.text_source),
         ocr_confidence=row.ocr_confidence,
         label=row.label,
+        ocr_words=tuple(
+            OcrWord(int(start), int(end), left, top, right, bottom, int(line))
+            for start, end, left, top, right, bottom, line in row.ocr_words or ()
+        ),
     )

@@ -83,6 +83,8 @@ class PageRow(Base):
     text_source: Mapped[str] = mapped_column(String(16))
     ocr_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     label: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ocr_words: Mapped[list[list[float]] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """An OCR'd page's words, ``[char_start, char_end, left, top, right, bottom, line]`` each (``OcrWord``)."""
 
 
 class ChunkRow(Base):
@@ -116,6 +118,10 @@ class ApiKeyRow(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     collections: Mapped[list[str]] = mapped_column(JSON, default=list)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    """``role == 'admin'``; kept so an older docqa reading this database still sees its admins."""
+    role: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """reader, editor or admin (``service.core.access``); NULL only in rows made before roles, which
+    ``SqlDocumentStore.create_schema`` sets to editor (admin for admin keys)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -1,4 +1,8 @@
-"""Page images and highlight boxes for the source viewer, rendered from the original PDF."""
+"""Page images and highlight boxes for the source viewer, rendered from the original PDF.
+
+A text page's boxes come from pdfium's character boxes; an OCR'd page has no text layer to ask, so its boxes
+are the word boxes Tesseract reported when it read the page (``PageRecord.ocr_words``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,11 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from ingest.pdfium_lock import pdfium_serialised
+from service.core.domain import OcrWord
 from service.core.errors import NotFound
+
+Rect = tuple[float, float, float, float]
+"""``(left, top, right, bottom)`` in PDF points, origin top-left."""
 
 
 def _open(path: Path) -> pdfium.PdfDocument:
@@ -72,3 +80,33 @@ def highlight_rects(
         return width, height, rects
     finally:
         document.close()
+
+
+@pdfium_serialised
+def page_size(path: Path, page_number: int) -> tuple[float, float]:
+    """The page's width and height in points."""
+    document = _open(path)
+    try:
+        width, height = document[page_number - 1].get_size()
+        return width, height
+    finally:
+        document.close()
+
+
+def ocr_highlight_rects(words: tuple[OcrWord, ...], start: int, end: int) -> list[Rect]:
+    """Boxes covering page-text characters ``[start, end)`` of an OCR'd page: the boxes of the words that
+    overlap the span, merged into one rectangle per line (as pdfium merges a text layer's characters)."""
+    lines: dict[int, Rect] = {}
+    if start >= end:
+        return []
+    for word in words:
+        if word.char_end <= start or word.char_start >= end:
+            continue
+        box = (word.left, word.top, word.right, word.bottom)
+        seen = lines.get(word.line)
+        lines[word.line] = (
+            box
+            if seen is None
+            else (min(seen[0], box[0]), min(seen[1], box[1]), max(seen[2], box[2]), max(seen[3], box[3]))
+        )
+    return [lines[line] for line in sorted(lines)]

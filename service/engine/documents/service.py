@@ -21,7 +21,7 @@ from service.core.seams import DocumentStore
 from service.engine.audit import Audit
 from service.engine.documents import uploads
 from service.engine.documents.jobs import JobRunner
-from service.engine.documents.pdf_view import highlight_rects, render_png
+from service.engine.documents.pdf_view import highlight_rects, ocr_highlight_rects, page_size, render_png
 
 HighlightBoxes = tuple[float, float, list[tuple[float, float, float, float]]]
 """Page width and height in points, and boxes ``(x0, y0, x1, y1)`` on the page, origin top-left."""
@@ -84,10 +84,16 @@ class DocumentsService:
     def page_highlight(
         self, document_id: str, number: int, principal: Principal, start: int, end: int
     ) -> HighlightBoxes:
-        """Boxes covering page-text characters ``[start, end)`` on the page image (PDFs only)."""
+        """Boxes covering page-text characters ``[start, end)`` on the page image (PDFs only): from the text
+        layer, or on an OCR'd page from the word boxes Tesseract read."""
         if end < start:
             raise InvalidInput("end must not be before start", {"field": "end"})
-        return highlight_rects(self._original_pdf(document_id, number, principal), number, start, end)
+        pdf = self._original_pdf(document_id, number, principal)
+        page = self._store().get_page(document_id, number)
+        if page.ocr_words:
+            width, height = page_size(pdf, number)
+            return width, height, ocr_highlight_rects(page.ocr_words, start, end)
+        return highlight_rects(pdf, number, start, end)
 
     def _original_pdf(self, document_id: str, number: int, principal: Principal) -> Path:
         """The PDF the document was ingested from, unchanged since; otherwise a 404 that says why."""
@@ -113,6 +119,7 @@ class DocumentsService:
         check_collection_name(collection)
         if not principal.can_read(collection):
             raise NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
+        principal.require_writer("upload documents")
         folder = uploads.uploads_folder(self.data_dir) / collection
         saved = await uploads.save_uploads(folder, files, self.max_file_mb)
         return self._runner().submit(collection, saved, principal.key_name)
@@ -127,8 +134,11 @@ class DocumentsService:
         """Delete a document's rows, text and vectors and its uploaded copy, and audit it; the record deleted.
 
         Waits at most ``wait_s`` (None: as long as it takes) for another writer of its collection, then
-        raises ``Conflict``."""
+        raises ``Conflict``. A principal whose role may not delete gets ``Forbidden`` (only for a document it
+        may read: any other is the same 404 as a missing one)."""
         record = self.document(document_id, principal)
+        if principal is not None:
+            principal.require_writer("delete documents")
         uploads.delete_document(record, self._pipeline(record.collection), self.data_dir, wait_s)
         self.audit.deleted(None if principal is None else principal.key_name, record)
         return record

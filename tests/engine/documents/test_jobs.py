@@ -28,6 +28,7 @@ from service.core.ingestion import FileResult, Job
 from service.core.settings import Settings
 from service.engine.documents.jobs import JobRunner, process_owner
 from tests.support.matters import bearer, wait_for_job
+from tests.support.stored import add_collections
 
 NOTE = b"Delivery note: 40 pallets of tinned tomatoes reached the Leith warehouse on 3 March.\n"
 FILES = {"files": ("note.txt", NOTE, "text/plain")}
@@ -154,7 +155,8 @@ def test_a_job_whose_process_died_reads_interrupted(components: Components, seco
 def test_a_job_is_walled_on_every_app(
     components: Components, settings: Settings, make_components: Callable[..., Components]
 ) -> None:
-    bravo = bearer(components.keys.create("bravo-team", ["bravo"]))
+    add_collections(components.sql, "alpha", "bravo")
+    bravo = bearer(components.keys.create("bravo-team", ["bravo"], "editor"))
     alpha = bearer(components.keys.create("alpha-team", ["alpha"]))
     with TestClient(create_app(settings, components)) as first:
         created = first.post("/v1/collections/bravo/documents", files=FILES, headers=bravo)

@@ -1,0 +1,216 @@
+"""Roles on keys, generated over every route the API describes: each operation in ``/openapi.json`` is sent by
+a reader, an editor and an admin key, and by a revoked one, at the key's own matter (alpha) and at another
+(bravo). The right each operation needs is written down below, so a new route fails this test until it is
+classified. Checked: who is let in (2xx), who is refused by role (403, only ever inside the key's own matter),
+who meets the wall (404, exactly as for a missing thing), and that no response to an alpha key carries a word,
+id or name of bravo.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import pytest
+
+from service.components import Components
+from service.core.access import Role
+from tests.support.matters import ALPHA, BRAVO, Matters, bearer, build_matters, wait_for_job
+
+Right = Literal["open", "any", "read", "write"]
+"""open: no key needed; any: every key, nothing of a matter named; read: reading a matter; write: changing it."""
+
+RIGHTS: dict[tuple[str, str], Right] = {
+    ("GET", "/healthz"): "open",
+    ("GET", "/readyz"): "any",
+    ("GET", "/metrics"): "any",
+    ("GET", "/v1/whoami"): "any",
+    ("GET", "/v1/collections"): "any",
+    ("GET", "/v1/models"): "any",
+    ("POST", "/v1/search"): "read",
+    ("POST", "/v1/ask"): "read",
+    ("POST", "/v1/chat/completions"): "read",
+    ("GET", "/v1/collections/{collection}/documents"): "read",
+    ("GET", "/v1/jobs/{job_id}"): "read",
+    ("GET", "/v1/documents/{document_id}"): "read",
+    ("GET", "/v1/documents/{document_id}/pages/{number}"): "read",
+    ("GET", "/v1/documents/{document_id}/pages/{number}/image"): "read",
+    ("GET", "/v1/documents/{document_id}/pages/{number}/highlight"): "read",
+    ("POST", "/v1/collections/{collection}/documents"): "write",
+    ("DELETE", "/v1/documents/{document_id}"): "write",
+}
+
+BRAVO_TOKENS = ("kestrel", "brightwater", "215,500", "215500", "marchetti", "loading dock")
+"""Lower-case words only bravo's documents hold."""
+
+Who = Literal["reader", "editor", "admin", "revoked"]
+WHO: tuple[Who, ...] = ("reader", "editor", "admin", "revoked")
+
+
+@dataclass
+class World:
+    matters: Matters
+    secrets: dict[Who, str]
+    jobs: dict[str, str]
+    """A finished upload job of each matter."""
+
+    def pdf_of(self, collection: str) -> str:
+        """The id of the matter's first PDF (page images and highlights need one)."""
+        return next(
+            document.id
+            for document in self.matters.parts.store.list_documents(collection)
+            if document.media_type == "application/pdf"
+        )
+
+    def disposable(self, collection: str, name: str) -> str:
+        """A fresh document in ``collection``, for a delete that may really happen."""
+        folder = self.matters.parts.settings.data_dir.parent / "disposable" / name
+        folder.mkdir(parents=True)
+        (folder / f"{name}.txt").write_text(f"A throwaway note called {name} for the role test.\n")
+        summary = self.matters.parts.pipeline(collection).ingest([folder])
+        document_id = summary.files[0].document_id
+        assert document_id is not None
+        return document_id
+
+
+@pytest.fixture
+def world(tmp_path: Path, components: Components) -> World:
+    matters = build_matters(tmp_path, components)
+    keys = components.keys
+    secrets: dict[Who, str] = {
+        "reader": keys.create("alpha-reader", [ALPHA], "reader"),
+        "editor": matters.keys[ALPHA],  # alpha-team, an editor
+        "admin": matters.keys["admin"],
+        "revoked": keys.create("alpha-gone", [ALPHA], "editor"),
+    }
+    keys.revoke("alpha-gone")
+    upload = matters.client.post(
+        f"/v1/collections/{BRAVO}/documents",
+        files={"files": ("kestrel_addendum.txt", b"Kestrel lease addendum for Brightwater Foods.\n", "text/plain")},
+        headers=matters.headers("admin"),
+    )
+    bravo_job = upload.json()["job_id"]
+    wait_for_job(matters.client, bravo_job, matters.headers("admin"))
+    return World(matters, secrets, {ALPHA: matters.alpha_job_id, BRAVO: bravo_job})
+
+
+def operations(client: Any) -> list[tuple[str, str]]:
+    """Every ``(METHOD, path)`` the API describes."""
+    return [(method.upper(), path) for path, items in client.app.openapi()["paths"].items() for method in items]
+
+
+def request_for(world: World, method: str, path: str, target: str, turn: int) -> dict[str, Any]:
+    """The request ``method path`` aimed at ``target``'s things (``turn`` makes disposable names unique)."""
+    values = {"collection": target, "job_id": world.jobs[target], "number": "1"}
+    if "{document_id}" in path:
+        values["document_id"] = world.disposable(target, f"note{turn}") if method == "DELETE" else world.pdf_of(target)
+    url = re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
+    kwargs: dict[str, Any] = {"method": method, "url": url}
+    if path == "/v1/search":
+        kwargs["json"] = {"query": "the lease and the settlement", "collection": target, "k": 5}
+    elif path == "/v1/ask":
+        kwargs["json"] = {"question": "What was the settlement amount?", "collection": target}
+    elif path == "/v1/chat/completions":
+        kwargs["json"] = {"model": f"docqa/{target}", "messages": [{"role": "user", "content": "What is the rent?"}]}
+    elif method == "POST":
+        kwargs["files"] = {"files": (f"upload{turn}.txt", b"A note uploaded by the role test.\n", "text/plain")}
+    if path.endswith("/highlight"):
+        kwargs["params"] = {"start": 0, "end": 40}
+    return kwargs
+
+
+def expected(right: Right, who: Who, target: str) -> int | None:
+    """The status class wanted: 2 (done), 401, 403 or 404; None for an operation naming no matter."""
+    if right == "open":
+        return 2
+    if who == "revoked":
+        return 401
+    if right == "any":
+        return 2
+    if who != "admin" and target != ALPHA:
+        return 404
+    if right == "write" and who == "reader":
+        return 403
+    return 2
+
+
+def bravo_values(world: World) -> list[str]:
+    documents = world.matters.parts.store.list_documents(BRAVO)
+    return [world.jobs[BRAVO], "bravo-team", *(document.id for document in documents), *BRAVO_TOKENS]
+
+
+def assert_nothing_of_bravo(world: World, kwargs: dict[str, Any], response: httpx.Response) -> None:
+    sent = (kwargs["url"] + json.dumps(kwargs.get("json"))).lower()
+    received = f"{response.headers}\n{response.content.decode('latin-1')}".lower()
+    for value in bravo_values(world):
+        if value.lower() not in sent:  # a 404 may repeat the id the request named
+            assert value.lower() not in received, (kwargs, value, response.text[:400])
+
+
+def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> None:
+    client = world.matters.client
+    described = operations(client)
+    unclassified = sorted(set(described) - set(RIGHTS) - {("GET", p) for p in ("/docs", "/openapi.json")})
+    assert not unclassified, f"say which right these need, in RIGHTS: {unclassified}"
+    turn = itertools.count()
+    outcomes: dict[tuple[Who, int], int] = {}
+    for (method, path), who, target in itertools.product(described, WHO, (ALPHA, BRAVO)):
+        if (method, path) not in RIGHTS:
+            continue
+        right = RIGHTS[(method, path)]
+        kwargs = request_for(world, method, path, target, next(turn))
+        response = client.request(**kwargs, headers=bearer(world.secrets[who]))
+        want = expected(right, who, target)
+        got = response.status_code // 100 if response.status_code < 300 else response.status_code
+        assert got == want, (who, target, method, path, response.status_code, response.text[:300])
+        outcomes[(who, want or 0)] = outcomes.get((who, want or 0), 0) + 1
+        if response.status_code >= 400:
+            error = response.json()["error"]
+            assert set(error) == {"code", "message", "detail"}
+        if response.status_code == 403:
+            assert "reader" in response.json()["error"]["message"] and "editor" in response.json()["error"]["message"]
+        if response.status_code == 202:
+            wait_for_job(client, response.json()["job_id"], bearer(world.secrets[who]))
+        if who != "admin":
+            assert_nothing_of_bravo(world, kwargs, response)
+    # every outcome was reached, so none of the branches above is vacuous
+    assert {key for key, count in outcomes.items() if count} >= {
+        ("reader", 2),
+        ("reader", 403),
+        ("reader", 404),
+        ("editor", 2),
+        ("editor", 404),
+        ("admin", 2),
+        ("revoked", 401),
+    }, outcomes
+
+
+@pytest.mark.parametrize("role", ["reader", "editor"])
+def test_a_role_refused_changes_nothing(world: World, role: Role) -> None:
+    """A reader's delete and upload are refused with 403 and leave the matter as it was; the same requests
+    at another matter are its 404, whatever the role."""
+    client, parts = world.matters.client, world.matters.parts
+    before = {collection: parts.store.list_documents(collection) for collection in (ALPHA, BRAVO)}
+    secret = world.secrets[role]  # type: ignore[index]  # "reader" and "editor" are both Who
+    target = world.pdf_of(ALPHA) if role == "reader" else world.pdf_of(BRAVO)
+    deleted = client.delete(f"/v1/documents/{target}", headers=bearer(secret))
+    assert deleted.status_code == (403 if role == "reader" else 404), deleted.text
+    collection = ALPHA if role == "reader" else BRAVO
+    files = {"files": ("planted.txt", b"Planted.\n", "text/plain")}
+    uploaded = client.post(f"/v1/collections/{collection}/documents", files=files, headers=bearer(secret))
+    assert uploaded.status_code == deleted.status_code, uploaded.text
+    if role == "reader":
+        message = uploaded.json()["error"]["message"]
+        assert message == (
+            "the key 'alpha-reader' has the role 'reader', which may not upload documents; "
+            "an 'editor' or 'admin' key may (docqa keys create --role editor)"
+        )
+    assert {collection: parts.store.list_documents(collection) for collection in (ALPHA, BRAVO)} == before
+    assert not (parts.settings.data_dir / "uploads" / collection / "planted.txt").exists()
+    whoami = client.get("/v1/whoami", headers=bearer(secret)).json()
+    assert whoami["role"] == role and whoami["collections"] == [ALPHA]
