@@ -195,3 +195,14 @@ def test_a_why_answered_by_a_conclusion_quotes_the_sentence_that_gives_its_reaso
         in (answer)
     )
     assert_quotes_are_exact(filings, result)
+
+
+def test_asked_whether_a_court_ruled_one_way_the_ruling_it_made_leads(filings: Components) -> None:
+    # The First Circuit did not affirm: it dismissed the appeal. A close sentence that only mentions a ruling
+    # (a judge's concurrence, a cited case "vacating" an order) must not lead.
+    result = ask(
+        filings, "Did the First Circuit affirm the district court's judgment in Calvary Chapel of Bangor v. Mills?"
+    )
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    assert "we dismiss the appeal without prejudice" in result.citations[0].quote
+    assert_quotes_are_exact(filings, result)
