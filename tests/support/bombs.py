@@ -56,7 +56,7 @@ def zip_bomb_docx(path: Path, expanded_mb: int) -> Path:
     _rewrite(base, path, {})
     with (
         zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive,
-        archive.open("word/media/padding.bin", "w") as out,
+        archive.open("word/media/padding.bin", "w", force_zip64=expanded_mb >= 2047) as out,
     ):
         block = bytes(1048576)
         for _ in range(expanded_mb):
