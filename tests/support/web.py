@@ -41,6 +41,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log_path: Path
     key: str | None = None
+    data_dir: Path | None = None
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -97,7 +98,7 @@ def start_server(environment: dict[str, str], corpus: Path, collection: str, log
     command = [sys.executable, "-m", "service", "serve", "--ingest", str(corpus), "-c", collection, "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    return Server(f"http://127.0.0.1:{port}", process, log_path)
+    return Server(f"http://127.0.0.1:{port}", process, log_path, data_dir=Path(environment["DOCQA_DATA_DIR"]))
 
 
 # ---- pages and their consoles ---------------------------------------------------------------------
