@@ -3,6 +3,8 @@ names the limit and its setting; real files pass the defaults; a batch with bomb
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -191,3 +193,28 @@ def test_a_batch_of_bombs_goes_on_and_keeps_what_was_stored(
     assert kept is not None and kept.id == lease.id
     assert components.store.chunk_ids("matter") == components.index("matter").ids()
     assert len(components.store.chunk_ids("matter")) >= 2
+
+
+def test_a_worker_killed_from_outside_fails_its_file_with_a_reason(tmp_path: Path) -> None:
+    # as the kernel's OOM killer would: SIGKILL while a slow file is parsed
+    worker = ParseWorker(memory_mb=1024)
+    slow = bombs.deep_html(tmp_path / "slow.html", depth=400_000)
+    killed: list[int] = []
+
+    def kill_once() -> bool:
+        if not killed and worker.pid is not None:
+            killed.append(worker.pid)
+            os.kill(worker.pid, signal.SIGKILL)
+        return False
+
+    worker.should_stop = kill_once
+    try:
+        with pytest.raises(ParseError) as caught:
+            worker(slow, ParseLimits(max_depth=10**8))
+        message = caught.value.message
+        assert message.startswith("slow.html: the parser process stopped (killed by SIGKILL)"), message
+        assert "(DOCQA_INGEST__WORKER_MEMORY_MB)" in message and "\n" not in message
+        worker.should_stop = None
+        assert worker(bombs.deep_html(tmp_path / "small.html", 10), ParseLimits()).pages[0].text == "deep"
+    finally:
+        worker.close()
