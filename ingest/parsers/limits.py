@@ -43,7 +43,8 @@ class LimitExceeded(ParseError):
 
 @dataclass(frozen=True)
 class ParseLimits:
-    """The limits of one parse (see the ingest settings of the same names for what each bounds)."""
+    """The limits of one parse (see the ingest settings of the same names for what each bounds); the defaults
+    are the settings' defaults (a test holds them equal)."""
 
     max_text_chars: int = 20_000_000
     max_text_per_byte: float = 50.0

@@ -16,7 +16,7 @@ from service.core.domain import ParsedDocument, ParsedPage
 BLOCK_BYTES = 1 << 20
 
 
-def _not_utf8(path: Path, offset: int, error: UnicodeDecodeError) -> ParseError:
+def _not_utf8(path: Path, offset: int) -> ParseError:
     return ParseError(
         f"{path.name}: not UTF-8 text (invalid byte at offset {offset}); "
         "convert it to UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8) and ingest it again"
@@ -28,7 +28,7 @@ def decode_utf8(path: Path, data: bytes) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise _not_utf8(path, error.start, error) from error
+        raise _not_utf8(path, error.start) from error
     if "\x00" in text:
         raise ParseError(f"{path.name}: contains NUL bytes, so it is binary, not text; check the file type")
     return text
@@ -46,7 +46,7 @@ def read_utf8(path: Path, budget: ParseBudget) -> str:
                 text = decoder.decode(block, final=not block)
             except UnicodeDecodeError as error:
                 # the decoder's buffer may hold up to 3 bytes of the previous block
-                raise _not_utf8(path, max(0, offset + error.start - len(error.object) + len(block)), error) from error
+                raise _not_utf8(path, max(0, offset + error.start - len(error.object) + len(block))) from error
             if "\x00" in text:
                 raise ParseError(f"{path.name}: contains NUL bytes, so it is binary, not text; check the file type")
             budget.add_text(len(text))

@@ -218,3 +218,7 @@ def test_a_worker_killed_from_outside_fails_its_file_with_a_reason(tmp_path: Pat
         assert worker(bombs.deep_html(tmp_path / "small.html", 10), ParseLimits()).pages[0].text == "deep"
     finally:
         worker.close()
+
+
+def test_the_limits_defaults_are_the_settings_defaults() -> None:
+    assert ParseLimits() == ParseLimits.from_settings(IngestSettings())
