@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from ingest.parsers.errors import ParseError
+from ingest.parsers.limits import DEFAULT_LIMITS, ParseLimits
 from ingest.pdfium_lock import pdfium_serialised
 from service.core.domain import ParsedDocument, ParsedPage, TextSource
 
@@ -34,8 +35,9 @@ def _reason(path: Path, error: pdfium.PdfiumError) -> str:
 
 
 @pdfium_serialised
-def parse_pdf(path: Path) -> ParsedDocument:
+def parse_pdf(path: Path, limits: ParseLimits = DEFAULT_LIMITS) -> ParsedDocument:
     """Every page's text layer, in order; pages with no text are flagged ``needs_ocr``."""
+    budget = limits.start(path)
     try:
         document = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as error:
@@ -43,6 +45,7 @@ def parse_pdf(path: Path) -> ParsedDocument:
     try:
         if len(document) == 0:
             raise ParseError(f"{path.name}: the PDF has no pages")
+        budget.check_pages(len(document))
         pages: list[ParsedPage] = []
         for index in range(len(document)):
             page = document[index]
@@ -52,6 +55,7 @@ def parse_pdf(path: Path) -> ParsedDocument:
                 textpage.close()
             finally:
                 page.close()
+            budget.add_text(len(text))
             if text.strip():
                 pages.append(ParsedPage(index + 1, text))
             else:

@@ -237,7 +237,10 @@ class CollectionsResponse(BaseModel):
 
 class JobFileOut(BaseModel):
     name: str
-    outcome: str
+    outcome: str = Field(
+        description="new, updated, unchanged or failed; pending while not done; cancelled when the job was "
+        "cancelled before the file was done (it was not ingested)."
+    )
     document_id: str | None
     error: str | None
 
@@ -247,7 +250,8 @@ class JobOut(BaseModel):
     collection: str
     status: JobStatus = Field(
         description="queued, running or done; interrupted when the server process running the job stopped "
-        "before finishing it: files still 'pending' were not ingested and must be uploaded again."
+        "before finishing it: files still 'pending' were not ingested and must be uploaded again; cancelled "
+        "when DELETE /v1/jobs/{job_id} stopped it: files marked 'cancelled' were not ingested."
     )
     files: list[JobFileOut]
 

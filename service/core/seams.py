@@ -126,7 +126,11 @@ class JobStore(Protocol):
     def get(self, job_id: str) -> StoredJob | None: ...
 
     def save(self, job: Job) -> None:
-        """Record the job's status and its files' results so far."""
+        """Record the job's status and its files' results so far; a cancelled job stays cancelled."""
+        ...
+
+    def cancel(self, job_id: str) -> bool:
+        """Mark a queued or running job cancelled; False when it was not (any more) queued or running."""
         ...
 
 

@@ -73,6 +73,11 @@ class Audit:
         payload = {"job_id": job.job_id, "source": result.source, "document_id": result.document_id}
         self._log().record("upload", job.key_name, job.collection, result.outcome, {**payload, "error": result.error})
 
+    def job_cancelled(self, key_name: str | None, job: Job) -> None:
+        """An upload job cancelled; the files it had not done by then are named."""
+        pending = [name for name in job.names if name not in job.results]
+        self._log().record("cancel", key_name, job.collection, "ok", {"job_id": job.job_id, "not_ingested": pending})
+
     def ingested(self, summary: IngestSummary) -> None:
         """Every document change of a CLI batch (unchanged files are not changes)."""
         for result in summary.files:

@@ -151,6 +151,12 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
       return response.blob();
     },
 
+    /** Cancel a queued or running upload job; resolves with the job (status `cancelled`). */
+    async cancelJob(jobId) {
+      const response = await send("DELETE", `/v1/jobs/${enc(jobId)}`);
+      return response.json();
+    },
+
     async deleteDocument(id) {
       await send("DELETE", `/v1/documents/${enc(id)}`);
     },

@@ -600,6 +600,7 @@ PROBES = [
         {"files": {"files": ("huge.txt", b"a" * 2_500_000)}},
     ),
     Probe(("GET", "/v1/jobs/{job_id}"), "GET", "/v1/jobs/0123456789abcdef", 404, "not_found"),
+    Probe(("DELETE", "/v1/jobs/{job_id}"), "DELETE", "/v1/jobs/0123456789abcdef", 404, "not_found"),
     Probe(("GET", "/v1/documents/{document_id}"), "GET", "/v1/documents/0123456789abcdef", 404, "not_found"),
     Probe(("DELETE", "/v1/documents/{document_id}"), "DELETE", "/v1/documents/0123456789abcdef", 404, "not_found"),
     Probe(("GET", PAGE), "GET", "/v1/documents/0123456789abcdef/pages/1", 404, "not_found"),

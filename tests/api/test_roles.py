@@ -37,6 +37,7 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("POST", "/v1/chat/completions"): "read",
     ("GET", "/v1/collections/{collection}/documents"): "read",
     ("GET", "/v1/jobs/{job_id}"): "read",
+    ("DELETE", "/v1/jobs/{job_id}"): "write",
     ("GET", "/v1/documents/{document_id}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/image"): "read",
@@ -44,6 +45,9 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("POST", "/v1/collections/{collection}/documents"): "write",
     ("DELETE", "/v1/documents/{document_id}"): "write",
 }
+
+FINISHED_JOB_CONFLICT = {("DELETE", "/v1/jobs/{job_id}")}
+"""Operations on the world's jobs, which have finished: past the wall and the role, a cancel answers 409."""
 
 BRAVO_TOKENS = ("kestrel", "brightwater", "215,500", "215500", "marchetti", "loading dock")
 """Lower-case words only bravo's documents hold."""
@@ -167,6 +171,8 @@ def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> No
         response = client.request(**kwargs, headers=bearer(world.secrets[who]))
         want = expected(right, who, target)
         got = response.status_code // 100 if response.status_code < 300 else response.status_code
+        if (method, path) in FINISHED_JOB_CONFLICT and want == 2:
+            want = 409
         assert got == want, (who, target, method, path, response.status_code, response.text[:300])
         outcomes[(who, want or 0)] = outcomes.get((who, want or 0), 0) + 1
         if response.status_code >= 400:

@@ -150,6 +150,7 @@ def listing_probes(matters: Matters) -> Iterator[Probe]:
         yield Probe("GET", path)
     for job_id in (matters.alpha_job_id, secrets.token_hex(8)):
         yield Probe("GET", f"/v1/jobs/{job_id}")
+        yield Probe("DELETE", f"/v1/jobs/{job_id}")
     for name in (ALPHA, "ALPHA", MISSING):
         yield Probe("GET", f"/v1/collections/{name}/documents")
         upload = {"files": ("smuggled.txt", b"Planted by bravo into another matter.\n", "text/plain")}
@@ -215,12 +216,13 @@ def forbidden_and_missing(matters: Matters) -> Iterator[tuple[Probe, str, Probe,
                     missing,
                 )
     missing_job = secrets.token_hex(len(matters.alpha_job_id) // 2)
-    yield (
-        Probe("GET", f"/v1/jobs/{matters.alpha_job_id}"),
-        matters.alpha_job_id,
-        Probe("GET", f"/v1/jobs/{missing_job}"),
-        missing_job,
-    )
+    for method in ("GET", "DELETE"):
+        yield (
+            Probe(method, f"/v1/jobs/{matters.alpha_job_id}"),
+            matters.alpha_job_id,
+            Probe(method, f"/v1/jobs/{missing_job}"),
+            missing_job,
+        )
 
     def both(method: str, url: str, body: Any = None, files: Any = None) -> tuple[Probe, str, Probe, str]:
         def named(name: str) -> Probe:

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Route, expect, sync_playwright
 
 from service.api.schemas import ClaimOut
 from service.core.domain import SearchHit
+from service.core.writer_lock import writer_lock
 from service.engine.answering.claims import answer_support, check_claims, low_support_message
 from service.engine.answering.qa import NOT_FOUND_MESSAGE
 from tests.support.documents import write_docx, write_pdf
@@ -494,6 +495,29 @@ def test_dropped_file_is_ingested_and_its_citation_opens_the_text(desk: Screen, 
     close_viewer(page)
     document_id = row.get_attribute("data-document-id")
     assert main_server.api("DELETE", f"/v1/documents/{document_id}").status_code == 204
+
+
+def test_cancel_stops_processing_and_adds_nothing(desk: Screen, main_server: Server, tmp_path: Path) -> None:
+    page = desk.page
+    page.click("#tab-documents")
+    memo = tmp_path / "tide-table-memo.txt"
+    memo.write_text("The tide table for Portland harbor was corrected on June 9.\n")
+    assert main_server.data_dir is not None
+    cancel = page.locator("#cancel-upload")
+    # another writer holds the matter (as a long 'docqa ingest' would): the job waits, and can be cancelled
+    with writer_lock(main_server.data_dir / "index", "filings"):
+        page.set_input_files("#file-input", memo)
+        expect(page.locator("#upload-status")).to_contain_text("Processing")
+        expect(cancel).to_be_visible()
+        cancel.click()
+        expect(page.locator("#upload-status")).to_contain_text("Processing stopped before the end")
+        result = page.locator("#upload-results li.upload-result")
+        expect(result).to_have_attribute("data-outcome", "cancelled")
+        expect(result).to_contain_text("Not processed (cancelled)")
+        expect(cancel).to_be_hidden()
+    listed = main_server.api("GET", "/v1/collections/filings/documents").json()["documents"]
+    assert "tide-table-memo.txt" not in {document["source"] for document in listed}
+    expect(page.locator("#documents-list li.document-row").filter(has_text="tide-table-memo")).to_have_count(0)
 
 
 def test_unsupported_upload_shows_the_reason(desk: Screen, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from service.api.schemas import (
 )
 from service.api.state import MultipartBody, PrincipalDep, StateDep
 from service.core.access import OPEN
+from service.core.ingestion import Job
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
@@ -75,21 +76,38 @@ async def upload(
     return JobCreated(job_id=job.job_id)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
-def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
-    """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
-    running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
-    job = state.documents.job(job_id, principal)
+def job_out(job: Job) -> JobOut:
+    """A job as the API shows it; a file without a result is ``pending``, or ``cancelled`` in a cancelled job."""
+    waiting = "cancelled" if job.status == "cancelled" else "pending"
     files = [
         JobFileOut(
             name=name,
-            outcome=job.results[name].outcome if name in job.results else "pending",
+            outcome=job.results[name].outcome if name in job.results else waiting,
             document_id=job.results[name].document_id if name in job.results else None,
             error=job.results[name].error if name in job.results else None,
         )
         for name in job.names
     ]
     return JobOut(job_id=job.job_id, collection=job.collection, status=job.status, files=files)
+
+
+@router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
+def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
+    running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
+    return job_out(state.documents.job(job_id, principal))
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    summary="Cancel a queued or running upload job: files not done yet are not ingested (409 once it finished).",
+)
+def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Any server process takes the cancel; the process running the job stops within about a second, killing
+    the parse of the file in progress. Files already done stay ingested; the others are not, their uploaded
+    copies are removed and a document they would have replaced keeps its stored version. Audited."""
+    return job_out(state.documents.cancel_job(job_id, principal))
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, summary="One document.")
