@@ -132,5 +132,7 @@ def print_summary(summary: IngestSummary) -> None:
             out.print(f"  [red]✗[/red] {result.error}", soft_wrap=unwrapped)
         elif result.outcome == "removed":
             out.print(
-                f"  removed {result.source} ({result.document_id}): its file is gone", highlight=False, soft_wrap=unwrapped
+                f"  removed {result.source} ({result.document_id}): its file is gone",
+                highlight=False,
+                soft_wrap=unwrapped,
             )
