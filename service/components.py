@@ -26,6 +26,7 @@ from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimi
 from service.backends.sql.api_keys import SqlKeyStore
 from service.backends.sql.audit_log import SqlAuditLog
 from service.backends.sql.store import SqlDocumentStore, make_engine
+from service.backends.sql.threads import SqlThreadStore
 from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
 from service.core.seams import (
@@ -38,6 +39,7 @@ from service.core.seams import (
     LexicalIndex,
     RateLimit,
     Reranker,
+    ThreadStore,
     VectorIndex,
 )
 from service.core.settings import EmbeddingSettings, Settings
@@ -49,6 +51,7 @@ from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
 from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
+from service.engine.threads import ThreadsService
 
 HEADING_TOKENS = 32
 """Most tokens of section heading a chunk is embedded under (``ChunkingSettings.headings``)."""
@@ -220,6 +223,15 @@ class Components:
     @cached_property
     def upload_jobs(self) -> JobStore:
         return SqlJobStore(self.sql)
+
+    @cached_property
+    def thread_store(self) -> ThreadStore:
+        return SqlThreadStore(self.sql)
+
+    @cached_property
+    def threads(self) -> ThreadsService:
+        """Saved conversation threads, walled and audited."""
+        return ThreadsService(lambda: self.thread_store, self.audit)
 
     @cached_property
     def keys(self) -> KeyStore:

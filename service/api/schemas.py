@@ -10,6 +10,7 @@ from service.core.access import Role
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
 from service.core.ingestion import JobStatus
+from service.core.threads import TITLE_MAX_CHARS, ThreadRecord, ThreadTurn
 
 
 class Body(BaseModel):
@@ -83,6 +84,12 @@ class AskRequest(Body):
     k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
     stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, claims, done.")
     filters: dict[str, str] = Filters
+    thread_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Ask a follow-up in this thread (from an earlier answer's thread_id): the cases, dockets and "
+        "documents of its earlier turns stay in scope. Without it, the question starts a new thread.",
+    )
 
 
 class CitationOut(BaseModel):
@@ -140,10 +147,16 @@ class AskResponse(BaseModel):
     model: str
     usage: dict[str, int]
     timings: dict[str, float]
+    rewritten_question: str | None = Field(
+        None, description="A follow-up as the standalone question it was answered as; null when it stood alone."
+    )
+    thread_id: str | None = Field(None, description="The thread this turn was saved in; pass it to ask a follow-up.")
 
     @classmethod
-    def from_result(cls, result: AnswerResult) -> AskResponse:
+    def from_result(cls, result: AnswerResult, thread_id: str | None = None) -> AskResponse:
         return cls(
+            rewritten_question=result.rewritten_question,
+            thread_id=thread_id,
             answer=result.answer,
             citations=[CitationOut.from_citation(c) for c in result.citations],
             state=result.state,
@@ -284,3 +297,63 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)
+
+
+class ThreadOut(BaseModel):
+    """A saved conversation thread, without its turns."""
+
+    id: str
+    collection: str
+    title: str
+    key_name: str | None = Field(description="The key that started it (null: the API was open).")
+    turn_count: int
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def from_record(cls, record: ThreadRecord) -> ThreadOut:
+        return cls(
+            id=record.id,
+            collection=record.collection,
+            title=record.title,
+            key_name=record.key_name,
+            turn_count=record.turn_count,
+            created_at=record.created_at.isoformat(),
+            updated_at=record.updated_at.isoformat(),
+        )
+
+
+class ThreadTurnOut(BaseModel):
+    """One question of a thread and its answer as given then."""
+
+    ordinal: int = Field(description="1 for the thread's first question.")
+    question: str
+    rewritten_question: str | None = Field(description="The standalone question it was answered as, if it differed.")
+    answer: str
+    state: AnswerState
+    cited_documents: list[dict[str, str]] = Field(description="{document_id, title} of each document quoted.")
+    created_at: str
+
+    @classmethod
+    def from_turn(cls, turn: ThreadTurn) -> ThreadTurnOut:
+        return cls(
+            ordinal=turn.ordinal,
+            question=turn.question,
+            rewritten_question=turn.rewritten_question,
+            answer=turn.answer,
+            state=AnswerState(turn.state),
+            cited_documents=[{"document_id": document_id, "title": title} for document_id, title in turn.cited],
+            created_at=turn.created_at.isoformat(),
+        )
+
+
+class ThreadDetailOut(ThreadOut):
+    turns: list[ThreadTurnOut]
+
+
+class ThreadsOut(BaseModel):
+    threads: list[ThreadOut]
+
+
+class ThreadRename(Body):
+    title: str = Field(description=f"The thread's new name, 1 to {TITLE_MAX_CHARS} characters.")

@@ -17,6 +17,7 @@ from service.core.settings import Settings
 from service.engine.access import is_loopback
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
+from service.engine.threads import ThreadsService
 
 
 @dataclass
@@ -58,6 +59,11 @@ class AppState:
     def readable_collection(self, principal: Principal, collection: str) -> str:
         """An existing collection the principal may read; otherwise one and the same 404."""
         return self.documents.readable_collection(principal, collection)
+
+    @property
+    def threads(self) -> ThreadsService:
+        """Saved conversation threads, walled and audited."""
+        return self.components.threads
 
 
 async def get_state(request: Request) -> AppState:

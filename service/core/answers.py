@@ -66,6 +66,8 @@ class AnswerResult:
     claims: list[ClaimCheck] = field(default_factory=list)
     """A generated answer's sentences, each checked against the sources it cites (``service.engine.answering.claims``);
     when the check withheld the answer, the sentences of the answer withheld."""
+    rewritten_question: str | None = None
+    """A follow-up's standalone form, which was searched and answered (None: the question stood alone)."""
 
     @property
     def refused(self) -> bool:

@@ -17,6 +17,7 @@ from service.core.access import KeyInfo, Principal, Role
 from service.core.audit import Verification
 from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
 from service.core.ingestion import Job, StoredJob
+from service.core.threads import ThreadRecord, ThreadTurn
 
 Vectors = npt.NDArray[np.float32]
 """A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
@@ -131,6 +132,32 @@ class JobStore(Protocol):
 
     def cancel(self, job_id: str) -> bool:
         """Mark a queued or running job cancelled; False when it was not (any more) queued or running."""
+        ...
+
+
+class ThreadStore(Protocol):
+    """Saved conversation threads and their turns (``service.core.threads``). ``SqlThreadStore``."""
+
+    def create(self, key_name: str | None, collection: str, title: str) -> ThreadRecord: ...
+
+    def get(self, thread_id: str) -> ThreadRecord | None:
+        """The thread, whoever owns it (walls are the caller's: ``ThreadsService``)."""
+        ...
+
+    def listed(self, collection: str, key_name: str | None, every_key: bool = False) -> list[ThreadRecord]:
+        """Threads of ``collection`` owned by ``key_name`` (of every key when ``every_key``), newest first."""
+        ...
+
+    def turns(self, thread_id: str) -> list[ThreadTurn]:
+        """The thread's turns, oldest first."""
+        ...
+
+    def add_turn(self, thread_id: str, turn: ThreadTurn) -> None: ...
+
+    def rename(self, thread_id: str, title: str) -> ThreadRecord: ...
+
+    def delete(self, thread_id: str) -> None:
+        """Delete the thread and every turn of it."""
         ...
 
 

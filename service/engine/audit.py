@@ -20,6 +20,7 @@ from service.core.domain import DocumentRecord, SearchHit
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Job
 from service.core.seams import AuditLog
+from service.core.threads import ThreadRecord
 
 
 def retrieved_for_audit(hits: Iterable[SearchHit]) -> list[dict[str, object]]:
@@ -49,6 +50,7 @@ class Audit:
             "refused" if result.refused else result.state.value,
             {
                 "question": result.question,
+                "rewritten_question": result.rewritten_question,
                 "retrieved": retrieved_for_audit(result.retrieved),
                 "mode": result.mode,
                 "model": result.model,
@@ -88,6 +90,11 @@ class Audit:
     def deleted(self, key_name: str | None, record: DocumentRecord) -> None:
         payload = {"document_id": record.id, "source": record.source}
         self._log().record("delete", key_name, record.collection, "deleted", payload)
+
+    def thread_changed(self, principal: Principal, action: str, thread: ThreadRecord) -> None:
+        """A thread created, renamed or deleted (``thread_create``, ``thread_rename``, ``thread_delete``), by id:
+        titles are not kept, so deleting a thread leaves none behind. Its turns are audited as the asks they were."""
+        self._log().record(action, principal.key_name, thread.collection, "ok", {"thread_id": thread.id})
 
     def key_created(self, name: str, collections: list[str], role: str) -> None:
         payload = {"name": name, "collections": collections, "role": role, "admin": role == "admin"}

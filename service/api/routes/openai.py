@@ -1,7 +1,9 @@
 """OpenAI-compatible ``/v1/models`` and ``/v1/chat/completions``, so existing clients work unchanged.
 
 The model name selects the collection (``docqa/<collection>``); the last user message is the
-question. Citations travel twice: as numbered references appended to the content, and as the
+question, and the user messages before it are its thread: a follow-up is answered as the standalone
+question it stands for (``rewritten_question``, an extra field). Citations travel twice: as numbered
+references appended to the content, and as the
 extra top-level field ``citations`` (on the response, or on the last chunk of a stream). So do the
 claim checks: sentences not supported by their sources are listed after the references, with the
 reasons, and every sentence's check is in the extra field ``claims``.
@@ -20,11 +22,12 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
-from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
+from service.api.schemas import ChatCompletionRequest, ChatMessageIn, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState
 from service.core.errors import DocqaError, InvalidInput
+from service.engine.answering.followup import Turn
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=ERRORS)
 MODEL_PREFIX = "docqa/"
@@ -72,14 +75,26 @@ def unsupported_notes(claims: list[ClaimCheck], heading: str = UNSUPPORTED_HEADI
     return f"\n\n{heading}\n" + "\n".join(lines)
 
 
+def _text(message: ChatMessageIn) -> str:
+    if isinstance(message.content, str):
+        return message.content
+    if isinstance(message.content, list):
+        return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+    return ""
+
+
 def question_of(body: ChatCompletionRequest) -> str:
+    """The last user message: the question asked now."""
     for message in reversed(body.messages):
         if message.role == "user":
-            if isinstance(message.content, str):
-                return message.content
-            if isinstance(message.content, list):
-                return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+            return _text(message)
     raise InvalidInput("messages must contain a user message with the question", detail={"field": "messages"})
+
+
+def history_of(body: ChatCompletionRequest) -> list[Turn]:
+    """The user messages before the last one, oldest first: the thread a follow-up is asked in."""
+    asked = [_text(message) for message in body.messages if message.role == "user"]
+    return [Turn(text) for text in asked[:-1] if text.strip()]
 
 
 def collection_of(model: str) -> str:
@@ -104,6 +119,7 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
         "refused": result.refused,
         "message": result.message,
         "mode": result.mode,
+        "rewritten_question": result.rewritten_question,
     }
 
 
@@ -111,19 +127,20 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
 def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: PrincipalDep) -> Any:
     collection = state.readable_collection(principal, collection_of(body.model))
     question = question_of(body)
+    history = history_of(body)
     k = state.bounded_k(None)
     qa = state.components.qa
     completion_id = "chatcmpl-" + secrets.token_hex(12)
     if not body.stream:
         try:
-            result = qa.ask(question, collection, k, principal=principal)
+            result = qa.ask(question, collection, k, principal=principal, history=history)
         except DocqaError as error:
             audit_failure(state, principal, "chat", collection, question, error)
             raise
         audit_answer(state, principal, "chat", result)
         return completion(body, result, completion_id)
     try:
-        first, rest = start_stream(qa.stream(question, collection, k, principal=principal))
+        first, rest = start_stream(qa.stream(question, collection, k, principal=principal, history=history))
     except DocqaError as error:
         audit_failure(state, principal, "chat", collection, question, error)
         raise
@@ -158,6 +175,7 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                         refused=payload.refused,
                         message=payload.message,
                         answer=payload.answer,
+                        rewritten_question=payload.rewritten_question,
                     )
         except Exception as caught:  # the status line has gone out: the stream itself must say what failed
             error = stream_failure(caught)

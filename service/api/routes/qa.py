@@ -27,6 +27,8 @@ from service.api.state import AppState, JsonBody, PrincipalDep, StateDep
 from service.core.access import Principal
 from service.core.answers import AnswerResult
 from service.core.errors import DocqaError
+from service.core.threads import ThreadRecord
+from service.engine.answering.followup import Turn
 from service.engine.answering.qa import Event
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -106,19 +108,34 @@ def start_stream(events: Iterator[Event]) -> tuple[Event, Iterator[Event]]:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
+    """With ``thread_id``, a follow-up in that thread (its earlier turns stay in scope); without, the question
+    starts a new thread. Either way the turn is saved and the response names the thread."""
     collection = state.readable_collection(principal, body.collection)
     k = state.bounded_k(body.k)
     qa = state.components.qa
+    thread: ThreadRecord | None = None
+    history: list[Turn] = []
+    if body.thread_id is not None:
+        thread, history = state.threads.history(body.thread_id, collection, principal)
+
+    def saved(result: AnswerResult) -> str:
+        """Keep the turn in its thread (a new one for a first question); the thread's id."""
+        kept = thread or state.threads.start(principal, collection, body.question)
+        state.threads.record_turn(kept, result)
+        return kept.id
+
     if not body.stream:
         try:
-            result = qa.ask(body.question, collection, k, body.filters, principal=principal)
+            result = qa.ask(body.question, collection, k, body.filters, principal=principal, history=history)
         except DocqaError as error:
             audit_failure(state, principal, "ask", collection, body.question, error)
             raise
         audit_answer(state, principal, "ask", result)
-        return AskResponse.from_result(result)
+        return AskResponse.from_result(result, saved(result))
     try:
-        first, rest = start_stream(qa.stream(body.question, collection, k, body.filters, principal=principal))
+        first, rest = start_stream(
+            qa.stream(body.question, collection, k, body.filters, principal=principal, history=history)
+        )
     except DocqaError as error:
         audit_failure(state, principal, "ask", collection, body.question, error)
         raise
@@ -134,7 +151,7 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
                     yield sse("claims", {"claims": [ClaimOut.from_claim(claim).model_dump() for claim in payload]})
                 elif kind == "done":
                     audit_answer(state, principal, "ask", payload)
-                    yield sse("done", AskResponse.from_result(payload).model_dump())
+                    yield sse("done", AskResponse.from_result(payload, saved(payload)).model_dump())
         except Exception as caught:  # the status line has gone out: the stream itself must say what failed
             error = stream_failure(caught)
             audit_failure(state, principal, "ask", collection, body.question, error)

@@ -162,3 +162,36 @@ class UploadJobRow(Base):
     owner: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ThreadRow(Base):
+    """A saved conversation thread (``service.core.threads``): one key's questions about one collection."""
+
+    __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_collection_key", "collection", "key_name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The owner; NULL for a thread started while the API was open."""
+    collection: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ThreadTurnRow(Base):
+    """One question of a thread with its answer; deleted with the thread."""
+
+    __tablename__ = "thread_turns"
+    __table_args__ = (UniqueConstraint("thread_id", "ordinal", name="uq_thread_turns_thread_ordinal"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    rewritten_question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    cited: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    """``[document_id, title]`` of each document the answer quotes."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

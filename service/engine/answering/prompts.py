@@ -16,6 +16,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "answer_system.txt": frozenset({"refusal"}),
     "answer_user.txt": frozenset({"sources", "question"}),
     "source.txt": frozenset({"marker", "title", "page", "text"}),
+    "followup.txt": frozenset({"history", "question"}),
 }
 
 
@@ -31,6 +32,8 @@ class Prompts:
     user: str
     source: str
     version: str
+    followup: str = "{history}\n{question}"
+    """Asks an LLM for a follow-up's standalone form (``service.engine.answering.followup``)."""
 
     def render_system(self) -> str:
         return self.system.format(refusal=REFUSAL_SENTENCE)
@@ -40,6 +43,9 @@ class Prompts:
 
     def render_user(self, sources: list[str], question: str) -> str:
         return self.user.format(sources="\n\n".join(sources), question=question)
+
+    def render_followup(self, history: str, question: str) -> str:
+        return self.followup.format(history=history, question=question)
 
 
 def _placeholders(template: str) -> set[str]:
@@ -69,4 +75,10 @@ def load_prompts(folder: Path) -> Prompts:
             )
         texts[name] = text
     version = hashlib.sha256("\0".join(texts[name] for name in sorted(texts)).encode()).hexdigest()[:12]
-    return Prompts(texts["answer_system.txt"], texts["answer_user.txt"], texts["source.txt"].rstrip("\n"), version)
+    return Prompts(
+        texts["answer_system.txt"],
+        texts["answer_user.txt"],
+        texts["source.txt"].rstrip("\n"),
+        version,
+        followup=texts["followup.txt"],
+    )

@@ -24,6 +24,7 @@ from service.engine.answering.citations import DraftCitation, MarkerFilter, chec
 from service.engine.answering.claims import WITHHELD_REASON, answer_support, check_claims, low_support_message
 from service.engine.answering.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.engine.answering.facts import Fact
+from service.engine.answering.followup import Turn, standalone_question
 from service.engine.answering.prompts import REFUSAL_SENTENCE, Prompts
 from service.engine.answering.question import Question, analyse
 from service.engine.retrieval.retriever import Retriever
@@ -81,10 +82,11 @@ class QaEngine:
         filters: Mapping[str, str] | None = None,
         *,
         principal: Principal | None = None,
+        history: Sequence[Turn] = (),
     ) -> AnswerResult:
         """The whole answer at once."""
         result: AnswerResult | None = None
-        for kind, payload in self.stream(question, collection, k, filters, principal=principal):
+        for kind, payload in self.stream(question, collection, k, filters, principal=principal, history=history):
             if kind == "done":
                 result = payload
         assert result is not None
@@ -98,21 +100,28 @@ class QaEngine:
         filters: Mapping[str, str] | None = None,
         *,
         principal: Principal | None = None,
+        history: Sequence[Turn] = (),
     ) -> Iterator[Event]:
         """Answer events as they happen; the last is ``("done", AnswerResult)``.
 
         ``principal`` is who asks: retrieval refuses a collection it may not read (see ``Retriever.search``).
+        ``history`` holds the earlier turns of the question's thread, oldest first: a follow-up is answered
+        as its standalone form (``service.engine.answering.followup``), given in ``rewritten_question``.
         """
         started = time.perf_counter()
         question = question.strip()
         if not question:
             raise InvalidInput("question is empty; ask something about the documents", detail={"field": "question"})
-        hits = self.retriever.search(question, collection, k, filters, principal=principal)
-        asked = analyse(question)
+        rewritten = standalone_question(question, history, self.generator, self.prompts)
+        searched = rewritten or question
+        rewritten_at = time.perf_counter()
+        hits = self.retriever.search(searched, collection, k, filters, principal=principal)
+        asked = analyse(searched)
         hits = self._with_named_cases(asked, hits, collection, filters, principal)
         retrieved_at = time.perf_counter()
         result = AnswerResult(
             question=question,
+            rewritten_question=rewritten,
             collection=collection,
             answer="",
             citations=[],
@@ -138,10 +147,11 @@ class QaEngine:
             self._extract(result, asked, hits, filters)
             yield ("delta", result.answer)
         else:
-            yield from self._generate(result, question, hits, self.generator, filters)
+            yield from self._generate(result, searched, hits, self.generator, filters)
         finished = time.perf_counter()
         result.timings = {
-            "retrieve_ms": round(1000 * (retrieved_at - started), 2),
+            "rewrite_ms": round(1000 * (rewritten_at - started), 2),
+            "retrieve_ms": round(1000 * (retrieved_at - rewritten_at), 2),
             "generate_ms": round(1000 * (finished - retrieved_at), 2),
             "total_ms": round(1000 * (finished - started), 2),
         }

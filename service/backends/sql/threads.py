@@ -1,0 +1,110 @@
+"""``SqlThreadStore``: saved conversation threads in SQL (tables ``threads`` and ``thread_turns``). Implements
+``ThreadStore``; ``SqlDocumentStore.create_schema`` creates the tables in an existing database on open."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import delete, func, select, update
+
+from service.backends.sql.store import SqlDocumentStore
+from service.backends.sql.tables import ThreadRow, ThreadTurnRow, as_utc, utcnow
+from service.core.errors import NotFound
+from service.core.threads import ThreadRecord, ThreadTurn
+
+
+def thread_not_found(thread_id: str) -> NotFound:
+    """A thread deleted under a rename: the 404 ``ThreadsService`` gives a missing thread."""
+    return NotFound(f"thread {thread_id!r} not found", detail={"field": "thread_id"})
+
+
+def _record(row: ThreadRow, turn_count: int = 0) -> ThreadRecord:
+    return ThreadRecord(
+        row.id, row.key_name, row.collection, row.title, as_utc(row.created_at), as_utc(row.updated_at), turn_count
+    )
+
+
+class SqlThreadStore:
+    """Threads and turns, each change in one short transaction."""
+
+    def __init__(self, store: SqlDocumentStore) -> None:
+        self.store = store
+
+    def create(self, key_name: str | None, collection: str, title: str) -> ThreadRecord:
+        row = ThreadRow(id=secrets.token_hex(8), key_name=key_name, collection=collection, title=title)
+        with self.store.session() as session, session.begin():
+            session.add(row)
+        return _record(row)
+
+    def get(self, thread_id: str) -> ThreadRecord | None:
+        with self.store.session() as session:
+            row = session.get(ThreadRow, thread_id)
+            if row is None:
+                return None
+            count = session.scalar(select(func.count()).where(ThreadTurnRow.thread_id == thread_id)) or 0
+        return _record(row, count)
+
+    def listed(self, collection: str, key_name: str | None, every_key: bool = False) -> list[ThreadRecord]:
+        counts = (
+            select(ThreadTurnRow.thread_id, func.count().label("turns")).group_by(ThreadTurnRow.thread_id).subquery()
+        )
+        query = (
+            select(ThreadRow, func.coalesce(counts.c.turns, 0))
+            .outerjoin(counts, counts.c.thread_id == ThreadRow.id)
+            .where(ThreadRow.collection == collection)
+            .order_by(ThreadRow.updated_at.desc(), ThreadRow.id)
+        )
+        if not every_key:
+            query = query.where(ThreadRow.key_name.is_(None) if key_name is None else ThreadRow.key_name == key_name)
+        with self.store.session() as session:
+            return [_record(row, turns) for row, turns in session.execute(query).all()]
+
+    def turns(self, thread_id: str) -> list[ThreadTurn]:
+        query = select(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id).order_by(ThreadTurnRow.ordinal)
+        with self.store.session() as session:
+            rows = session.scalars(query).all()
+        return [
+            ThreadTurn(
+                row.ordinal,
+                row.question,
+                row.rewritten_question,
+                row.answer,
+                row.state,
+                tuple((document_id, title) for document_id, title in row.cited),
+                as_utc(row.created_at),
+            )
+            for row in rows
+        ]
+
+    def add_turn(self, thread_id: str, turn: ThreadTurn) -> None:
+        with self.store.session() as session, session.begin():
+            session.add(
+                ThreadTurnRow(
+                    thread_id=thread_id,
+                    ordinal=turn.ordinal,
+                    question=turn.question,
+                    rewritten_question=turn.rewritten_question,
+                    answer=turn.answer,
+                    state=turn.state,
+                    cited=[list(pair) for pair in turn.cited],
+                    created_at=turn.created_at,
+                )
+            )
+            session.execute(update(ThreadRow).where(ThreadRow.id == thread_id).values(updated_at=utcnow()))
+
+    def rename(self, thread_id: str, title: str) -> ThreadRecord:
+        with self.store.session() as session, session.begin():
+            changed = session.execute(
+                update(ThreadRow).where(ThreadRow.id == thread_id).values(title=title, updated_at=utcnow())
+            )
+            if changed.rowcount == 0:  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
+                raise thread_not_found(thread_id)
+        record = self.get(thread_id)
+        if record is None:  # deleted by another request in between
+            raise thread_not_found(thread_id)
+        return record
+
+    def delete(self, thread_id: str) -> None:
+        with self.store.session() as session, session.begin():
+            session.execute(delete(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id))
+            session.execute(delete(ThreadRow).where(ThreadRow.id == thread_id))

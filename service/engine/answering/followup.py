@@ -1,0 +1,139 @@
+"""Follow-up questions: a turn of a thread is answered as the standalone question it stands for.
+
+"Who filed the complaint in Calvary Chapel of Bangor v. Mills?" then "When did the court rule?": the second
+question is about the case the first names. Without an LLM (the extractive mode) the standalone question is
+built by rule: the follow-up, plus what scopes the thread so far, the case names ("X v. Y"), docket numbers
+and proper names of the latest earlier turn that named any, and the titles of the documents its answer
+quoted. A follow-up that names its own case or docket number inherits nothing. With an LLM, the model
+rewrites the follow-up (``prompts/followup.txt``); an empty or runaway rewrite falls back to the rule.
+
+Either way the standalone question is what retrieval, document routing and the answerer see, and it is shown
+in the response (``rewritten_question``) and kept in the audit trail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from service.core.seams import ChatMessage, Generator
+from service.engine.answering.prompts import Prompts
+from service.engine.answering.question import _CASE_NAME, _COURT, _DOCKET, _QUESTION_WORDS
+
+REWRITE_TOKENS = 96
+"""Most tokens of an LLM's standalone question; a longer one is cut off and the rule's is used instead."""
+MAX_TITLES = 2
+"""Titles of documents an earlier answer quoted that a follow-up inherits (the first cited)."""
+
+_PROPER_RUN = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w&'’.-]*)*")  # noqa: RUF001
+"""A run of capitalised words: "Scooper Trooper", "Calvary Chapel of Bangor", "CEVA Logistics"."""
+_NOT_NAMES = _QUESTION_WORDS | {
+    "court", "courts", "judge", "justice", "appeal", "appeals", "case", "circuit", "district", "bankruptcy",
+    "supreme", "tax", "state", "states", "united", "federal", "first", "second", "third", "fourth", "fifth",
+    "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "schedule", "exhibit", "form", "order", "ms",
+    "mr", "mrs", "dr", "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "i", "it", "they", "he", "she", "his", "her", "their", "and", "or",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Turn:
+    """An earlier turn of a thread: the question asked, the standalone form it was answered as (when it
+    differed), and the titles of the documents its answer quoted, first cited first."""
+
+    question: str
+    rewritten: str | None = None
+    cited_titles: tuple[str, ...] = ()
+
+    @property
+    def standalone(self) -> str:
+        return self.rewritten or self.question
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a question names that keeps a thread on its subject."""
+
+    cases: tuple[str, ...] = ()
+    dockets: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    """Proper names other than courts ("Scooper Trooper", "Experian"): used only when no case or docket is named."""
+
+    @property
+    def names_case(self) -> bool:
+        """Whether the question names a case or docket number of its own (then it inherits nothing)."""
+        return bool(self.cases or self.dockets)
+
+    def __bool__(self) -> bool:
+        return bool(self.cases or self.dockets or self.names)
+
+
+def scope_of(question: str) -> Scope:
+    """The case names, docket numbers and (other) proper names of ``question``."""
+    cases = tuple(dict.fromkeys(" ".join(match.group().split()).rstrip(",") for match in _CASE_NAME.finditer(question)))
+    dockets = tuple(dict.fromkeys(_DOCKET.findall(question)))
+    rest = _COURT.sub(" ", _CASE_NAME.sub(" ", _DOCKET.sub(" ", question)))
+    names: list[str] = []
+    for match in _PROPER_RUN.finditer(rest):
+        words = [word for word in match.group().split() if word.lower().strip(".,'’") not in _NOT_NAMES]  # noqa: RUF001
+        if words and (match.start() > 0 or len(words) > 1 or words[0].isupper()):
+            # A question's first word is capitalised anyway: alone, it names something only in capitals ("CEVA").
+            names.append(" ".join(words))
+    return Scope(cases, dockets, tuple(dict.fromkeys(names)))
+
+
+def _thread_scope(history: Sequence[Turn]) -> tuple[Scope, tuple[str, ...]]:
+    """The scope of the latest earlier turn that named something, and the titles its answer quoted."""
+    for turn in reversed(history):
+        found = scope_of(turn.standalone)
+        if found:
+            return found, turn.cited_titles[:MAX_TITLES]
+    return Scope(), ()
+
+
+def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
+    """``question`` with the thread's subject added ("... (in X v. Y, No. 20-1507)"), or None when it
+    needs none: it names its own case, or nothing earlier named one."""
+    question = question.strip()
+    if not history or scope_of(question).names_case:
+        return None
+    scope, titles = _thread_scope(history)
+    if not scope and not titles:
+        return None
+    subject = [*scope.cases, *scope.dockets] or list(scope.names)
+    lowered = question.lower()
+    subject = [part for part in subject if part.lower() not in lowered]
+    context = [*subject, *(title for title in titles if title.lower() not in lowered)]
+    if not context:
+        return None
+    body = question.rstrip(" ?")
+    mark = "?" if question.endswith("?") else ""
+    return f"{body} (in {'; '.join(context)}){mark}"
+
+
+def rewrite_with_model(question: str, history: Sequence[Turn], generator: Generator, prompts: Prompts) -> str | None:
+    """The model's standalone form of ``question``, or None when it gave none usable (empty, cut off, or
+    the same question)."""
+    lines = [f"Q{number}: {turn.standalone}" for number, turn in enumerate(history, 1)]
+    prompt = prompts.render_followup("\n".join(lines), question.strip())
+    raw = generator.generate([ChatMessage("user", prompt)], REWRITE_TOKENS)
+    first = next((line.strip() for line in raw.strip().splitlines() if line.strip()), "")
+    first = re.sub(r"^(?:standalone question|question|rewritten)\s*:\s*", "", first, flags=re.IGNORECASE).strip(' "')
+    if not first or generator.count_tokens(raw) >= REWRITE_TOKENS or first == question.strip():
+        return None
+    return first
+
+
+def standalone_question(
+    question: str, history: Sequence[Turn], generator: Generator | None, prompts: Prompts
+) -> str | None:
+    """The standalone form of a follow-up (None when ``question`` already stands alone or there is no
+    history): the LLM's rewrite when there is a model and it gave one, else the rule's."""
+    if not history:
+        return None
+    if generator is not None:
+        rewritten = rewrite_with_model(question, history, generator, prompts)
+        if rewritten is not None:
+            return rewritten
+    return standalone_by_rule(question, history)

@@ -1,0 +1,131 @@
+"""Follow-up questions without an LLM: does a follow-up retrieve what its standalone question retrieves, and
+what does a follow-up add to ``/v1/ask``?
+
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/followups.py [--data-dir D] [--repeats N]
+
+Ingests the documents folder (default ../shared/data/court-filings, OCR off: the threads ask about pages with
+a text layer) into a scratch data folder (SQLite; a re-run with the same ``--data-dir`` skips unchanged files),
+then walks every thread of tests/data/followup_threads.json:
+
+- retrieval: for each follow-up turn, the page of the first hit that the standalone question written in the
+  file retrieves (``Retriever.search``, top 1) is looked for among the top 5 hits of the follow-up as the
+  extractive mode asks it in its thread (``standalone_by_rule`` over the earlier turns), and, for
+  comparison, of the follow-up asked alone. A hit covers its pages ``page_start..page_end``.
+- latency: every thread is asked through ``/v1/ask`` (the app in-process, extractive mode): its first turn
+  without ``thread_id``, each follow-up with the thread's id; then each follow-up's standalone form as the
+  follow-up was answered (``rewritten_question``) alone. The added latency of a follow-up is the median over
+  follow-ups of (follow-up in its thread) minus (the same searched text asked alone), each the best of
+  ``--repeats`` runs: what loading the thread, the rule and saving the turn cost, with retrieval and
+  answering the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from service.api.app import create_app
+from service.components import Components
+from service.core.domain import SearchHit
+from service.core.settings import OcrSettings, Settings
+from service.engine.answering.followup import Turn, standalone_by_rule
+from service.engine.evaluation.retrieval import evaluation_settings
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "data"
+THREADS = REPO / "tests" / "data" / "followup_threads.json"
+COLLECTION = "court"
+TOP = 5
+
+
+def covers(hits: list[SearchHit], target: SearchHit) -> bool:
+    """Whether a hit of ``hits`` shares a page of ``target``'s document with it."""
+    return any(
+        hit.source == target.source and hit.page_start <= target.page_end and target.page_start <= hit.page_end
+        for hit in hits
+    )
+
+
+def timed_ask(client: TestClient, body: dict[str, Any]) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    response = client.post("/v1/ask", json=body)
+    took = 1000 * (time.perf_counter() - started)
+    response.raise_for_status()
+    return took, response.json()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--documents", type=Path, default=SHARED / "court-filings")
+    parser.add_argument("--threads", type=Path, default=THREADS)
+    parser.add_argument("--data-dir", type=Path, default=REPO / ".cache" / "bench-followups", help="kept between runs")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    threads = json.loads(args.threads.read_text(encoding="utf-8"))["threads"]
+    settings = evaluation_settings(Settings(ocr=OcrSettings(enabled=False)), args.data_dir)
+    parts = Components(settings)
+    rows: list[tuple[str, int, bool, bool]] = []
+    added: list[float] = []
+    try:
+        parts.pipeline(COLLECTION).ingest([args.documents], prune=True)
+        retriever = parts.retriever
+        retriever.search("warm-up", COLLECTION, TOP)
+        print("| thread | turn | standalone top page | in thread top 5 | alone top 5 |\n|---|---|---|---|---|")
+        for thread in threads:
+            turns = thread["turns"]
+            for number in range(1, len(turns)):
+                history = [Turn(turn["question"]) for turn in turns[:number]]
+                asked = turns[number]["question"]
+                wanted = retriever.search(turns[number]["standalone"], COLLECTION, TOP)[0]
+                in_thread = retriever.search(standalone_by_rule(asked, history) or asked, COLLECTION, TOP)
+                alone = retriever.search(asked, COLLECTION, TOP)
+                rows.append((thread["id"], number + 1, covers(in_thread, wanted), covers(alone, wanted)))
+                print(
+                    f"| {thread['id']} | {number + 1} | {wanted.source[:40]} p.{wanted.page_start} | "
+                    f"{'yes' if rows[-1][2] else 'NO'} | {'yes' if rows[-1][3] else 'no'} |"
+                )
+
+        client = TestClient(create_app(settings, parts))
+        for thread in threads:
+            turns = thread["turns"]
+            _, first = timed_ask(client, {"question": turns[0]["question"], "collection": COLLECTION})
+            thread_id = first["thread_id"]
+            for turn in turns[1:]:
+                body = {"question": turn["question"], "collection": COLLECTION, "thread_id": thread_id}
+                # Repeats are asked in the thread too (each adds a turn), so they follow the same turn each time:
+                # a fresh thread per repeat would re-ask the earlier turns and time nothing more.
+                follow_ms, answer = timed_ask(client, body)
+                searched = answer["rewritten_question"] or turn["question"]
+                alone_ms, _ = timed_ask(client, {"question": searched, "collection": COLLECTION})
+                for _ in range(args.repeats - 1):
+                    follow_ms = min(follow_ms, timed_ask(client, body)[0])
+                    alone_ms = min(alone_ms, timed_ask(client, {"question": searched, "collection": COLLECTION})[0])
+                added.append(follow_ms - alone_ms)
+    finally:
+        parts.close()
+
+    count = len(rows)
+    found = sum(row[2] for row in rows)
+    alone = sum(row[3] for row in rows)
+    print(
+        f"\n{len(threads)} threads, {count} follow-up turns; {os.cpu_count()} cores (shared: latency is indicative)"
+    )
+    print("| follow-up retrieves the standalone question's top page in its top 5 | turns |\n|---|---|")
+    print(f"| asked in its thread (extractive rule) | {found} of {count} ({100 * found / count:.1f} %) |")
+    print(f"| asked alone | {alone} of {count} ({100 * alone / count:.1f} %) |")
+    print(
+        f"\nadded latency of a follow-up on /v1/ask (in its thread minus its standalone form alone, best of "
+        f"{args.repeats}): median {statistics.median(added):.1f} ms, max {max(added):.1f} ms over {len(added)} turns"
+    )
+
+
+if __name__ == "__main__":
+    main()
