@@ -44,12 +44,18 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/documents/{document_id}/pages/{number}/highlight"): "read",
     ("POST", "/v1/collections/{collection}/documents"): "write",
     ("DELETE", "/v1/documents/{document_id}"): "write",
+    ("GET", "/v1/threads"): "read",
+    ("GET", "/v1/threads/{thread_id}"): "read",
+    ("PATCH", "/v1/threads/{thread_id}"): "read",
+    ("DELETE", "/v1/threads/{thread_id}"): "read",
 }
+"""A thread is its key's (``read``: any role continues, renames and deletes its own); the thread a request names
+at another matter is that matter's key's, which only an admin may reach."""
 
 FINISHED_JOB_CONFLICT = {("DELETE", "/v1/jobs/{job_id}")}
 """Operations on the world's jobs, which have finished: past the wall and the role, a cancel answers 409."""
 
-BRAVO_TOKENS = ("kestrel", "brightwater", "215,500", "215500", "marchetti", "loading dock")
+BRAVO_TOKENS = ("kestrel", "brightwater", "215,500", "215500", "marchetti", "loading dock", "warehouse")
 """Lower-case words only bravo's documents hold."""
 
 Who = Literal["reader", "editor", "admin", "revoked"]
@@ -62,6 +68,8 @@ class World:
     secrets: dict[Who, str]
     jobs: dict[str, str]
     """A finished upload job of each matter."""
+    threads: dict[tuple[Who, str], str]
+    """The thread a request by ``who`` names at a matter: at alpha the key's own, at bravo bravo's."""
 
     def pdf_of(self, collection: str) -> str:
         """The id of the matter's first PDF (page images and highlights need one)."""
@@ -70,6 +78,18 @@ class World:
             for document in self.matters.parts.store.list_documents(collection)
             if document.media_type == "application/pdf"
         )
+
+    def thread(self, who: Who, target: str) -> str:
+        """A fresh thread that ``who`` would name at ``target``: its own at alpha (a revoked key's is made with
+        the editor's key), bravo's key's at bravo, started with a question in that matter's words."""
+        owner = self.matters.keys[BRAVO] if target == BRAVO else self.secrets["editor" if who == "revoked" else who]
+        question = "Which warehouse lease does Brightwater withhold rent under?" if target == BRAVO else "Who settled?"
+        response = self.matters.client.post(
+            "/v1/ask", json={"question": question, "collection": target}, headers=bearer(owner)
+        )
+        assert response.status_code == 200, response.text
+        thread_id: str = response.json()["thread_id"]
+        return thread_id
 
     def disposable(self, collection: str, name: str) -> str:
         """A fresh document in ``collection``, for a delete that may really happen."""
@@ -100,7 +120,9 @@ def world(tmp_path: Path, components: Components) -> World:
     )
     bravo_job = upload.json()["job_id"]
     wait_for_job(matters.client, bravo_job, matters.headers("admin"))
-    return World(matters, secrets, {ALPHA: matters.alpha_job_id, BRAVO: bravo_job})
+    made = World(matters, secrets, {ALPHA: matters.alpha_job_id, BRAVO: bravo_job}, {})
+    made.threads = {(who, target): made.thread(who, target) for who in WHO for target in (ALPHA, BRAVO)}
+    return made
 
 
 def operations(client: Any) -> list[tuple[str, str]]:
@@ -108,9 +130,11 @@ def operations(client: Any) -> list[tuple[str, str]]:
     return [(method.upper(), path) for path, items in client.app.openapi()["paths"].items() for method in items]
 
 
-def request_for(world: World, method: str, path: str, target: str, turn: int) -> dict[str, Any]:
-    """The request ``method path`` aimed at ``target``'s things (``turn`` makes disposable names unique)."""
-    values = {"collection": target, "job_id": world.jobs[target], "number": "1"}
+def request_for(world: World, method: str, path: str, target: str, turn: int, who: Who) -> dict[str, Any]:
+    """The request ``method path`` by ``who`` aimed at ``target``'s things (``turn`` makes disposable names
+    unique)."""
+    thread_id = world.thread(who, target) if method == "DELETE" else world.threads[(who, target)]
+    values = {"collection": target, "job_id": world.jobs[target], "number": "1", "thread_id": thread_id}
     if "{document_id}" in path:
         values["document_id"] = world.disposable(target, f"note{turn}") if method == "DELETE" else world.pdf_of(target)
     url = re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
@@ -121,6 +145,10 @@ def request_for(world: World, method: str, path: str, target: str, turn: int) ->
         kwargs["json"] = {"question": "What was the settlement amount?", "collection": target}
     elif path == "/v1/chat/completions":
         kwargs["json"] = {"model": f"docqa/{target}", "messages": [{"role": "user", "content": "What is the rent?"}]}
+    elif path == "/v1/threads":
+        kwargs["params"] = {"collection": target}
+    elif method == "PATCH":
+        kwargs["json"] = {"title": f"Renamed by the role test {turn}"}
     elif method == "POST":
         kwargs["files"] = {"files": (f"upload{turn}.txt", b"A note uploaded by the role test.\n", "text/plain")}
     if path.endswith("/highlight"):
@@ -145,7 +173,8 @@ def expected(right: Right, who: Who, target: str) -> int | None:
 
 def bravo_values(world: World) -> list[str]:
     documents = world.matters.parts.store.list_documents(BRAVO)
-    return [world.jobs[BRAVO], "bravo-team", *(document.id for document in documents), *BRAVO_TOKENS]
+    threads = [thread_id for (_, target), thread_id in world.threads.items() if target == BRAVO]
+    return [world.jobs[BRAVO], "bravo-team", *(document.id for document in documents), *threads, *BRAVO_TOKENS]
 
 
 def assert_nothing_of_bravo(world: World, kwargs: dict[str, Any], response: httpx.Response) -> None:
@@ -167,7 +196,7 @@ def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> No
         if (method, path) not in RIGHTS:
             continue
         right = RIGHTS[(method, path)]
-        kwargs = request_for(world, method, path, target, next(turn))
+        kwargs = request_for(world, method, path, target, next(turn), who)
         response = client.request(**kwargs, headers=bearer(world.secrets[who]))
         want = expected(right, who, target)
         got = response.status_code // 100 if response.status_code < 300 else response.status_code

@@ -23,7 +23,9 @@ from tests.support.matters import ALPHA, BRAVO, Matters, bearer, build_matters
 from tests.support.paths import COURT
 
 COURT_COLLECTION = "court"
-FIRST = "Did the court require a bond when it granted Experian's preliminary injunction in ConsumerInfo.com, Inc. v. Leon?"
+FIRST = (
+    "Did the court require a bond when it granted Experian's preliminary injunction in ConsumerInfo.com, Inc. v. Leon?"
+)
 FOLLOW_UP = "On what findings did it grant the injunction?"
 
 
@@ -88,9 +90,7 @@ def test_a_follow_up_is_answered_about_the_case_of_its_thread(tmp_path: Path, co
     assert audited[0]["payload"]["rewritten_question"] is None
 
 
-def test_threads_are_listed_reopened_renamed_and_deleted_behind_the_walls(
-    matters: Matters, settings: Settings
-) -> None:
+def test_threads_are_listed_reopened_renamed_and_deleted_behind_the_walls(matters: Matters, settings: Settings) -> None:
     client, alpha, admin = matters.client, matters.headers(ALPHA), matters.headers("admin")
     first = ask(client, alpha, "How much did Halvorsen Maritime settle Project NIGHTJAR for?", ALPHA)
     thread_id = first["thread_id"]
