@@ -474,3 +474,74 @@ def test_an_unexpected_failure_mid_stream_ends_with_the_internal_envelope(
     assert lines[-1] == "data: [DONE]"
     error = json.loads(lines[-2].removeprefix("data: "))
     assert set(error) == {"error"} and error["error"]["code"] == "internal"
+
+
+# --- Follow-ups: the model rewrites them into standalone questions -------------------------------------
+
+REWRITE_ASKED = "Last question: "
+"""How ``prompts/followup.txt`` introduces the follow-up: tells a rewrite request from an answer request."""
+
+
+def rewriting(rewrite: str, answer: str, recorder: Recorder) -> Callable[[httpx.Request], httpx.Response]:
+    """A model that answers the rewrite prompt with ``rewrite`` and every other prompt with ``answer``."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        recorder(request)
+        body = json.loads(request.content)
+        if any(REWRITE_ASKED in message["content"] for message in body["messages"]):
+            assert not body.get("stream")  # the rewrite is read whole (``Generator.generate``)
+            choice = {"index": 0, "message": {"role": "assistant", "content": rewrite}, "finish_reason": "stop"}
+            completion = {"id": "x", "object": "chat.completion", "created": 0, "model": "tiny", "choices": [choice]}
+            return httpx.Response(200, json=completion)
+        return sse_response(streamed(answer))
+
+    return handler
+
+
+def test_a_follow_up_is_rewritten_by_the_model_shown_and_audited(corpus: Corpus, tiny_chat_model: Path) -> None:
+    standalone = "Within how many days must the Defendant pay the settlement fee?"
+    recorder = Recorder()
+    handler = rewriting(standalone, "The fee is $40,000 [1].", recorder)
+    with llm_app(corpus, mock_llm(tiny_chat_model), mock_client(handler)) as client:
+        first = client.post("/v1/ask", json={"question": SETTLEMENT.question, "collection": COLLECTION})
+        assert first.status_code == 200, first.text
+        assert first.json()["rewritten_question"] is None and len(recorder.bodies) == 1  # nothing to rewrite
+        thread_id = first.json()["thread_id"]
+        body = {"question": "Within how many days?", "collection": COLLECTION, "thread_id": thread_id}
+        follow = client.post("/v1/ask", json=body)
+        assert follow.status_code == 200, follow.text
+        assert follow.json()["rewritten_question"] == standalone
+        rewrite_request, answer_request = recorder.bodies[1:]
+        prompt = rewrite_request["messages"][0]["content"]
+        assert f"Q1: {SETTLEMENT.question}" in prompt and prompt.endswith(f"{REWRITE_ASKED}Within how many days?\n")
+        assert answer_request["messages"][1]["content"].endswith(f"Question: {standalone}\n")
+        chat = client.post(
+            "/v1/chat/completions",
+            json={
+                "model": f"docqa/{COLLECTION}",
+                "messages": [
+                    {"role": "user", "content": SETTLEMENT.question},
+                    {"role": "assistant", "content": "The fee is $40,000."},
+                    {"role": "user", "content": "Within how many days?"},
+                ],
+            },
+        )
+        assert chat.status_code == 200, chat.text
+        assert chat.json()["rewritten_question"] == standalone
+        audit = client.app.state.docqa.components.audit.export()
+    asked = [row["payload"] for row in audit if row["action"] in {"ask", "chat"}][-2:]
+    assert [payload["rewritten_question"] for payload in asked] == [standalone, standalone]
+
+
+def test_an_unusable_rewrite_falls_back_to_the_rule(corpus: Corpus, tiny_chat_model: Path) -> None:
+    """An empty rewrite, or the question given back, is not used: the extractive rule's standalone form is."""
+    for rewrite in ("", "When does it end?"):
+        handler = rewriting(rewrite, "The rent is $4,200 [1].", Recorder())
+        with llm_app(corpus, mock_llm(tiny_chat_model), mock_client(handler)) as client:
+            first = client.post(
+                "/v1/ask", json={"question": "What rent does the Landlord receive?", "collection": COLLECTION}
+            ).json()
+            body = {"question": "When does it end?", "collection": COLLECTION, "thread_id": first["thread_id"]}
+            follow = client.post("/v1/ask", json=body)
+            assert follow.status_code == 200, follow.text
+            assert follow.json()["rewritten_question"].startswith("When does it end (in Landlord"), rewrite
