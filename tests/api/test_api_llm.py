@@ -528,7 +528,7 @@ def test_a_follow_up_is_rewritten_by_the_model_shown_and_audited(corpus: Corpus,
         )
         assert chat.status_code == 200, chat.text
         assert chat.json()["rewritten_question"] == standalone
-        audit = client.app.state.docqa.components.audit.export()
+        audit = client.app.state.docqa.components.audit.export()  # type: ignore[attr-defined]  # a FastAPI app
     asked = [row["payload"] for row in audit if row["action"] in {"ask", "chat"}][-2:]
     assert [payload["rewritten_question"] for payload in asked] == [standalone, standalone]
 
