@@ -2,9 +2,10 @@
 
 "Who filed the complaint in Calvary Chapel of Bangor v. Mills?" then "When did the court rule?": the second
 question is about the case the first names. Without an LLM (the extractive mode) the standalone question is
-built by rule: the follow-up, plus what scopes the thread so far, the case names ("X v. Y"), docket numbers
-and proper names of the latest earlier turn that named any, and the titles of the documents its answer
-quoted. A follow-up that names its own case or docket number inherits nothing. With an LLM, the model
+built by rule: the follow-up, plus what scopes the thread so far (the case names ("X v. Y") and docket
+numbers of the latest earlier turn that named any, with the proper names of the turns since; or, in a thread
+that named no case, the proper names of the latest turn that named any) and the titles of the documents the
+latest answer quoted. A follow-up that names its own case or docket number inherits nothing. With an LLM, the model
 rewrites the follow-up (``prompts/followup.txt``); an empty or runaway rewrite falls back to the rule.
 
 Either way the standalone question is what retrieval, document routing and the answerer see, and it is shown
@@ -32,8 +33,9 @@ _NOT_NAMES = _QUESTION_WORDS | {
     "court", "courts", "judge", "justice", "appeal", "appeals", "case", "circuit", "district", "bankruptcy",
     "supreme", "tax", "state", "states", "united", "federal", "first", "second", "third", "fourth", "fifth",
     "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "schedule", "exhibit", "form", "order", "ms",
-    "mr", "mrs", "dr", "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "i", "it", "they", "he", "she", "his", "her", "their", "and", "or",
+    "mr", "mrs", "dr", "governor", "commissioner", "secretary", "clerk", "trustee", "debtor", "plaintiff",
+    "defendant", "appellant", "appellee", "petitioner", "respondent", "january", "february", "march", "april",
+    "may", "june", "july", "august", "september", "october", "november", "december", "i", "it", "they", "he", "she", "his", "her", "their", "and", "or",
 }  # fmt: skip
 
 
@@ -58,7 +60,7 @@ class Scope:
     cases: tuple[str, ...] = ()
     dockets: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
-    """Proper names other than courts ("Scooper Trooper", "Experian"): used only when no case or docket is named."""
+    """Proper names other than courts and titles ("Scooper Trooper", "Experian")."""
 
     @property
     def names_case(self) -> bool:
@@ -84,12 +86,22 @@ def scope_of(question: str) -> Scope:
 
 
 def _thread_scope(history: Sequence[Turn]) -> tuple[Scope, tuple[str, ...]]:
-    """The scope of the latest earlier turn that named something, and the titles its answer quoted."""
+    """What scopes the thread: the case names and dockets of the latest turn that named any, with the proper
+    names of the turns since ("... for the Governor?" stays in the case); without such a turn, the proper names
+    of the latest turn that named any. And the titles of the documents the latest answer with quotes quoted."""
+    names: list[str] = []
+    found = Scope()
     for turn in reversed(history):
-        found = scope_of(turn.standalone)
-        if found:
-            return found, turn.cited_titles[:MAX_TITLES]
-    return Scope(), ()
+        scope = scope_of(turn.standalone)
+        if scope.names_case:
+            found = Scope(scope.cases, scope.dockets, tuple(dict.fromkeys(names)))
+            break
+        if scope.names and not names:
+            names.extend(scope.names)
+    else:
+        found = Scope(names=tuple(names))
+    titles = next((turn.cited_titles for turn in reversed(history) if turn.cited_titles), ())
+    return found, titles[:MAX_TITLES]
 
 
 def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
@@ -101,7 +113,7 @@ def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
     scope, titles = _thread_scope(history)
     if not scope and not titles:
         return None
-    subject = [*scope.cases, *scope.dockets] or list(scope.names)
+    subject = [*scope.cases, *scope.dockets, *scope.names]
     lowered = question.lower()
     subject = [part for part in subject if part.lower() not in lowered]
     context = [*subject, *(title for title in titles if title.lower() not in lowered)]

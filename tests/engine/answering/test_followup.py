@@ -1,0 +1,51 @@
+"""The extractive rule for follow-ups: what a thread's earlier turns lend a follow-up, and when they lend nothing."""
+
+from __future__ import annotations
+
+from service.engine.answering.followup import Turn, scope_of, standalone_by_rule
+
+CALVARY = "In Calvary Chapel of Bangor v. Mills (1st Cir. No. 20-1507), which judge wrote the opinion?"
+
+
+def test_a_follow_up_inherits_the_case_and_docket_of_the_thread() -> None:
+    standalone = standalone_by_rule("How did the court dispose of the appeal?", [Turn(CALVARY)])
+    assert standalone == "How did the court dispose of the appeal (in Bangor v. Mills; 20-1507)?"
+
+
+def test_the_subject_carries_through_a_third_turn_and_the_latest_named_case_wins() -> None:
+    history = [Turn(CALVARY), Turn("Who argued for the Governor?")]
+    assert standalone_by_rule("When was it decided?", history) == "When was it decided (in Bangor v. Mills; 20-1507)?"
+    history.append(Turn("What did Pastor Ken Graves say about the gathering orders?"))
+    assert (
+        standalone_by_rule("When was it decided?", history)
+        == "When was it decided (in Bangor v. Mills; 20-1507; Pastor Ken Graves)?"
+    )
+    history.append(Turn("What did the Missouri Court of Appeals decide in Jagels v. State (No. ED108783)?"))
+    assert (
+        standalone_by_rule("Who was the trial judge?", history)
+        == "Who was the trial judge (in Jagels v. State; ED108783)?"
+    )
+
+
+def test_a_follow_up_naming_its_own_case_or_docket_inherits_nothing() -> None:
+    assert standalone_by_rule("Who wrote the opinion in Regalado v. Sullivan?", [Turn(CALVARY)]) is None
+    assert standalone_by_rule("What was ordered in No. 21-2728?", [Turn(CALVARY)]) is None
+    assert standalone_by_rule("What was ordered?", []) is None
+    assert standalone_by_rule("What was ordered?", [Turn("What is a preliminary injunction?")]) is None
+
+
+def test_without_a_case_name_the_proper_names_and_the_quoted_documents_are_inherited() -> None:
+    history = [Turn("When did CEVA Logistics deny the claim?", cited_titles=("Expedited Hearing Order",))]
+    assert (
+        standalone_by_rule("What reason did it give?", history)
+        == "What reason did it give (in CEVA Logistics; Expedited Hearing Order)?"
+    )
+    # what the follow-up already says is not added again
+    assert standalone_by_rule("Did CEVA Logistics appeal the expedited hearing order?", history) is None
+
+
+def test_scope_leaves_out_courts_question_words_and_months() -> None:
+    scope = scope_of("When did the First Circuit rule on Scooper Trooper's claim in March?")
+    assert scope.names == ("Scooper Trooper's",) and not scope.names_case
+    assert scope_of("How much did Tarrant ask for?").names == ("Tarrant",)
+    assert not scope_of("What did the Supreme Court hold?")
