@@ -32,10 +32,11 @@ _PROPER_RUN = re.compile(r"\b[A-Z][\w&'’.-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z]
 _NOT_NAMES = _QUESTION_WORDS | {
     "court", "courts", "judge", "justice", "appeal", "appeals", "case", "circuit", "district", "bankruptcy",
     "supreme", "tax", "state", "states", "united", "federal", "first", "second", "third", "fourth", "fifth",
-    "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "schedule", "exhibit", "form", "order", "ms",
-    "mr", "mrs", "dr", "governor", "commissioner", "secretary", "clerk", "trustee", "debtor", "plaintiff",
-    "defendant", "appellant", "appellee", "petitioner", "respondent", "january", "february", "march", "april",
-    "may", "june", "july", "august", "september", "october", "november", "december", "i", "it", "they", "he", "she", "his", "her", "their", "and", "or",
+    "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "schedule", "exhibit", "form", "order", "ms", "mr",
+    "mrs", "dr", "governor", "commissioner", "secretary", "clerk", "trustee", "debtor", "plaintiff", "defendant",
+    "appellant", "appellee", "petitioner", "respondent", "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december", "i", "it", "they", "he", "she", "his", "her",
+    "their", "and", "or",
 }  # fmt: skip
 
 
