@@ -166,9 +166,10 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
      * resolves with the `done` payload (the full answer object). A plain JSON reply (a server that
      * does not stream) is accepted too.
      */
-    async ask({ question, collection, k }, { signal, onEvent = () => {} } = {}) {
+    async ask({ question, collection, k, threadId }, { signal, onEvent = () => {} } = {}) {
       const body = { question, collection, stream: true };
       if (k !== undefined) body.k = k;
+      if (threadId) body.thread_id = threadId; // a follow-up in that conversation
       const response = await send("POST", "/v1/ask", { json: body, signal, accept: "text/event-stream" });
       const type = response.headers.get("Content-Type") ?? "";
       if (!type.includes("text/event-stream")) return response.json();

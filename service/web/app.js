@@ -17,6 +17,8 @@ const state = {
   claims: [], // the claim check of each sentence on screen (streamed before `done`)
   closest: [],
   controller: null, // AbortController of the question being answered
+  threadId: null, // the conversation the next question follows up (null: it starts a new one)
+  question: null, // the question of the answer on screen
 };
 
 const api = createClient({ getKey: () => sessionStorage.getItem(KEY_STORAGE), onUnauthorized });
@@ -108,6 +110,7 @@ function cancelAsk() {
 function resetWorkspace() {
   cancelAsk();
   state.collection = null;
+  resetThread();
   resetAnswer();
   $("question").value = "";
   viewer.close();
@@ -189,6 +192,7 @@ function selectCollection(name) {
   $("ask-matter").textContent = name ? `— asking in ${name}` : "";
   $("documents-matter").textContent = name ?? "";
   cancelAsk();
+  resetThread();
   resetAnswer();
   viewer.close();
   documents.reset();
@@ -249,6 +253,40 @@ for (const tab of tabs) {
 
 // ---- asking -----------------------------------------------------------------------------------
 
+// ---- the conversation: earlier questions and answers stay above the one being asked ------------------
+
+function resetThread() {
+  state.threadId = null;
+  state.question = null;
+  state.result = null;
+  $("thread-turns").replaceChildren();
+  $("thread").hidden = true;
+  $("new-conversation").hidden = true;
+}
+
+/** Move the answer on screen into the conversation above, as plain text (its citations stay in the audit). */
+function keepTurn(question, result) {
+  const item = document.createElement("li");
+  item.className = "thread-turn";
+  const asked = Object.assign(document.createElement("p"), { className: "thread-question", textContent: question });
+  item.append(asked);
+  if (result.rewritten_question) {
+    item.append(Object.assign(document.createElement("p"), { className: "muted", textContent: `Answered as: ${result.rewritten_question}` }));
+  }
+  const text = result.refused ? `Not found in these documents. ${refusalDetail(result.message)}` : (result.answer ?? "");
+  item.append(Object.assign(document.createElement("p"), { className: "thread-answer", textContent: text }));
+  $("thread-turns").append(item);
+  $("thread").hidden = false;
+}
+
+$("new-conversation").addEventListener("click", () => {
+  cancelAsk();
+  resetThread();
+  resetAnswer();
+  $("ask-status").textContent = "New conversation: the next question starts afresh.";
+  $("question").focus();
+});
+
 function resetAnswer() {
   state.result = null;
   state.citations = [];
@@ -258,6 +296,8 @@ function resetAnswer() {
   $("answer-area").removeAttribute("aria-busy");
   $("answer-text").replaceChildren();
   $("answer-text").hidden = false;
+  $("answer-question").hidden = true;
+  $("answer-rewritten").hidden = true;
   $("answer-warning").hidden = true;
   $("refusal").hidden = true;
   $("references-section").hidden = true;
@@ -283,6 +323,12 @@ function showCitations(text, citations) {
 
 function showResult(result) {
   state.result = result;
+  if (result.thread_id) state.threadId = result.thread_id;
+  $("new-conversation").hidden = !state.threadId;
+  if (result.rewritten_question) {
+    $("answer-rewritten").textContent = `Answered as: ${result.rewritten_question}`;
+    $("answer-rewritten").hidden = false;
+  }
   $("answer-area").removeAttribute("aria-busy");
   $("answer-area").dataset.state = result.state ?? (result.refused ? "not_found" : "answered");
   if (result.refused) {
@@ -326,7 +372,12 @@ async function ask() {
   cancelAsk();
   const controller = new AbortController();
   clearError();
+  // A complete answer on screen moves up into the conversation; the new question follows it up.
+  if (state.result && state.question) keepTurn(state.question, state.result);
   resetAnswer();
+  state.question = question;
+  $("answer-question").textContent = question;
+  $("answer-question").hidden = !state.threadId;
   state.controller = controller;
   setAsking(true);
   $("answer-area").hidden = false;
@@ -347,8 +398,14 @@ async function ask() {
     }
   };
   try {
-    const result = await api.ask({ question, collection: state.collection }, { signal: controller.signal, onEvent });
-    if (state.controller === controller) showResult(result);
+    const result = await api.ask(
+      { question, collection: state.collection, threadId: state.threadId },
+      { signal: controller.signal, onEvent },
+    );
+    if (state.controller === controller) {
+      showResult(result);
+      if ($("question").value.trim() === question) $("question").value = ""; // ready for the follow-up
+    }
   } catch (error) {
     if (state.controller !== controller) return; // superseded by a newer question or a reset
     $("answer-area").removeAttribute("aria-busy");

@@ -199,9 +199,12 @@ def assert_within_the_screen(page: Page, selector: str) -> None:
     assert not sticking_out, f"past the screen's edge at {page.viewport_size}: {sticking_out}"
 
 
-def ask(page: Page, question: str) -> None:
-    """Ask through the form; returns once the answer (or refusal) is complete."""
+def ask(page: Page, question: str, follow_up: bool = False) -> None:
+    """Ask through the form (in a new conversation, unless ``follow_up``); returns once the answer (or
+    refusal) is complete."""
     page.locator("#tab-ask").click()
+    if not follow_up and page.locator("#new-conversation").is_visible():
+        page.click("#new-conversation")
     page.fill("#question", question)
     with page.expect_response("**/v1/ask") as response:
         page.click("#ask-button")

@@ -416,6 +416,45 @@ def test_keyboard_alone_asks_and_opens_a_citation(desk: Screen) -> None:
     assert page.evaluate("document.activeElement.dataset.marker") == "1"  # focus returns to the citation
 
 
+def test_a_follow_up_is_asked_by_keyboard_in_the_conversation_and_a_new_one_starts_afresh(
+    desk: Screen, main_server: Server
+) -> None:
+    page = desk.page
+    ask(page, RENT_QUESTION)
+    expect(page.locator("#answer-text")).to_contain_text("4,750 dollars")
+    expect(page.locator("#new-conversation")).to_be_visible()
+    expect(page.locator("#question")).to_have_value("")  # ready for the follow-up
+    page.locator("#question").type("How long is the lease term?")
+    with page.expect_response("**/v1/ask") as response:
+        page.keyboard.press("Enter")
+    assert response.value.request.post_data_json["thread_id"]
+    expect(page.locator("#answer-area")).not_to_have_attribute("aria-busy", "true")
+    # the first turn stays above, the follow-up's answer below it, with the question it was answered as
+    turns = page.locator("#thread-turns li")
+    expect(turns).to_have_count(1)
+    expect(turns.first).to_contain_text(RENT_QUESTION)
+    expect(turns.first).to_contain_text("4,750 dollars")
+    expect(page.locator("#answer-question")).to_have_text("How long is the lease term?")
+    expect(page.locator("#answer-rewritten")).to_contain_text("Answered as: How long is the lease term (in ")
+    expect(page.locator("#answer-text")).to_contain_text("seven years")
+    box = page.locator("#thread").bounding_box()
+    answer = page.locator("#answer-area").bounding_box()
+    assert box and answer and box["y"] + box["height"] <= answer["y"]  # earlier turns above the new answer
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "thread.png", full_page=True)
+    thread_id = response.value.request.post_data_json["thread_id"]
+    saved = main_server.api("GET", f"/v1/threads/{thread_id}").json()
+    assert [turn["question"] for turn in saved["turns"]] == [RENT_QUESTION, "How long is the lease term?"]
+
+    page.click("#new-conversation")
+    expect(page.locator("#thread")).to_be_hidden()
+    expect(page.locator("#answer-area")).to_be_hidden()
+    expect(page.locator("#new-conversation")).to_be_hidden()
+    with page.expect_response("**/v1/ask") as fresh:
+        ask(page, RENT_QUESTION, follow_up=True)  # asked as is: the conversation is new
+    assert "thread_id" not in fresh.value.request.post_data_json
+
+
 # ---- documents ----------------------------------------------------------------------------------
 
 
