@@ -3,7 +3,8 @@
 "Who filed the complaint in Calvary Chapel of Bangor v. Mills?" then "When did the court rule?": the second
 question is about the case the first names. Without an LLM (the extractive mode) the standalone question is
 built by rule: the follow-up, plus what scopes the thread so far (the case names ("X v. Y") and docket
-numbers of the latest earlier turn that named any, with the proper names of the turns since; or, in a thread
+numbers of the latest earlier turn that named any, with the proper names of the turns since (and of that turn,
+when it named a docket number but no case); or, in a thread
 that named no case, the proper names of the latest turn that named any) and the titles of the documents the
 latest answer quoted. A follow-up that names its own case or docket number inherits nothing. With an LLM, the model
 rewrites the follow-up (``prompts/followup.txt``); an empty or runaway rewrite falls back to the rule.
@@ -36,7 +37,7 @@ _NOT_NAMES = _QUESTION_WORDS | {
     "mrs", "dr", "governor", "commissioner", "secretary", "clerk", "trustee", "debtor", "plaintiff", "defendant",
     "appellant", "appellee", "petitioner", "respondent", "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december", "i", "it", "they", "he", "she", "his", "her",
-    "their", "and", "or",
+    "their", "and", "or", "chapter", "according",
 }  # fmt: skip
 
 
@@ -72,9 +73,26 @@ class Scope:
         return bool(self.cases or self.dockets or self.names)
 
 
+_NAME_BEFORE = re.compile(r"(?:[A-Z][\w.&'’-]*\s+(?:(?:of|the|de)\s+)?)+$")  # noqa: RUF001
+"""Capitalised words, perhaps joined by "of", right before a case name the pattern began too late:
+"Calvary Chapel of" + "Bangor v. Mills"."""
+
+
+def _case_names(question: str) -> tuple[str, ...]:
+    names: list[str] = []
+    for match in _CASE_NAME.finditer(question):
+        before = _NAME_BEFORE.search(question[: match.start()])
+        name = (before.group() if before else "") + match.group()
+        words = " ".join(name.split()).rstrip(",").split(" ")
+        while len(words) > 3 and (words[0].lower() in _NOT_NAMES or words[0].lower() in {"in", "on", "from"}):
+            words.pop(0)  # "Was Ryan Lewis v. ...", "In Calvary Chapel ...": the question's words, not the name's
+        names.append(" ".join(words))
+    return tuple(dict.fromkeys(names))
+
+
 def scope_of(question: str) -> Scope:
     """The case names, docket numbers and (other) proper names of ``question``."""
-    cases = tuple(dict.fromkeys(" ".join(match.group().split()).rstrip(",") for match in _CASE_NAME.finditer(question)))
+    cases = _case_names(question)
     dockets = tuple(dict.fromkeys(_DOCKET.findall(question)))
     rest = _COURT.sub(" ", _CASE_NAME.sub(" ", _DOCKET.sub(" ", question)))
     names: list[str] = []
@@ -95,7 +113,12 @@ def _thread_scope(history: Sequence[Turn]) -> tuple[Scope, tuple[str, ...]]:
     for turn in reversed(history):
         scope = scope_of(turn.standalone)
         if scope.names_case:
-            found = Scope(scope.cases, scope.dockets, tuple(dict.fromkeys(names)))
+            if not scope.cases:  # a docket number alone says little to ranking: keep who the turn named too
+                names.extend(scope.names)
+            within = " ".join(scope.cases).lower()
+            found = Scope(
+                scope.cases, scope.dockets, tuple(name for name in dict.fromkeys(names) if name.lower() not in within)
+            )
             break
         if scope.names and not names:
             names.extend(scope.names)

@@ -9,16 +9,19 @@ CALVARY = "In Calvary Chapel of Bangor v. Mills (1st Cir. No. 20-1507), which ju
 
 def test_a_follow_up_inherits_the_case_and_docket_of_the_thread() -> None:
     standalone = standalone_by_rule("How did the court dispose of the appeal?", [Turn(CALVARY)])
-    assert standalone == "How did the court dispose of the appeal (in Bangor v. Mills; 20-1507)?"
+    assert standalone == "How did the court dispose of the appeal (in Calvary Chapel of Bangor v. Mills; 20-1507)?"
 
 
 def test_the_subject_carries_through_a_third_turn_and_the_latest_named_case_wins() -> None:
     history = [Turn(CALVARY), Turn("Who argued for the Governor?")]
-    assert standalone_by_rule("When was it decided?", history) == "When was it decided (in Bangor v. Mills; 20-1507)?"
+    assert (
+        standalone_by_rule("When was it decided?", history)
+        == "When was it decided (in Calvary Chapel of Bangor v. Mills; 20-1507)?"
+    )
     history.append(Turn("What did Pastor Ken Graves say about the gathering orders?"))
     assert (
         standalone_by_rule("When was it decided?", history)
-        == "When was it decided (in Bangor v. Mills; 20-1507; Pastor Ken Graves)?"
+        == "When was it decided (in Calvary Chapel of Bangor v. Mills; 20-1507; Pastor Ken Graves)?"
     )
     history.append(Turn("What did the Missouri Court of Appeals decide in Jagels v. State (No. ED108783)?"))
     assert (
