@@ -291,7 +291,8 @@ def test_ask_stream_sends_deltas_then_citations_then_done(api: Api) -> None:
     assert events[-3][1]["citations"] == done["citations"]
     assert events[-2][1] == {"claims": []} == {"claims": done["claims"]}  # extractive quotes need no claim check
     whole = ask(api, question)
-    for key in ("timings",):
+    assert done["thread_id"] and whole["thread_id"] and done["thread_id"] != whole["thread_id"]  # a thread each
+    for key in ("timings", "thread_id"):
         done.pop(key), whole.pop(key)
     assert done == whole  # the final event carries the full response
 
@@ -518,6 +519,7 @@ SEARCH = {"query": "rent", "collection": COLLECTION}
 CHAT = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content": "What rent?"}]}
 DOCS = "/v1/collections/{collection}/documents"
 PAGE = "/v1/documents/{document_id}/pages/{number}"
+THREAD = "/v1/threads/{thread_id}"
 PROBES = [
     Probe(("GET", "/healthz"), "POST", "/healthz", 405, "method_not_allowed"),
     Probe(("GET", "/readyz"), "DELETE", "/readyz", 405, "method_not_allowed"),
@@ -634,6 +636,15 @@ PROBES = [
         field="end",
     ),
     Probe(("GET", PAGE + "/highlight"), "GET", "/v1/documents/{txt}/pages/1/highlight?start=0&end=5", 404, "not_found"),
+    # Threads
+    json_probe("/v1/ask", 404, "not_found", {**ASK, "thread_id": "0123456789abcdef"}),
+    Probe(("GET", "/v1/threads"), "GET", "/v1/threads", 422, "invalid_input", field="collection"),
+    Probe(("GET", "/v1/threads"), "GET", "/v1/threads?collection=nope", 404, "not_found", field="collection"),
+    Probe(("GET", THREAD), "GET", "/v1/threads/0123456789abcdef", 404, "not_found"),
+    Probe(("PATCH", THREAD), "PATCH", "/v1/threads/0123456789abcdef", 404, "not_found", {"json": {"title": "t"}}),
+    Probe(("PATCH", THREAD), "PATCH", "/v1/threads/0123456789abcdef", 422, "invalid_input", {"json": {}}, "title"),
+    Probe(("PATCH", THREAD), "PATCH", "/v1/threads/x", 415, "unsupported_media_type", {"content": b"t"}),
+    Probe(("DELETE", THREAD), "DELETE", "/v1/threads/0123456789abcdef", 404, "not_found"),
     Probe(("NONE", "unknown"), "GET", "/v1/no-such-endpoint", 404, "not_found"),
 ]
 
