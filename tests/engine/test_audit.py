@@ -105,10 +105,11 @@ def test_every_request_class_writes_its_row(
         ("ask", "error:llm_unavailable"): 1,
         ("chat", "error:llm_unavailable"): 1,
         ("key_revoke", "revoked"): 1,
+        ("thread_create", "ok"): 3,  # each /v1/ask answered without a thread_id starts one
     }, outcomes
     for row in rows:
         assert datetime.fromisoformat(row["at"]) >= started
-        if row["action"] in ("search", "ask", "chat", "upload", "delete"):
+        if row["action"] in ("search", "ask", "chat", "upload", "delete", "thread_create"):
             assert row["key_name"] == ("alpha-team" if row["collection"] == ALPHA else "bravo-team"), row
         assert row["collection"] in (ALPHA, BRAVO, None)
 

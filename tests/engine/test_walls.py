@@ -309,6 +309,8 @@ def every_route(client: Any) -> Iterator[tuple[str, str, dict[str, Any]]]:
             kwargs: dict[str, Any] = {}
             if path in BODIES:
                 kwargs["json"] = BODIES[path]
+            elif method == "patch":
+                kwargs["json"] = {"title": "renamed"}
             elif method == "post":
                 kwargs["files"] = {"files": ("a.txt", b"x\n", "text/plain")}
             if path.endswith("/highlight"):
