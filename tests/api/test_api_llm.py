@@ -29,6 +29,7 @@ from service.backends.generators.openai_chat import OpenAIChatGenerator
 from service.core.seams import Embedder
 from service.core.settings import LlmSettings
 from service.engine.answering.claims import WITHHELD_REASON
+from service.engine.answering.followup import REWRITE_TOKENS
 from service.engine.answering.prompts import REFUSAL_SENTENCE, load_prompts
 from service.engine.answering.qa import NOT_FOUND_MESSAGE, QaEngine
 from tests.support.api import (
@@ -148,6 +149,29 @@ def test_when_not_even_the_best_source_fits_nothing_is_sent(corpus: Corpus, tiny
         error = assert_envelope(response, 500, "internal")
         assert "DOCQA_LLM__CONTEXT_WINDOW" in error["message"] and error["detail"]["context_window"] == 300
     assert recorder.bodies == []  # an over-long prompt is never sent
+
+
+@pytest.mark.slow
+def test_a_follow_up_rewrite_that_runs_away_falls_back_to_the_rule(
+    corpus: Corpus, tiny_chat_server: ServedModel
+) -> None:
+    """The real server gets the rewrite prompt (the earlier question, then the follow-up); the tiny model never
+    stops, so its rewrite is cut off at the limit and the rule's standalone question is used instead."""
+    recorder = Recorder()
+    llm = served_llm(tiny_chat_server)
+    with llm_app(corpus, llm, httpx.Client(event_hooks={"request": [recorder]})) as client:
+        first = client.post(
+            "/v1/ask", json={"question": "What rent does the Landlord receive?", "collection": COLLECTION}
+        )
+        assert first.status_code == 200, first.text
+        body = {"question": "When does it end?", "collection": COLLECTION, "thread_id": first.json()["thread_id"]}
+        follow = client.post("/v1/ask", json=body)
+    assert follow.status_code == 200, follow.text
+    rewrite = next(body for body in recorder.bodies if "Last question: When does it end?" in str(body["messages"]))
+    assert rewrite["max_tokens"] == REWRITE_TOKENS and not rewrite.get("stream")
+    assert "Q1: What rent does the Landlord receive?" in rewrite["messages"][0]["content"]
+    assert follow.json()["rewritten_question"].startswith("When does it end (in Landlord")
+    assert recorder.bodies[-1]["messages"][1]["content"].endswith(f"Question: {follow.json()['rewritten_question']}\n")
 
 
 @pytest.mark.slow
