@@ -427,7 +427,8 @@ def test_a_follow_up_is_asked_by_keyboard_in_the_conversation_and_a_new_one_star
     page.locator("#question").type("How long is the lease term?")
     with page.expect_response("**/v1/ask") as response:
         page.keyboard.press("Enter")
-    assert response.value.request.post_data_json["thread_id"]
+    sent = response.value.request.post_data_json
+    assert sent is not None and sent["thread_id"]
     expect(page.locator("#answer-area")).not_to_have_attribute("aria-busy", "true")
     # the first turn stays above, the follow-up's answer below it, with the question it was answered as
     turns = page.locator("#thread-turns li")
@@ -442,7 +443,7 @@ def test_a_follow_up_is_asked_by_keyboard_in_the_conversation_and_a_new_one_star
     assert box and answer and box["y"] + box["height"] <= answer["y"]  # earlier turns above the new answer
     assert_no_horizontal_scroll(page)
     screenshot(page, "thread.png", full_page=True)
-    thread_id = response.value.request.post_data_json["thread_id"]
+    thread_id = sent["thread_id"]
     saved = main_server.api("GET", f"/v1/threads/{thread_id}").json()
     assert [turn["question"] for turn in saved["turns"]] == [RENT_QUESTION, "How long is the lease term?"]
 
@@ -452,7 +453,8 @@ def test_a_follow_up_is_asked_by_keyboard_in_the_conversation_and_a_new_one_star
     expect(page.locator("#new-conversation")).to_be_hidden()
     with page.expect_response("**/v1/ask") as fresh:
         ask(page, RENT_QUESTION, follow_up=True)  # asked as is: the conversation is new
-    assert "thread_id" not in fresh.value.request.post_data_json
+    fresh_body = fresh.value.request.post_data_json
+    assert fresh_body is not None and "thread_id" not in fresh_body
 
 
 # ---- documents ----------------------------------------------------------------------------------
