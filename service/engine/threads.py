@@ -102,9 +102,8 @@ class ThreadsService:
     def record_turn(self, thread: ThreadRecord, result: AnswerResult) -> None:
         """Keep an answered (or refused) question as the thread's next turn."""
         cited = tuple({citation.document_id: citation.title for citation in result.citations}.items())
-        ordinal = len(self._store().turns(thread.id)) + 1
         turn = ThreadTurn(
-            ordinal, result.question, result.rewritten_question, result.answer, result.state.value, cited,
+            0, result.question, result.rewritten_question, result.answer, result.state.value, cited,
             datetime.now(UTC),
         )  # fmt: skip
         self._store().add_turn(thread.id, turn)

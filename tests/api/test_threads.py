@@ -7,6 +7,7 @@ walled per key and matter, audited, and a deleted thread leaves none of its word
 from __future__ import annotations
 
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from sqlalchemy import text
 
 from service.api.app import create_app
 from service.components import Components
+from service.core.errors import NotFound
 from service.core.settings import Settings
-from service.core.threads import TITLE_MAX_CHARS
+from service.core.threads import TITLE_MAX_CHARS, ThreadTurn
 from tests.support.court import CA1_OPINION, CA9_MOTION, CACD_ORDER
 from tests.support.matters import ALPHA, BRAVO, Matters, bearer, build_matters
 from tests.support.paths import COURT
@@ -171,3 +173,11 @@ def test_an_existing_database_gets_the_thread_tables_on_open(components: Compone
     record = components.thread_store.create("someone", "alpha", "A title")
     found = components.thread_store.get(record.id)
     assert found is not None and (found.key_name, found.collection, found.title) == ("someone", "alpha", "A title")
+    # turns are numbered by the store, whatever ordinal they come with
+    turn = ThreadTurn(0, "Who?", None, "Nobody.", "answered", (), datetime.now(UTC))
+    assert [components.thread_store.add_turn(record.id, turn) for _ in range(3)] == [1, 2, 3]
+    assert [saved.ordinal for saved in components.thread_store.turns(record.id)] == [1, 2, 3]
+    components.thread_store.delete(record.id)
+    assert components.thread_store.turns(record.id) == [] and components.thread_store.get(record.id) is None
+    with pytest.raises(NotFound):  # a turn saved after its thread was deleted has nowhere to go
+        components.thread_store.add_turn(record.id, turn)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from service.backends.sql.store import SqlDocumentStore
 from service.backends.sql.tables import ThreadRow, ThreadTurnRow, as_utc, utcnow
-from service.core.errors import NotFound
+from service.core.errors import Conflict, NotFound
 from service.core.threads import ThreadRecord, ThreadTurn
 
 
@@ -76,21 +77,34 @@ class SqlThreadStore:
             for row in rows
         ]
 
-    def add_turn(self, thread_id: str, turn: ThreadTurn) -> None:
-        with self.store.session() as session, session.begin():
-            session.add(
-                ThreadTurnRow(
-                    thread_id=thread_id,
-                    ordinal=turn.ordinal,
-                    question=turn.question,
-                    rewritten_question=turn.rewritten_question,
-                    answer=turn.answer,
-                    state=turn.state,
-                    cited=[list(pair) for pair in turn.cited],
-                    created_at=turn.created_at,
-                )
-            )
-            session.execute(update(ThreadRow).where(ThreadRow.id == thread_id).values(updated_at=utcnow()))
+    def add_turn(self, thread_id: str, turn: ThreadTurn) -> int:
+        """Add ``turn`` as the thread's next (its ``ordinal`` is ignored); the ordinal given. Two follow-ups
+        saved at once both get one: the loser of the unique ``(thread_id, ordinal)`` tries the next."""
+        for _attempt in range(5):
+            try:
+                with self.store.session() as session, session.begin():
+                    last = session.scalar(
+                        select(func.max(ThreadTurnRow.ordinal)).where(ThreadTurnRow.thread_id == thread_id)
+                    )
+                    ordinal = (last or 0) + 1
+                    session.add(
+                        ThreadTurnRow(
+                            thread_id=thread_id,
+                            ordinal=ordinal,
+                            question=turn.question,
+                            rewritten_question=turn.rewritten_question,
+                            answer=turn.answer,
+                            state=turn.state,
+                            cited=[list(pair) for pair in turn.cited],
+                            created_at=turn.created_at,
+                        )
+                    )
+                    session.execute(update(ThreadRow).where(ThreadRow.id == thread_id).values(updated_at=utcnow()))
+                return ordinal
+            except IntegrityError:
+                if self.get(thread_id) is None:  # deleted meanwhile: the turn has nowhere to go
+                    raise thread_not_found(thread_id) from None
+        raise Conflict(f"thread {thread_id!r} is being written by other requests; ask again")
 
     def rename(self, thread_id: str, title: str) -> ThreadRecord:
         with self.store.session() as session, session.begin():
