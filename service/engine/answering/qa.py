@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from service.core.domain import AnswerState, SearchHit
 from service.core.errors import BadRequest, DocqaError, InvalidInput
 from service.core.seams import ChatMessage, DocumentStore, Generator
 from service.core.settings import Settings
+from service.engine.answering.authors import MAX_AUTHOR_PAGES, asks_author, has_author_line
 from service.engine.answering.candidates import names_case
 from service.engine.answering.citations import DraftCitation, MarkerFilter, check_citations
 from service.engine.answering.claims import WITHHELD_REASON, answer_support, check_claims, low_support_message
@@ -176,6 +178,34 @@ class QaEngine:
                 hits = kept[: read - len(extra)] + extra + kept[read - len(extra) :]
         return hits
 
+    def _with_author_pages(self, asked: Question, hits: Sequence[SearchHit]) -> list[SearchHit]:
+        """``hits``, with the pages of the best hit's document that open an opinion under its author's name
+        ("SELYA, Circuit Judge.") next after the best hit, when the question asks who wrote an opinion: those
+        lines are short and off the question's topic, so retrieval rarely ranks them. Each added page is a
+        passage of the whole page (``chunk_id`` -1: it is no stored chunk)."""
+        if not hits or not asks_author(asked.text):
+            return list(hits)
+        lead = hits[0]
+        present = {(hit.document_id, hit.page_start) for hit in hits[: self.answerer.hits_considered]}
+        pages = [
+            page
+            for page in self.store.pages(lead.document_id)
+            if (lead.document_id, page.number) not in present and has_author_line(page.text)
+        ][:MAX_AUTHOR_PAGES]
+        added = [
+            dataclasses.replace(
+                lead,
+                chunk_id=-1,
+                page_start=page.number,
+                page_end=page.number,
+                char_start=page.char_start,
+                char_end=page.char_end,
+                text=page.text,
+            )
+            for page in pages
+        ]
+        return [lead, *added, *hits[1:]]
+
     def _refuse(
         self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None
     ) -> None:
@@ -194,7 +224,7 @@ class QaEngine:
         self, result: AnswerResult, asked: Question, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
     ) -> None:
         """The extractive answer, refused or marked ``low_support`` by how well its sentences answer."""
-        found = self.answerer.answer(asked, hits)
+        found = self.answerer.answer(asked, self._with_author_pages(asked, hits))
         limits = self.settings.answers
         first = asked.parts[0]
         if not found.citations or found.support < limits.min_support:
