@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.params import MAX_NAME_CHARS, Name, Text
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
 from service.core.ingestion import JobStatus
@@ -32,15 +33,15 @@ CollectionName: Any = Field(min_length=1, max_length=64, description="Collection
 Filters: Any = Field(
     default_factory=dict,
     description="Metadata filters: equality (court=ca1, document_type=order) "
-    "or filed_after / filed_before (YYYY-MM-DD).",
+    "or filed_after / filed_before (YYYY-MM-DD). An unknown filter name is a 422 that lists the valid ones.",
 )
 
 
 class SearchRequest(Body):
-    query: str = Query
-    collection: str = CollectionName
+    query: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks returned; default from settings.")
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class HitOut(BaseModel):
@@ -77,11 +78,11 @@ class SearchResponse(BaseModel):
 
 
 class AskRequest(Body):
-    question: str = Query
-    collection: str = CollectionName
+    question: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
     stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, claims, done.")
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class CitationOut(BaseModel):
@@ -272,7 +273,7 @@ class ChatCompletionRequest(BaseModel):
     """OpenAI's request shape; unknown OpenAI fields are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    model: str = Field(description="docqa/<collection>")
+    model: Name = Field(max_length=MAX_NAME_CHARS, description="docqa/<collection>")
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)
