@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +26,7 @@ from service.engine.answering.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.engine.answering.facts import Fact
 from service.engine.answering.prompts import REFUSAL_SENTENCE, Prompts
 from service.engine.answering.question import Question, analyse
+from service.engine.answering.snapshot import PageSnapshot
 from service.engine.retrieval.retriever import Retriever
 
 NOT_FOUND_MESSAGE = "Not found in these documents"
@@ -104,7 +106,10 @@ class QaEngine:
         question = question.strip()
         if not question:
             raise InvalidInput("question is empty; ask something about the documents", detail={"field": "question"})
-        hits = self.retriever.search(question, collection, k, filters, principal=principal)
+        # Read each retrieved page once, now: a document deleted from here on does not fail the answer,
+        # and one deleted since retrieval drops out of it.
+        pages = PageSnapshot(self.store.get_page)
+        hits = pages.present(self.retriever.search(question, collection, k, filters, principal=principal))
         retrieved_at = time.perf_counter()
         result = AnswerResult(
             question=question,
@@ -131,10 +136,10 @@ class QaEngine:
             self._refuse(result, hits, reason, filters)
             yield ("delta", result.answer)
         elif self.generator is None:
-            self._extract(result, asked, hits, filters)
+            self._extract(result, asked, hits, filters, pages)
             yield ("delta", result.answer)
         else:
-            yield from self._generate(result, question, hits, self.generator, filters)
+            yield from self._generate(result, question, hits, self.generator, filters, pages)
         finished = time.perf_counter()
         result.timings = {
             "retrieve_ms": round(1000 * (retrieved_at - started), 2),
@@ -160,10 +165,18 @@ class QaEngine:
         result.closest = list(hits[:3])
 
     def _extract(
-        self, result: AnswerResult, asked: Question, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
+        self,
+        result: AnswerResult,
+        asked: Question,
+        hits: Sequence[SearchHit],
+        filters: Mapping[str, str] | None,
+        pages: PageSnapshot,
     ) -> None:
         """The extractive answer, refused or marked ``low_support`` by how well its sentences answer."""
-        found = self.answerer.answer(asked, hits)
+        answerer = self.answerer
+        if answerer.pages is not None:  # its pages as this answer first read them
+            answerer = dataclasses.replace(answerer, pages=pages.page)
+        found = answerer.answer(asked, hits)
         limits = self.settings.answers
         first = asked.parts[0]
         if not found.citations or found.support < limits.min_support:
@@ -178,7 +191,7 @@ class QaEngine:
             self._refuse(result, hits, reason, filters)
             return
         result.answer = found.text
-        result.citations = self._citations(found.citations)
+        result.citations = self._citations(found.citations, pages)
         if found.support < limits.warn_support:
             result.state = AnswerState.LOW_SUPPORT
             result.message = (
@@ -200,6 +213,7 @@ class QaEngine:
         hits: Sequence[SearchHit],
         generator: Generator,
         filters: Mapping[str, str] | None,
+        pages: PageSnapshot,
     ) -> Iterator[Event]:
         messages, sources, prompt_tokens = self.build_prompt(question, hits, generator)
         parts: list[str] = []
@@ -219,7 +233,7 @@ class QaEngine:
             return
         checked = check_citations(raw, sources)
         result.answer = checked.answer
-        result.citations = self._citations(checked.citations)
+        result.citations = self._citations(checked.citations, pages)
         result.dropped_markers = checked.dropped_markers
         result.claims = check_claims(checked.answer, sources)
         support = answer_support(result.claims)
@@ -279,13 +293,13 @@ class QaEngine:
             detail={"context_window": window, "answer_tokens": reserve, "source_tokens": best_cost},
         )
 
-    def _citations(self, drafts: Sequence[DraftCitation]) -> list[Citation]:
+    def _citations(self, drafts: Sequence[DraftCitation], pages: PageSnapshot) -> list[Citation]:
         from ingest.legal.paragraphs import paragraph_at
 
         citations: list[Citation] = []
         for draft in drafts:
             hit = draft.hit
-            page = self.store.get_page(hit.document_id, hit.page_start)
+            page = pages.page(hit.document_id, hit.page_start)  # held since retrieval: never gone
             page_char_start = draft.char_start - page.char_start
             citations.append(
                 Citation(
