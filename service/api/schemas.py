@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -223,7 +223,11 @@ class PageOut(BaseModel):
 class HighlightOut(BaseModel):
     width: float
     height: float
-    rects: list[tuple[float, float, float, float]]
+    # four numbers as a list, not a tuple: OpenAPI 3.1's prefixItems, which a tuple becomes, trips up
+    # common schema validators (schemathesis among them)
+    rects: list[Annotated[list[float], Field(min_length=4, max_length=4)]] = Field(
+        description="Boxes [left, top, right, bottom] in points, origin top-left."
+    )
 
 
 class CollectionOut(BaseModel):

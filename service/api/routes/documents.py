@@ -144,4 +144,4 @@ def page_highlight(
     end: Annotated[int, Query(ge=0, le=MAX_INT)],
 ) -> HighlightOut:
     width, height, rects = state.documents.page_highlight(document_id, number, principal, start, end)
-    return HighlightOut(width=width, height=height, rects=rects)
+    return HighlightOut(width=width, height=height, rects=[list(rect) for rect in rects])
