@@ -18,8 +18,9 @@ from ingest.legal.running_heads import line_number_spans
 from service.core.domain import PageRecord, SearchHit
 from service.core.errors import NotFound
 from service.engine.answering.facts import Fact, facts_in, looks_like_caption
-from service.engine.answering.question import terms
-from service.engine.answering.sentences import Span, sentence_spans
+from service.engine.answering.form_items import form_items
+from service.engine.answering.question import QuestionPart, terms
+from service.engine.answering.sentences import Span, is_heading, sentence_spans
 
 _MIN_CHARS, _MAX_CHARS = 12, 900
 _MIN_WORDS = 3
@@ -62,7 +63,7 @@ class PageSentences:
                 continue
             seen.add(key)
             page_hit, chunk = self._whole_page(hit)
-            case_words = frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
+            case_words = case_words_of(hit)
             for span in clean_sentences(page_hit.text):
                 text = " ".join(page_hit.text[span.start : span.end].split())
                 if not (_MIN_CHARS <= len(text) <= _MAX_CHARS) or len(text.split()) < _MIN_WORDS:
@@ -81,6 +82,23 @@ class PageSentences:
                         case_words=case_words,
                     )
                 )
+            # A form's numbered question with the filer's answer below it, quoted whole.
+            for item in form_items(page_hit.text):
+                answer = page_hit.text[item.question_end : item.span.end]
+                found.append(
+                    Candidate(
+                        hit=page_hit,
+                        span=item.span,
+                        text=" ".join(page_hit.text[item.span.start : item.span.end].split()),
+                        rank=rank,
+                        in_chunk=chunk[0] <= item.span.start < chunk[1],
+                        words=frozenset(terms(page_hit.text[item.span.start : item.span.end])),
+                        facts=frozenset(facts_in(" ".join(answer.split()))),
+                        caption=False,
+                        lead_document=hit.document_id == hits[0].document_id,
+                        case_words=case_words,
+                    )
+                )
         return without_repeats(found)
 
     def _whole_page(self, hit: SearchHit) -> tuple[SearchHit, tuple[int, int]]:
@@ -93,17 +111,27 @@ class PageSentences:
         return widened, chunk
 
     def next_page_opening(self, candidate: Candidate) -> list[Candidate]:
-        """The first sentence of the next page, for a sentence that the page break cut off."""
+        """The first sentence of the next page, for a sentence that the page break cut off. It is the one
+        that opens in lower case, after the running head ("8 TARRANT ... v. HERRMANN / Opinion of the Court");
+        when the cut sentence ends in a word no sentence ends in ("... from the") and the next page opens
+        with a running head, the first one whatever its case."""
         if self.pages is None:
             return []
         try:
             page = self.pages(candidate.hit.document_id, candidate.hit.page_start + 1)
         except NotFound:
             return []
-        # The cut sentence goes on in the first one that opens in lower case (a running head may come first).
-        spans = [span for span in clean_sentences(page.text)[:3] if LOWER_START.match(page.text[span.start : span.end])]
-        if not spans:
+        body = _after_running_head(page.text, candidate.hit.text)
+        spans = [span for span in clean_sentences(page.text) if span.end > body][:3]
+        # A capitalised opening goes on a sentence only past a running head that says the page goes on.
+        cut_mid_phrase = body > 0 and dangles(candidate.text)
+        for span in spans:
+            start = max(span.start, body)
+            if cut_mid_phrase or LOWER_START.match(page.text[start : span.end]):
+                break
+        else:
             return []
+        span = Span(start, span.end)
         hit = dataclasses.replace(
             candidate.hit,
             text=page.text,
@@ -112,8 +140,56 @@ class PageSentences:
             char_start=page.char_start,
             char_end=page.char_end,
         )
-        text = " ".join(page.text[spans[0].start : spans[0].end].split())
-        return [dataclasses.replace(candidate, hit=hit, span=spans[0], text=text, in_chunk=False, caption=False)]
+        text = " ".join(page.text[span.start : span.end].split())
+        return [dataclasses.replace(candidate, hit=hit, span=span, text=text, in_chunk=False, caption=False)]
+
+
+_DANGLING_WORD = re.compile(
+    r"\b(?:the|a|an|of|from|to|in|on|at|by|for|with|and|or|that|which|its|their|his|her|under|into|than)$",
+    re.IGNORECASE,
+)
+"""A sentence that ends in one of these words was cut: it goes on on the next page."""
+_HEAD_LINES = 3
+
+
+def dangles(sentence: str) -> bool:
+    """Whether ``sentence`` ends in a word no sentence ends in ("... from the"): it was cut."""
+    return _DANGLING_WORD.search(sentence) is not None
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _head_key(line: str) -> str:
+    """A line with its digits and spacing folded: "Cite as: 569 U. S. ___ (2013) 7" repeats as "... 9"."""
+    return " ".join(_DIGITS.sub("#", line).split()).lower()
+
+
+def _after_running_head(page_text: str, previous_page_text: str) -> int:
+    """Where the body of ``page_text`` begins: after its leading lines that are headings in capitals,
+    folios, or lines that also head the previous page (a slip opinion's "Opinion of the Court")."""
+    previous_heads = {
+        _head_key(line) for line in [line for line in previous_page_text.split("\n") if line.strip()][:_HEAD_LINES]
+    }
+    offset = 0
+    for line in page_text.split("\n"):
+        if line.strip() and not (is_heading(line) or _head_key(line) in previous_heads):
+            break
+        offset += len(line) + 1
+    return min(offset, len(page_text))
+
+
+def case_words_of(hit: SearchHit) -> frozenset[str]:
+    """Stems of the case name and title of ``hit``'s document: which case it belongs to."""
+    return frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
+
+
+def names_case(hit: SearchHit, part: QuestionPart) -> bool:
+    """Whether ``hit`` comes from a case that ``part`` names: by docket number, or by its parties (two of
+    them, or the only one)."""
+    if part.dockets & frozenset(terms(str(hit.metadata.get("case_number") or ""))):
+        return True
+    return bool(part.case_words) and len(part.case_words & case_words_of(hit)) >= min(2, len(part.case_words))
 
 
 def clean_sentences(page_text: str) -> list[Span]:

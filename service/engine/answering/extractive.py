@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 from service.core.domain import PageRecord, SearchHit
 from service.core.seams import Embedder
-from service.engine.answering.candidates import LOWER_START, Candidate, PageSentences, merge_adjacent, same_place
+from service.engine.answering.candidates import (
+    LOWER_START,
+    Candidate,
+    PageSentences,
+    dangles,
+    merge_adjacent,
+    names_case,
+    same_place,
+)
 from service.engine.answering.citations import DraftCitation
 from service.engine.answering.facts import Fact, restates
 from service.engine.answering.question import Question, QuestionPart
@@ -60,6 +68,8 @@ class Weights:
     named_case: float = 0.1
     """Added when the sentence's document is the case this part of the question names (a question may
     ask about two cases, one in each part)."""
+    other_case: float = 0.2
+    """Taken off a sentence from a case that another part of the question names, not this one."""
     set_aside: float = 0.5
     """Taken off a sentence about what the part sets aside ("due before any extension": a sentence about the
     extension gives the later date)."""
@@ -124,6 +134,7 @@ class ExtractiveAnswerer:
         # sentence's vector depends on its batch, and the same question must always get the same answer.
         sentence_vectors = embedder.embed_documents([_head(c.text) for c in shortlisted])
         chosen: list[tuple[Candidate, QuestionPart]] = []
+        runners_up: list[tuple[Candidate, QuestionPart]] = []
         unanswered: list[QuestionPart] = []
         support = 0.0
         for index, part in enumerate(asked.parts):
@@ -131,27 +142,34 @@ class ExtractiveAnswerer:
             scores = sentence_vectors @ part_vector
             scored = sorted(
                 (
-                    (self._score(part, topics[part], c, float(cosine), idf), c)
+                    (self._score(part, topics[part], c, float(cosine), idf, asked.parts), c)
                     for c, cosine in zip(shortlisted, scores, strict=True)
                 ),
                 key=lambda pair: -pair[0],
             )
             if part.wants and not any(self._answers(part, topics[part], c, idf) for _, c in scored[: self.fact_window]):
                 unanswered.append(part)
-            fresh = [(s, c) for s, c in scored if not any(same_place(c, other) for other, _ in chosen)]
+            fresh = [(s, c) for s, c in scored if not any(same_place(c, other) for other, _ in chosen + runners_up)]
             if not fresh:
                 continue
             if index == 0:
                 support = fresh[0][0]
-            # The best sentence, and close runners-up that hold the kind of fact asked for.
+            # The best sentence, and close runners-up that hold the kind of fact asked for; every part's
+            # best comes before any runner-up, so that the sentence limit never drops a part's answer.
             best, *others = fresh[: 3 if index == 0 else 2]
+            if part.wants and not part.wants & best[1].facts:
+                # A close runner-up that holds the kind of fact asked for answers; the best does not.
+                holding = [pair for pair in others if pair[0] >= best[0] - self.weights.runner_up]
+                holding = [pair for pair in holding if part.wants & pair[1].facts]
+                if holding:
+                    best, others = holding[0], [pair for pair in others if pair is not holding[0]]
             chosen.append((best[1], part))
-            chosen.extend(
+            runners_up.extend(
                 (c, part)
                 for s, c in others
                 if s >= best[0] - self.weights.runner_up and (not part.wants or part.wants & c.facts)
             )
-        quoted = self._with_neighbours(chosen, candidates)[: self.max_sentences]
+        quoted = self._with_neighbours(chosen + runners_up, candidates)[: self.max_sentences]
         citations: list[DraftCitation] = []
         lines: list[str] = []
         for marker, candidate in enumerate(quoted, 1):
@@ -170,15 +188,21 @@ class ExtractiveAnswerer:
         best: dict[int, float] = {}
         for part, wanted in topics.items():
             for index, candidate in enumerate(candidates):
-                score = self._score(part, wanted, candidate, 0.0, idf)
+                score = self._score(part, wanted, candidate, 0.0, idf, tuple(topics))
                 best[index] = max(best.get(index, -math.inf), score)
         keep = sorted(best, key=lambda index: -best[index])[: self.shortlist]
         return [candidates[index] for index in sorted(keep)]
 
     def _score(
-        self, part: QuestionPart, wanted: Sequence[str], candidate: Candidate, cosine: float, idf: dict[str, float]
+        self,
+        part: QuestionPart,
+        wanted: Sequence[str],
+        candidate: Candidate,
+        cosine: float,
+        idf: dict[str, float],
+        parts: Sequence[QuestionPart] = (),
     ) -> float:
-        """How well ``candidate`` answers ``part``, whose topic words are ``wanted``."""
+        """How well ``candidate`` answers ``part`` (one of ``parts``), whose topic words are ``wanted``."""
         weights = self.weights
         score = weights.meaning * cosine + weights.words * _coverage(wanted, candidate, idf)
         if part.wants & candidate.facts:
@@ -187,8 +211,10 @@ class ExtractiveAnswerer:
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
-        if part.case_words and part.case_words & candidate.case_words:
+        if names_case(candidate.hit, part):
             score += weights.named_case
+        elif any(names_case(candidate.hit, other) for other in parts if other is not part):
+            score -= weights.other_case
         if part.set_aside & candidate.words:
             score -= weights.set_aside
         # A caption answers only who the parties, court and judge are; a form's question answers nothing.
@@ -246,7 +272,8 @@ class ExtractiveAnswerer:
             unexplained = Fact.REASON in part.wants and Fact.REASON not in candidate.facts
             if after and (candidate.text.endswith(":") or len(candidate.text) < 40 or unexplained):
                 group.append(after)
-            elif after is None and not _SENTENCE_END.search(candidate.text):
+            elif not _SENTENCE_END.search(candidate.text) and (after is None or dangles(candidate.text)):
+                # Cut by the page break (before the page's footnotes, when it has any).
                 group.extend(self.sentences.next_page_opening(candidate))
             for member in group:
                 if not any(same_place(member, other) for other in result):

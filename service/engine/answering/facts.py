@@ -71,7 +71,8 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
             r"Trustee|Governor|Secretary|J\.|P\.J\.|C\.J\.)(?=\W)|"
             r"\b[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+[A-Z][a-z]+(?:-[A-Z][a-z]+)?,\s+(?:Judge|Clerk|Esq|Attorney|Counsel)\b|"
             r"\b[A-Z]{3,},\s+(?:Circuit\s+|District\s+|Chief\s+)?(?:Judge|Justice)\b|"
-            r"\b[A-Z]{2,}(?:\s+[A-Z]\.)?\s+[A-Z]{2,}\s+(?:CLERK|JUDGE|TRUSTEE|ESQ)\b|"
+            r"\b(?!(?:OF|THE|AND|FOR)\b)[A-Z]{2,}(?:\s+[A-Z]\.)?\s+(?!(?:OF|THE|AND|FOR)\b)[A-Z]{2,}\s+"
+            r"(?:CLERK|JUDGE|TRUSTEE|ESQ)\b|"
             r"\b(?:founded|represented|signed|authored|wrote|filed)\s+by\b|\bfounders?\b|/s/\s*[A-Z]|"
             r"(?<=[a-z,;:] )[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+(?:and\s+[A-Z][a-z]+\s+)?[A-Z][a-z]{2,}\b|"
             r"\bappearing\s+for\b|\bfor\s+(?:the\s+)?"
@@ -121,7 +122,7 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
     ),
     Fact.AUTHORITY: (
         re.compile(
-            r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+v\.\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
+            r"\b[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*)*\s+(?:v\.|vs\.?)\s+[A-Z]|\bIn\s+re\s+[A-Z]|\b\d+\s+(?:U\.S\.|S\.\s?Ct\.|"
             r"F\.(?:\s?Supp\.)?\s?(?:\d[dh])?|F\.\d[dh]|N\.[EW]\.\d?d?|So\.\s?\d?d?|P\.\d?d?|A\.\d?d?)\s+\d+|"
             # A named or numbered authority ("the Upper Niobrara River Compact", "Rules 608 and 609", "§ 4001.003"),
             # not the bare word ("the rules", "the Federal Rules of Evidence"), which names no particular one.

@@ -20,6 +20,7 @@ from service.core.domain import AnswerState, SearchHit
 from service.core.errors import BadRequest, DocqaError, InvalidInput
 from service.core.seams import ChatMessage, DocumentStore, Generator
 from service.core.settings import Settings
+from service.engine.answering.candidates import names_case
 from service.engine.answering.citations import DraftCitation, MarkerFilter, check_citations
 from service.engine.answering.claims import WITHHELD_REASON, answer_support, check_claims, low_support_message
 from service.engine.answering.extractive import DATUM_KINDS, ExtractiveAnswerer
@@ -34,6 +35,8 @@ NOT_FOUND_MESSAGE = "Not found in these documents"
 
 
 Event = tuple[str, Any]
+NAMED_CASE_HITS = 3
+"""Passages looked up for a case that a part of the question names and the question's own hits miss."""
 
 
 def is_refusal(answer: str) -> bool:
@@ -106,10 +109,13 @@ class QaEngine:
         question = question.strip()
         if not question:
             raise InvalidInput("question is empty; ask something about the documents", detail={"field": "question"})
+        hits = self.retriever.search(question, collection, k, filters, principal=principal)
+        asked = analyse(question)
+        hits = self._with_named_cases(asked, hits, collection, filters, principal)
         # Read each retrieved page once, now: a document deleted from here on does not fail the answer,
         # and one deleted since retrieval drops out of it.
         pages = PageSnapshot(self.store.get_page)
-        hits = pages.present(self.retriever.search(question, collection, k, filters, principal=principal))
+        hits = pages.present(hits)
         retrieved_at = time.perf_counter()
         result = AnswerResult(
             question=question,
@@ -125,7 +131,6 @@ class QaEngine:
             retrieved=list(hits),
         )
         threshold = self.settings.retrieval.min_relevance
-        asked = analyse(question)
         # The best cosine, not the first hit's: fused or reranked order need not follow the cosine.
         if max((hit.relevance for hit in hits), default=-1.0) < threshold:
             self._refuse(result, hits, "no passage is close enough to the question", filters)
@@ -149,6 +154,33 @@ class QaEngine:
         yield ("citations", result.citations)
         yield ("claims", result.claims)
         yield ("done", result)
+
+    def _with_named_cases(
+        self,
+        asked: Question,
+        hits: list[SearchHit],
+        collection: str,
+        filters: Mapping[str, str] | None,
+        principal: Principal | None,
+    ) -> list[SearchHit]:
+        """``hits``, with the best passages of a case that the question names and none of the hits comes
+        from, or of each case a question about several names ("who was Clerk in Mielo ..., and who in City
+        of Hoboken ...?"): they take the place of the last hits the answer reads, so the answer can quote
+        every case asked about."""
+        read = self.answerer.hits_considered
+        cases = {(part.case_words, part.dockets): part for part in asked.parts if part.case_words or part.dockets}
+        naming = list(cases.values())
+        for part in naming:
+            # A question about two cases looks each up: one case's passages outrank the other's.
+            if len(naming) == 1 and any(names_case(hit, part) for hit in hits[:read]):
+                continue
+            found = self.retriever.search(part.text, collection, NAMED_CASE_HITS, filters, principal=principal)
+            seen = {hit.chunk_id for hit in hits[:read]}
+            extra = [hit for hit in found if names_case(hit, part) and hit.chunk_id not in seen]
+            if extra:
+                kept = [hit for hit in hits if hit.chunk_id not in {other.chunk_id for other in extra}]
+                hits = kept[: read - len(extra)] + extra + kept[read - len(extra) :]
+        return hits
 
     def _refuse(
         self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None

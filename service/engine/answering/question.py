@@ -8,6 +8,7 @@ docket number, a judge) must be in the collection at all, or the question is abo
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -116,6 +117,8 @@ class QuestionPart:
     wants: frozenset[Fact]
     case_words: frozenset[str] = frozenset()
     """Stems of the parties of the cases this part names ("... in City of Hoboken v. Chevron Corp.")."""
+    dockets: frozenset[str] = frozenset()
+    """The docket numbers this part names ("(No. 21-2728)"), as ``terms`` spells them."""
     set_aside: frozenset[str] = frozenset()
     """Stems of what the part sets aside ("due before any extension", "other than the bond"): a sentence
     about that answers something else."""
@@ -220,6 +223,7 @@ def _part(text: str) -> QuestionPart:
         text,
         *_kind(text),
         case_words=frozenset(terms(" ".join(_case_parties(text)))),
+        dockets=frozenset(terms(" ".join(_DOCKET.findall(text)))),
         set_aside=frozenset(terms(" ".join(match.group(1) for match in _SET_ASIDE.finditer(text)))),
         courts=_acting_courts(text),
     )
@@ -228,6 +232,11 @@ def _part(text: str) -> QuestionPart:
 def analyse(question: str) -> Question:
     """Split ``question`` into parts, give each its kind, and collect what it names."""
     pieces = [piece.strip() for piece in _PART_SPLIT.split(question) if piece.strip()]
-    parts = tuple(_part(piece) for piece in pieces) or (_part(question),)
+    parts: list[QuestionPart] = []
+    for part in [_part(piece) for piece in pieces] or [_part(question)]:
+        if parts and not (part.case_words or part.dockets):
+            # "..., and who signed it?" is about the case the part before names.
+            part = dataclasses.replace(part, case_words=parts[-1].case_words, dockets=parts[-1].dockets)
+        parts.append(part)
     names = [*_case_parties(question), *_DOCKET.findall(question), *_TITLED_NAME.findall(question)]
-    return Question(question, parts, tuple(dict.fromkeys(names)))
+    return Question(question, tuple(parts), tuple(dict.fromkeys(names)))

@@ -4,9 +4,10 @@ A regex on ". " breaks "See Calvary Chapel of Bangor v. Mills, 459 F. Supp. 3d 2
 into six pieces. ``nupunkt`` (Punkt trained on legal text, pure Python, no model download) keeps case
 names, reporter citations, "No.", "U.S.C.", "§", initials and honorifics inside their sentence; it
 splits each block of the text. Blocks end where a reader sees a break that Punkt cannot: a blank line,
-a page break (``\\f``), and the line break after a heading ("III. CONCLUSION", "ORDER", "- 16 -") or a
-run of them (a letterhead), and a form's line that ends with its value ("... $ 93,914.00"), so a heading
-never runs into the sentence below it, nor one field of a form into the next.
+a page break (``\\f``), the rule above a page's footnotes, and the line break after a heading ("III.
+CONCLUSION", "ORDER", "- 16 -") or a run of them (a letterhead), and a form's line that ends with its
+value ("... $ 93,914.00"), so a heading never runs into the sentence below it, nor one field of a form
+into the next.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import nupunkt
 
 from ingest.legal.text import in_capitals
 
-_BLOCK_BREAK = re.compile(r"\n[ \t\r]*\n|\f")
+_BLOCK_BREAK = re.compile(r"\n[ \t\r]*\n|\f|\n[ \t]*[-_—–]{5,}[ \t]*(?=\n)")  # noqa: RUF001 - dashes are real
+"""A blank line, a page break, or the rule above a page's footnotes ("——————"), which the text of a
+sentence cut by the page runs into in a slip opinion's text layer."""
 _LINE = re.compile(r"[^\n]*\n?")
 _FOLIO = re.compile(r"^[\s\-–—]*(?:page\s+)?\d{1,4}[\s\-–—]*$", re.IGNORECASE)  # noqa: RUF001 - dashes are real
 _FORM_VALUE = re.compile(r"(?:\.{4,}\s*\$?|\$\s)\s*\d[\d,]*(?:\.\d\d)?\s*$")
@@ -40,7 +43,7 @@ class Span:
     end: int
 
 
-def _is_heading(line: str) -> bool:
+def is_heading(line: str) -> bool:
     """A short line in capitals ("III. CONCLUSION", "ORDER") or a bare folio ("- 16 -")."""
     stripped = line.strip()
     if not stripped or len(stripped) > HEADING_MAX_CHARS:
@@ -58,9 +61,9 @@ def _blocks(text: str) -> list[Span]:
         end = boundary.start() if boundary else len(text)
         line_start = start
         lines = [line for line in _LINE.finditer(text, start, end) if line.group()]
-        for line, following in zip(lines, [*lines[1:], None], strict=True):
+        for line, following in zip(lines, [*lines[1:], None][: len(lines)], strict=True):
             # A run of heading lines (a letterhead: "PATRICIA S. DODSZUWEIT / CLERK") is one block.
-            heading_ends = _is_heading(line.group()) and not _is_heading(following.group()) if following else False
+            heading_ends = is_heading(line.group()) and not is_heading(following.group()) if following else False
             if following is not None and (heading_ends or _FORM_VALUE.search(line.group())):
                 blocks.append(Span(line_start, line.end()))
                 line_start = line.end()

@@ -17,11 +17,13 @@ from service.core.settings import OcrSettings
 from service.engine.answering.qa import NOT_FOUND_MESSAGE
 from service.engine.answering.question import analyse
 from tests.support.databases import fresh_database, make_settings
+from tests.support.forms import STATEMENT
 from tests.support.paths import COURT
 
 CALVARY = "doctor__recap_documents__ca1_00117684624.pdf"  # 1st Cir. opinion, Calvary Chapel of Bangor v. Mills
 JAGELS = "doctor__missouri.pdf"  # Missouri Court of Appeals opinion, Jagels v. State
 ZEPEDA = "doctor__recap_documents__ca9_19.pdf"  # 9th Cir. motion to stay briefing, Zepeda Rivas v. Jennings
+TARRANT = "doctor__vector-pdf.pdf"  # SCOTUS slip opinion, Tarrant Regional Water Dist. v. Herrmann (footnotes)
 COLLECTION = "filings"
 # A stipulation whose answer is the third item of a numbered list, after the tax court opinion in Bordelon v.
 # Commissioner (T.C. Memo. 2020-26, footnote 3), as text: the list needs its opening to be understood.
@@ -39,9 +41,10 @@ def filings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, models_cache: Path
 ) -> Iterator[Components]:
     root = tmp_path_factory.mktemp("filings")
-    for name in (CALVARY, JAGELS, ZEPEDA):
+    for name in (CALVARY, JAGELS, ZEPEDA, TARRANT):
         shutil.copy(COURT / name, root / name)
     (root / "bordelon-stipulation.txt").write_text(STIPULATION, encoding="utf-8")
+    (root / "barreras-statement-of-financial-affairs.txt").write_text(STATEMENT, encoding="utf-8")
     data = tmp_path_factory.mktemp("data")
     with fresh_database(request.param, data) as url:
         settings = make_settings(data, url, models_cache, ocr=OcrSettings(enabled=False))
@@ -90,7 +93,7 @@ def test_a_case_that_is_not_in_the_collection_is_refused_by_name(filings: Compon
     assert result.state is AnswerState.NOT_FOUND and result.refused and result.citations == []
     assert result.message is not None and result.message.startswith(NOT_FOUND_MESSAGE)
     assert "no document mentions the case, party, docket number or judge" in result.message
-    assert f"searched 4 documents in “{COLLECTION}”" in result.message
+    assert f"searched 6 documents in “{COLLECTION}”" in result.message
     assert result.closest  # offered as the closest passages, not as an answer
 
 
@@ -142,4 +145,41 @@ def test_a_sentence_about_what_the_question_sets_aside_does_not_answer_it(filing
     result = ask(filings, question)
     assert result.state is not AnswerState.NOT_FOUND, result.message
     assert result.citations[0].source == ZEPEDA and "August 24, 2020" in result.citations[0].quote
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_sentence_cut_by_the_page_and_its_footnotes_goes_on_after_the_next_pages_running_head(
+    filings: Components,
+) -> None:
+    # Page 11 ends "... surface water from the", then the footnotes; page 12 opens with its running head
+    # ("8 TARRANT REGIONAL WATER DIST. v. HERRMANN / Opinion of the Court"), then "Kiamichi River, ...".
+    question = "In Tarrant Regional Water District v. Herrmann, how much water did Tarrant's 2007 permit ask to take?"
+    result = ask(filings, question)
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    answer = " ".join(result.answer.split())
+    assert "310,000 acre feet" in answer
+    assert "Kiamichi River, a tributary of the Red River" in answer
+    assert "Opinion of the Court" not in answer and "5Under" not in answer  # no running head, no footnote
+    assert {(citation.source, citation.page) for citation in result.citations} >= {(TARRANT, 11), (TARRANT, 12)}
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_question_about_two_cases_quotes_both(filings: Components) -> None:
+    question = (
+        "When was the opinion in Jagels v. State (No. ED108783) filed, and which judges heard the appeal in "
+        "Calvary Chapel of Bangor v. Mills (No. 20-1507)?"
+    )
+    result = ask(filings, question)
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    assert {citation.source for citation in result.citations} >= {JAGELS, CALVARY}
+    assert "January 19, 2021" in result.answer
+    assert_quotes_are_exact(filings, result)
+
+
+def test_a_forms_question_is_quoted_with_the_filers_answer(filings: Components) -> None:
+    result = ask(filings, "Did the debtors disclose selling a car in the two years before they filed for bankruptcy?")
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    lead = result.citations[0]
+    assert lead.source == "barreras-statement-of-financial-affairs.txt"
+    assert lead.quote.startswith("18. Within 2 years") and "Sold 1972 Corvette for\n$18,000" in lead.quote
     assert_quotes_are_exact(filings, result)

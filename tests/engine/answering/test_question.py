@@ -58,6 +58,7 @@ def test_topic_words_leave_out_what_only_names_the_case() -> None:
         ("a petition for rehearing must be filed within 14 days after entry of judgment", Fact.DURATION),
         ("GUSTAFSON, Judge: The Internal Revenue Service determined deficiencies", Fact.PERSON),
         ("Very truly yours, Marcia M. Waldron, Clerk", Fact.PERSON),
+        ("PATRICIA S. DODSZUWEIT CLERK", Fact.PERSON),
         ("Tennessee Bureau of Workers' Compensation, 220 French Landing Drive, Nashville, TN 37243", Fact.PLACE),
         ("the Chapel's appeal is dismissed without prejudice for lack of appellate jurisdiction.", Fact.DISPOSITION),
         ("Held: The Compact does not preempt Oklahoma's water statutes.", Fact.DISPOSITION),
@@ -130,3 +131,18 @@ def test_what_a_part_sets_aside_is_no_topic_word() -> None:
     assert "extens" not in analyse("When was the answering brief due before any extension?").topic_terms(part)
     assert analyse("How much did she owe without interest?").parts[0].set_aside == {"interest"}
     assert analyse("When was the brief due?").parts[0].set_aside == frozenset()
+
+
+def test_a_letterheads_office_is_no_person() -> None:
+    assert Fact.PERSON not in facts_in("OFFICE OF THE CLERK UNITED STATES COURT OF APPEALS FOR THE THIRD CIRCUIT")
+
+
+def test_a_part_that_names_no_case_is_about_the_case_of_the_part_before() -> None:
+    asked = analyse(
+        "Who was Clerk on the letter in Mielo v. Steak N Shake Operations (No. 17-2678), and who was Clerk in "
+        "City of Hoboken v. Chevron Corp. (No. 21-2728), and who signed it?"
+    )
+    first, second, third = asked.parts
+    assert first.dockets == {"17-2678"} and {"mielo", "steak"} <= first.case_words
+    assert second.dockets == {"21-2728"} and {"hoboken", "chevron"} <= second.case_words
+    assert (third.case_words, third.dockets) == (second.case_words, second.dockets)

@@ -103,3 +103,15 @@ def test_a_long_list_of_numbered_clauses_is_cut_before_each_clause() -> None:
     assert found[1].startswith("(2) for taxable year 2008") and len(found) == 3
     short = "The court held that (1) the appeal is timely; and (2) the order is final."
     assert sentences(short) == [short]  # a short list stays one sentence
+
+
+def test_the_rule_above_the_footnotes_ends_the_sentence_the_page_cut() -> None:
+    # A slip opinion's text layer: the page's last sentence breaks off, then "——————" and the footnotes.
+    text = (
+        "In 2007, Tarrant sought a permit to\ntake 310,000 acre feet per year of surface water from the \n"
+        "—————— \n5Under §2.10 of the Compact each State retains the right to regulate.\n"
+    )
+    assert sentences(text) == [
+        "In 2007, Tarrant sought a permit to take 310,000 acre feet per year of surface water from the",
+        "5Under §2.10 of the Compact each State retains the right to regulate.",
+    ]
