@@ -27,7 +27,7 @@ class DocumentStore(Protocol):
     is derived from. Implemented by ``SqlDocumentStore`` (SQLite or PostgreSQL)."""
 
     def collections(self) -> dict[str, int]:
-        """Collection name to document count."""
+        """Collection name to the count of its readable documents; files that failed to ingest are not counted."""
         ...
 
     def collection_exists(self, name: str) -> bool: ...

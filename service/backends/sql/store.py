@@ -140,11 +140,12 @@ class SqlDocumentStore:
     # --- collections ---------------------------------------------------------------------------
 
     def collections(self) -> dict[str, int]:
-        """Collection name to document count."""
+        """Collection name to the count of its readable documents (a file that failed is not one)."""
+        readable = (DocumentRow.collection_id == CollectionRow.id) & (DocumentRow.status != DocumentStatus.FAILED.value)
         with self.session() as session:
             rows = session.execute(
                 select(CollectionRow.name, func.count(DocumentRow.id))
-                .outerjoin(DocumentRow, DocumentRow.collection_id == CollectionRow.id)
+                .outerjoin(DocumentRow, readable)
                 .group_by(CollectionRow.name)
                 .order_by(CollectionRow.name)
             ).all()
