@@ -17,6 +17,7 @@ from service.core.access import KeyInfo, Principal
 from service.core.audit import Verification
 from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
 from service.core.ingestion import Job, StoredJob
+from service.core.record_query import Query
 
 Vectors = npt.NDArray[np.float32]
 """A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
@@ -260,6 +261,40 @@ class LexicalIndex(DerivedIndex, Protocol):
 
     def build(self) -> None:
         """Build the ranking models now, so that no search has to."""
+        ...
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """A page a record search may match, with what a hit needs of its document."""
+
+    document_id: str
+    source: str
+    title: str
+    metadata: Mapping[str, Any]
+    number: int
+    label: str | None
+    char_start: int
+    """Where the page starts in its document's text."""
+    text: str
+
+
+class RecordIndex(Protocol):
+    """The full-text index of every stored page's words (SQLite FTS5, PostgreSQL ``tsvector``), for searching
+    the whole record.
+
+    The document store keeps it in the transaction that writes or deletes the pages, so it is never behind
+    them; a store opened without it builds it. It only narrows a search: the exact evaluator
+    (``service.engine.record.matching``) confirms every page, so the index may return pages that do not
+    match, never leave out one that does.
+    """
+
+    def candidate_pages(
+        self, collection: str, queries: Sequence[Query]
+    ) -> Iterator[tuple[CandidatePage, tuple[int, ...]]]:
+        """Every page of ``collection`` that may match one of ``queries``, each with the indexes of the queries
+        it may match (for each query, a superset of the pages it matches), in document order: by source path,
+        then page number. Each page is read once, however many queries it may match."""
         ...
 
 

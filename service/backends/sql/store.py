@@ -15,6 +15,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, se
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.backends.sql.record_index import SqlRecordIndex
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
 from service.core.domain import (
     ChunkDraft,
@@ -88,10 +89,13 @@ class SqlDocumentStore:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._known_collections: set[str] = set()
+        self.record_index = SqlRecordIndex(engine)
+        """The full-text index of page words, written in the transactions that write the pages."""
 
     def create_schema(self) -> None:
-        """Create missing tables (idempotent)."""
+        """Create missing tables and build the page-word index of pages without one (idempotent)."""
         Base.metadata.create_all(self.engine)
+        self.record_index.create()
 
     def session(self) -> Session:
         return self._sessions()
@@ -218,8 +222,9 @@ class SqlDocumentStore:
             row.media_type, row.page_count, row.meta = parsed.media_type, len(parsed.pages), dict(parsed.metadata)
             row.status, row.error, row.updated_at = status.value, None, utcnow()
             session.flush()
+            page_rows: list[PageRow] = []
             for page, (char_start, char_end) in zip(parsed.pages, parsed.page_offsets(), strict=True):
-                session.add(
+                page_rows.append(
                     PageRow(
                         document_id=row.id,
                         number=page.number,
@@ -232,6 +237,9 @@ class SqlDocumentStore:
                         label=page.label,
                     )
                 )
+            session.add_all(page_rows)
+            session.flush()
+            self.record_index.add_pages(session, [(page_row.id, page_row.text) for page_row in page_rows])
             chunk_rows = [
                 ChunkRow(
                     document_id=row.id,
@@ -286,9 +294,9 @@ class SqlDocumentStore:
             session.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
             return removed
 
-    @staticmethod
-    def _delete_content(session: Session, document_id: str) -> list[int]:
+    def _delete_content(self, session: Session, document_id: str) -> list[int]:
         removed = list(session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)))
+        self.record_index.remove_document(session, document_id)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))
         return removed

@@ -28,8 +28,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.engine.record.query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
-from service.engine.record.words import Token, tokenize
+from service.core.record_query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
+from service.core.words import Token, tokenize
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,32 @@ class TermReport:
     per_document: Mapping[str, tuple[int, ...]]
 
 
+def matches_each(queries: Sequence[Query], text: str) -> list[list[Match]]:
+    """``matches(query, text)`` for each of ``queries``, reading the page's words once."""
+    page = _Page(text)
+    found: list[list[Match]] = []
+    for query in queries:
+        matched, spans = _evaluate(query, page)
+        found.append(_sorted_matches(text, spans) if matched else [])
+    return found
+
+
+def report_from_counts(queries: Sequence[Query], counts: Mapping[str, Sequence[int]]) -> TermReport:
+    """The report of ``queries`` from per-document hit counts (one count per query, in order), for the
+    documents that at least one query hits, in the order they should be listed."""
+    hit_by = [[document for document, row in counts.items() if row[index]] for index in range(len(queries))]
+    terms = tuple(
+        TermCounts(
+            query=query,
+            documents_with_hits=len(hit_by[index]),
+            total_hits=sum(row[index] for row in counts.values()),
+            unique_documents=sum(1 for document in hit_by[index] if sum(map(bool, counts[document])) == 1),
+        )
+        for index, query in enumerate(queries)
+    )
+    return TermReport(terms, {document: tuple(row) for document, row in counts.items()})
+
+
 def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]]) -> TermReport:
     """Count every query's hits over ``pages``, given as ``(document_id, page_number, text)``.
 
@@ -178,14 +204,4 @@ def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]])
             matched, spans = _evaluate(query, page)
             if matched:
                 counts.setdefault(document_id, [0] * len(queries))[index] += len(spans)
-    hit_by = [[document for document, row in counts.items() if row[index]] for index in range(len(queries))]
-    terms = tuple(
-        TermCounts(
-            query=query,
-            documents_with_hits=len(hit_by[index]),
-            total_hits=sum(row[index] for row in counts.values()),
-            unique_documents=sum(1 for document in hit_by[index] if sum(map(bool, counts[document])) == 1),
-        )
-        for index, query in enumerate(queries)
-    )
-    return TermReport(terms, {document: tuple(row) for document, row in counts.items()})
+    return report_from_counts(queries, counts)

@@ -1,0 +1,181 @@
+"""Searching the whole record of a collection: every hit in document order, and search-term reports.
+
+The store's full-text index (``RecordIndex``) names the pages that may match; ``matching`` confirms each
+one on its text and gives the exact spans, so every hit and every count is exact. Metadata filters
+(the same as ``/v1/search``'s) keep only the documents they accept; the caller checks the walls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ingest.legal.paragraphs import paragraph_at
+from service.core.errors import InvalidInput
+from service.core.record_query import Query
+from service.core.seams import CandidatePage, RecordIndex
+from service.engine.record.matching import TermReport, matches_each, report_from_counts
+from service.engine.record.query import QueryError, parse_query, parse_term_list
+from service.engine.retrieval.retriever import check_filters, document_matches
+
+MAX_PAGE_SIZE = 1000
+"""The most hits one page of results may hold."""
+
+
+@dataclass(frozen=True)
+class RecordHit:
+    """One hit: ``text`` is the document text ``[char_start:char_end]`` and the page text
+    ``[page_char_start:page_char_end]``."""
+
+    document_id: str
+    source: str
+    title: str
+    page: int
+    page_label: str | None
+    paragraph: str | None
+    char_start: int
+    char_end: int
+    page_char_start: int
+    page_char_end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DocumentHits:
+    """A document that a search hits, with its number of hits."""
+
+    document_id: str
+    source: str
+    title: str
+    hits: int
+
+
+@dataclass(frozen=True)
+class RecordSearchResult:
+    """One page of a search's hits; ``total`` and ``documents`` count every hit, not just this page's."""
+
+    query: str
+    total: int
+    documents: list[DocumentHits]
+    offset: int
+    limit: int
+    hits: list[RecordHit]
+
+
+@dataclass(frozen=True)
+class TermReportResult:
+    """A search-term report over a collection: ``lines`` are the queries as written, in order;
+    ``documents`` names the documents of ``report.per_document`` (in document order)."""
+
+    lines: list[str]
+    report: TermReport
+    documents: dict[str, DocumentHits]
+
+
+def _query_error(error: QueryError, field: str) -> InvalidInput:
+    detail: dict[str, object] = {"field": field, "position": error.position}
+    if error.line is not None:
+        detail["line"] = error.line
+    return InvalidInput(f"{field}: {error}", detail=detail)
+
+
+def parse_search(query: str, field: str = "query") -> Query:
+    """``parse_query`` with its ``QueryError`` as ``InvalidInput`` naming ``field`` and the position."""
+    try:
+        return parse_query(query)
+    except QueryError as error:
+        raise _query_error(error, field) from None
+
+
+def parse_terms(text: str, field: str = "terms") -> list[tuple[int, str, Query]]:
+    """``parse_term_list`` with its ``QueryError`` as ``InvalidInput`` naming ``field``, the line and position."""
+    try:
+        parsed = parse_term_list(text)
+    except QueryError as error:
+        raise _query_error(error, field) from None
+    if not parsed:
+        raise InvalidInput(f"{field}: the term list is empty; write one query a line", detail={"field": field})
+    return parsed
+
+
+class RecordSearch:
+    """Exhaustive search and term reports over a collection's pages (``index`` is called on first use)."""
+
+    def __init__(self, index: Callable[[], RecordIndex]) -> None:
+        self._index = index
+
+    def _pages(
+        self, collection: str, queries: Sequence[Query], filters: Mapping[str, str] | None
+    ) -> list[tuple[CandidatePage, list[list[RecordHit]]]]:
+        """The candidate pages the filters accept, each with its hits for each query (empty: no match)."""
+        checked = check_filters(filters)
+        found: list[tuple[CandidatePage, list[list[RecordHit]]]] = []
+        for page, which in self._index().candidate_pages(collection, queries):
+            if checked and not document_matches(page.metadata, checked):
+                continue
+            per_query: list[list[RecordHit]] = [[] for _ in queries]
+            for index, hits in zip(which, matches_each([queries[index] for index in which], page.text), strict=True):
+                per_query[index] = [_hit(page, hit.char_start, hit.char_end, hit.text) for hit in hits]
+            found.append((page, per_query))
+        return found
+
+    def search(
+        self,
+        collection: str,
+        query: str,
+        filters: Mapping[str, str] | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> RecordSearchResult:
+        """Every hit of ``query`` in ``collection`` (walls are the caller's), in document order, paged."""
+        if offset < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput(
+                f"offset must be >= 0 and limit between 1 and {MAX_PAGE_SIZE}", detail={"field": "limit"}
+            )
+        parsed = parse_search(query)
+        hits: list[RecordHit] = []
+        documents: dict[str, DocumentHits] = {}
+        for page, (page_hits,) in self._pages(collection, [parsed], filters):
+            if not page_hits:
+                continue
+            hits.extend(page_hits)
+            before = documents.get(page.document_id)
+            documents[page.document_id] = DocumentHits(
+                page.document_id, page.source, page.title, (before.hits if before else 0) + len(page_hits)
+            )
+        return RecordSearchResult(
+            query, len(hits), list(documents.values()), offset, limit, hits[offset : offset + limit]
+        )
+
+    def term_report(self, collection: str, terms: str, filters: Mapping[str, str] | None = None) -> TermReportResult:
+        """The search-term report of ``terms`` (one query a line) over ``collection``."""
+        parsed = parse_terms(terms)
+        queries = [query for _, _, query in parsed]
+        counts: dict[str, list[int]] = {}
+        documents: dict[str, DocumentHits] = {}
+        for page, per_query in self._pages(collection, queries, filters):
+            if not any(per_query):
+                continue
+            row = counts.setdefault(page.document_id, [0] * len(queries))
+            for index, hits in enumerate(per_query):
+                row[index] += len(hits)
+            before = documents.get(page.document_id)
+            total = sum(len(hits) for hits in per_query) + (before.hits if before else 0)
+            documents[page.document_id] = DocumentHits(page.document_id, page.source, page.title, total)
+        return TermReportResult([line for _, line, _ in parsed], report_from_counts(queries, counts), documents)
+
+
+def _hit(page: CandidatePage, start: int, end: int, text: str) -> RecordHit:
+    return RecordHit(
+        document_id=page.document_id,
+        source=page.source,
+        title=page.title,
+        page=page.number,
+        page_label=page.label,
+        paragraph=paragraph_at(page.text, start),
+        char_start=page.char_start + start,
+        char_end=page.char_start + end,
+        page_char_start=start,
+        page_char_end=end,
+        text=text,
+    )
