@@ -37,6 +37,7 @@ from service.core.seams import (
     KeyStore,
     LexicalIndex,
     RateLimit,
+    RecordIndex,
     Reranker,
     VectorIndex,
 )
@@ -47,6 +48,7 @@ from service.engine.answering.qa import QaEngine
 from service.engine.audit import Audit
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
+from service.engine.record.search import RecordSearch
 from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
 
@@ -170,6 +172,16 @@ class Components:
         return Retriever(
             self.store, self.index, lambda: self.embedder, self.lexical, self.settings.retrieval, lambda: self.reranker
         )
+
+    @property
+    def record_index(self) -> RecordIndex:
+        """The full-text index of page words (in the SQL database, kept by the store)."""
+        return self.sql.record_index
+
+    @cached_property
+    def record(self) -> RecordSearch:
+        """Exhaustive search and search-term reports over a collection's pages."""
+        return RecordSearch(lambda: self.record_index)
 
     @cached_property
     def reranker(self) -> Reranker | None:

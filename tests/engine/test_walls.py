@@ -108,6 +108,7 @@ def question_probes() -> Iterator[Probe]:
         ask = {"question": question, "collection": BRAVO, "k": min(k, 20)}
         chat = {"model": f"docqa/{BRAVO}", "messages": [{"role": "user", "content": question}]}
         yield Probe("POST", "/v1/search", search)
+        yield Probe("POST", "/v1/record/search", {"query": question, "collection": BRAVO, "filters": where})
         # answers are the slow requests: each question is answered one of the four ways, in turn
         yield [
             Probe("POST", "/v1/ask", ask),
@@ -117,6 +118,8 @@ def question_probes() -> Iterator[Probe]:
         ][turn % 4]
         # ... and aimed straight at alpha, however spelled
         yield Probe("POST", "/v1/search", {**search, "collection": elsewhere})
+        yield Probe("POST", "/v1/record/search", {"query": question, "collection": elsewhere})
+        yield Probe("POST", "/v1/record/terms", {"terms": [question, "settlement"], "collection": elsewhere})
         yield Probe("POST", "/v1/ask", {**ask, "collection": elsewhere, "stream": k % 2 == 0})
         yield Probe("POST", "/v1/chat/completions", {**chat, "model": f"docqa/{elsewhere}", "stream": k % 2 == 1})
 
@@ -231,6 +234,8 @@ def forbidden_and_missing(matters: Matters) -> Iterator[tuple[Probe, str, Probe,
     yield both("GET", "/v1/collections/{collection}/documents")
     yield both("POST", "/v1/collections/{collection}/documents", files={"files": ("a.txt", b"x\n", "text/plain")})
     yield both("POST", "/v1/search", {"query": question, "collection": "{collection}", "k": 5})
+    yield both("POST", "/v1/record/search", {"query": "NIGHTJAR", "collection": "{collection}"})
+    yield both("POST", "/v1/record/terms", {"terms": ["NIGHTJAR"], "collection": "{collection}", "format": "csv"})
     yield both("POST", "/v1/search", {"query": question, "collection": "{collection}", "filters": {"court": "x"}})
     for stream in (False, True):
         yield both("POST", "/v1/ask", {"question": question, "collection": "{collection}", "stream": stream})

@@ -7,6 +7,8 @@ one on its text and gives the exact spans, so every hit and every count is exact
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -179,3 +181,24 @@ def _hit(page: CandidatePage, start: int, end: int, text: str) -> RecordHit:
         page_char_end=end,
         text=text,
     )
+
+
+def report_csv(result: TermReportResult) -> str:
+    """The report as CSV: one row a query, with its documents with hits, total hits and unique documents,
+    then one column a document (its source path) holding that query's hits in it."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    documents = list(result.report.per_document)
+    sources = [result.documents[document_id].source for document_id in documents]
+    writer.writerow(["query", "documents_with_hits", "total_hits", "unique_documents", *sources])
+    for index, (line, counts) in enumerate(zip(result.lines, result.report.terms, strict=True)):
+        per_document = [result.report.per_document[document_id][index] for document_id in documents]
+        writer.writerow(
+            [_csv_cell(line), counts.documents_with_hits, counts.total_hits, counts.unique_documents, *per_document]
+        )
+    return buffer.getvalue()
+
+
+def _csv_cell(value: str) -> str:
+    """``value`` safe to open in a spreadsheet: a leading = + - @ would make it a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
