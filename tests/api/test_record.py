@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from service.cli import app as cli
 from service.components import Components
 from service.core.seams import Embedder
 from tests.support.api import CACD_ORDER, COLLECTION, api_client, assert_envelope, document_text, ingested_corpus
@@ -156,3 +159,52 @@ def test_walled_and_audited(client: tuple[TestClient, Components]) -> None:
     assert any(row["payload"]["question"] == '"monthly rent' for row in refused)  # bad queries are audited too
     assert any(row["action"] == "term_report" for row in rows)
     assert all(row["collection"] == COLLECTION for row in rows)
+
+
+# --- the CLI gives what the API gives ---------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_env(client: tuple[TestClient, Components], monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    settings = client[1].settings
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
+    return CliRunner()
+
+
+def test_grep_equals_the_api(client: tuple[TestClient, Components], cli_env: CliRunner) -> None:
+    test_client, _ = client
+    result = cli_env.invoke(cli, ["grep", "lease OR tenant*", "-c", COLLECTION, "--json"])
+    assert result.exit_code == 0, result.output
+    from_cli = json.loads(result.stdout)
+    over_http = record_search(test_client, "lease OR tenant*", limit=1000)
+    assert from_cli["total"] == over_http["total"] and from_cli["documents"] == over_http["documents"]
+    fields = ("document_id", "source", "page", "char_start", "char_end", "text")
+    assert [{f: hit[f] for f in fields} for hit in from_cli["hits"]] == [
+        {f: hit[f] for f in fields} for hit in over_http["hits"]
+    ]
+    table = cli_env.invoke(cli, ["grep", '"monthly rent"', "-c", COLLECTION])
+    assert table.exit_code == 0 and "lease.pdf · p. 1" in table.stdout and "1 hits in 1 documents" in table.stdout
+
+
+def test_terms_csv_equals_the_api(client: tuple[TestClient, Components], cli_env: CliRunner, tmp_path: Path) -> None:
+    test_client, _ = client
+    terms = ["lease", "", "settlement w/5 fee", "=cmd"]
+    (tmp_path / "terms.txt").write_text("\n".join(terms) + "\n")
+    result = cli_env.invoke(cli, ["terms", str(tmp_path / "terms.txt"), "-c", COLLECTION, "--csv"])
+    assert result.exit_code == 0, result.output
+    body = {"terms": [term for term in terms if term], "collection": COLLECTION, "format": "csv"}
+    over_http = test_client.post("/v1/record/terms", json=body).text
+    assert result.stdout.replace("\r\n", "\n") == over_http.replace("\r\n", "\n")
+    assert "\n'=cmd," in result.stdout.replace("\r\n", "\n")  # never a spreadsheet formula
+
+
+def test_cli_errors_are_one_line(client: tuple[TestClient, Components], cli_env: CliRunner, tmp_path: Path) -> None:
+    bad = cli_env.invoke(cli, ["grep", "rent w/ lease", "-c", COLLECTION])
+    assert bad.exit_code == 2 and "position 5" in bad.output and "Traceback" not in bad.output
+    (tmp_path / "terms.txt").write_text("rent\n(lease\n")
+    listed = cli_env.invoke(cli, ["terms", str(tmp_path / "terms.txt"), "-c", COLLECTION])
+    assert listed.exit_code == 2 and "terms.txt" in listed.output and "line 2" in listed.output
+    missing = cli_env.invoke(cli, ["grep", "rent", "-c", "nope"])
+    assert missing.exit_code == 2 and "'nope' not found" in missing.output

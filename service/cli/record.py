@@ -1,0 +1,127 @@
+"""``docqa grep``, ``docqa terms`` and ``docqa authorities``: the whole record of a collection, counted exactly
+(``service/engine/record``). ``grep`` and ``terms`` give what ``/v1/record/search`` and ``/v1/record/terms`` give."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from service.cli.app import CollectionOption, JsonFlag, app, components, fail, key_values, out
+from service.components import Components
+from service.core.errors import DocqaError
+from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, report_csv
+
+FilterOption = Annotated[
+    list[str] | None,
+    typer.Option("--filter", help="KEY=VALUE metadata filter (repeatable): court=ca1, filed_after=2015-01-01."),
+]
+CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+HIT_FIELDS = ("document_id", "source", "page", "page_label", "paragraph", "char_start", "char_end", "text")
+
+
+def _existing(parts: Components, collection: str) -> None:
+    if not parts.store.collection_exists(collection):
+        fail(f"collection {collection!r} not found; ingest into it first (docqa ingest PATH -c {collection})", 2)
+
+
+def _every_hit(parts: Components, collection: str, query: str, filters: dict[str, str]) -> RecordSearchResult:
+    """All hits, read a page of results at a time (the engine's own paging)."""
+    first = parts.record.search(collection, query, filters, 0, MAX_PAGE_SIZE)
+    hits: list[RecordHit] = list(first.hits)
+    while len(hits) < first.total:
+        hits.extend(parts.record.search(collection, query, filters, len(hits), MAX_PAGE_SIZE).hits)
+    return RecordSearchResult(first.query, first.total, first.documents, 0, len(hits), hits)
+
+
+@app.command()
+def grep(
+    query: Annotated[str, typer.Argument(help='A record query: words, "phrases", prefix*, AND/OR/NOT, w/N, pre/N.')],
+    collection: CollectionOption = "default",
+    filters: FilterOption = None,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
+) -> None:
+    """Print every hit of QUERY in a collection, in document order, with page and exact span."""
+    wanted = key_values(filters, "--filter")
+    with components() as parts:
+        _existing(parts, collection)
+        try:
+            result = _every_hit(parts, collection, query, wanted)
+        except DocqaError as error:
+            fail(error.message, code=2)
+    if as_json:
+        body = {
+            "total": result.total,
+            "documents": [asdict(document) for document in result.documents],
+            "hits": [{field: getattr(hit, field) for field in HIT_FIELDS} for hit in result.hits],
+        }
+        print(json.dumps(body, indent=1, ensure_ascii=False))
+        return
+    if as_csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(HIT_FIELDS)
+        writer.writerows([getattr(hit, field) for field in HIT_FIELDS] for hit in result.hits)
+        print(buffer.getvalue(), end="")
+        return
+    for hit in result.hits:
+        where = f"p. {hit.page}" + (f" ({escape(hit.page_label)})" if hit.page_label else "")
+        where += f" ¶ {hit.paragraph}" if hit.paragraph else ""
+        found = escape(" ".join(hit.text.split()))
+        out.print(f"{escape(hit.source)} · {where} · {hit.char_start}-{hit.char_end} · [bold]{found}[/bold]")
+    out.print(f"{result.total} hits in {len(result.documents)} documents")
+
+
+@app.command()
+def terms(
+    file: Annotated[Path, typer.Argument(help="A text file of queries, one a line (blank lines are skipped).")],
+    collection: CollectionOption = "default",
+    filters: FilterOption = None,
+    as_json: JsonFlag = False,
+    as_csv: CsvFlag = False,
+) -> None:
+    """Print the search-term report of FILE's queries: per query the documents hit, total and unique hits."""
+    wanted = key_values(filters, "--filter")
+    try:
+        lines = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"{file}: cannot read the term list ({error}); give a UTF-8 text file, one query a line", code=2)
+    with components() as parts:
+        _existing(parts, collection)
+        try:
+            result = parts.record.term_report(collection, lines, wanted)
+        except DocqaError as error:
+            fail(f"{file}: {error.message}", code=2)
+    if as_csv:
+        print(report_csv(result), end="")
+        return
+    report = result.report
+    if as_json:
+        body = {
+            "terms": [
+                {"query": line, **{key: value for key, value in asdict(counts).items() if key != "query"}}
+                for line, counts in zip(result.lines, report.terms, strict=True)
+            ],
+            "documents": [
+                {
+                    "document_id": document_id,
+                    "source": result.documents[document_id].source,
+                    "counts": list(row),
+                }
+                for document_id, row in report.per_document.items()
+            ],
+        }
+        print(json.dumps(body, indent=1, ensure_ascii=False))
+        return
+    for line, counts in zip(result.lines, report.terms, strict=True):
+        out.print(
+            f"[bold]{escape(line)}[/bold]: {counts.total_hits} hits in {counts.documents_with_hits} documents "
+            f"({counts.unique_documents} hit by this query only)"
+        )
