@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from service.api.schemas import Body, CollectionName, Filters
+from service.engine.record.citing import AuthoritySummary, CitingDocument
 from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, TermReportResult
 
 RecordQuery: Any = Field(
@@ -123,3 +124,81 @@ class TermReportResponse(BaseModel):
             ],
             took_ms=took_ms,
         )
+
+
+class AuthoritiesRequest(Body):
+    collection: str = CollectionName
+    document_id: str | None = Field(None, description="One document's table of authorities (else the collection's).")
+    filters: dict[str, str] = Filters
+
+
+class AuthorityOut(BaseModel):
+    authority: str = Field(description='The normalised citation: "550 U.S. 544", "28 U.S.C. § 1291".')
+    kind: str = Field(description="case, law or journal (short, id or supra when only those were found).")
+    case_name: str | None
+    mentions: int = Field(description="Full citations plus the short forms, id. and supra that refer to it.")
+    documents: int
+    pages: list[int] = Field(description="The pages it is cited on (for one document's table).")
+    pin_cites: list[str]
+
+    @classmethod
+    def from_summary(cls, summary: AuthoritySummary) -> AuthorityOut:
+        return cls(**{**summary.__dict__, "pages": list(summary.pages), "pin_cites": list(summary.pin_cites)})
+
+
+class AuthoritiesResponse(BaseModel):
+    authorities: list[AuthorityOut]
+
+
+class CitingRequest(Body):
+    collection: str = CollectionName
+    cites: str = Field(
+        min_length=1, max_length=512, description='An authority ("550 U.S. 544") or words of a case name ("Twombly").'
+    )
+    filters: dict[str, str] = Filters
+
+
+class CitationOut(BaseModel):
+    page: int
+    kind: str
+    char_start: int = Field(description="Span in the page text (what /highlight takes).")
+    char_end: int
+    text: str
+    authority: str | None
+    pin_cite: str | None
+
+
+class CitingDocumentOut(BaseModel):
+    document_id: str
+    source: str
+    title: str
+    mentions: int
+    pin_cites: list[str]
+    citations: list[CitationOut]
+
+    @classmethod
+    def from_document(cls, document: CitingDocument) -> CitingDocumentOut:
+        return cls(
+            document_id=document.document_id,
+            source=document.source,
+            title=document.title,
+            mentions=len(document.mentions),
+            pin_cites=list(document.pin_cites),
+            citations=[
+                CitationOut(
+                    page=mention.page,
+                    kind=mention.kind,
+                    char_start=mention.char_start,
+                    char_end=mention.char_end,
+                    text=mention.text,
+                    authority=mention.authority,
+                    pin_cite=mention.pin_cite,
+                )
+                for mention in document.mentions
+            ],
+        )
+
+
+class CitingResponse(BaseModel):
+    authorities: list[str] = Field(description="The authorities ``cites`` named.")
+    documents: list[CitingDocumentOut] = Field(description="The filings citing them, in document order.")

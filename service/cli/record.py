@@ -125,3 +125,64 @@ def terms(
             f"[bold]{escape(line)}[/bold]: {counts.total_hits} hits in {counts.documents_with_hits} documents "
             f"({counts.unique_documents} hit by this query only)"
         )
+
+
+@app.command()
+def authorities(
+    collection: CollectionOption = "default",
+    document: Annotated[str | None, typer.Option("--document", help="One document's table of authorities.")] = None,
+    cites: Annotated[
+        str | None, typer.Option("--cites", help='The filings citing an authority ("550 U.S. 544") or a case name.')
+    ] = None,
+    filters: FilterOption = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the table of authorities of a collection (or of --document), or the filings that --cites one."""
+    wanted = key_values(filters, "--filter")
+    with components() as parts:
+        _existing(parts, collection)
+        try:
+            if document is not None:
+                parts.store.get_document(document, collections=[collection])
+            if cites is not None:
+                keys, citing_documents = parts.authorities.citing(collection, cites, wanted)
+            else:
+                table = parts.authorities.table(collection, document, wanted)
+        except DocqaError as error:
+            fail(error.message, code=2)
+    if cites is not None:
+        if as_json:
+            body = {
+                "authorities": keys,
+                "documents": [
+                    {
+                        "document_id": d.document_id,
+                        "source": d.source,
+                        "mentions": len(d.mentions),
+                        "pin_cites": list(d.pin_cites),
+                        "citations": [asdict(mention) for mention in d.mentions],
+                    }
+                    for d in citing_documents
+                ],
+            }
+            print(json.dumps(body, indent=1, ensure_ascii=False))
+            return
+        if not keys:
+            out.print(f"no authority in {collection!r} matches {escape(cites)!r}")
+            return
+        out.print(f"[bold]{escape(', '.join(keys))}[/bold]: cited by {len(citing_documents)} documents")
+        for citing_document in citing_documents:
+            pins = ", ".join(citing_document.pin_cites)
+            pages = ", ".join(str(p) for p in dict.fromkeys(m.page for m in citing_document.mentions))
+            line = f"{escape(citing_document.source)}: {len(citing_document.mentions)} mentions, pp. {pages}"
+            out.print(line + (f" (pin cites {escape(pins)})" if pins else ""))
+        return
+    if as_json:
+        print(json.dumps([asdict(entry) for entry in table], indent=1, ensure_ascii=False))
+        return
+    for entry in table:
+        name = f"{entry.case_name}, " if entry.case_name else ""
+        where = f"pp. {', '.join(map(str, entry.pages))}" if entry.pages else f"{entry.documents} documents"
+        pins = f" · pin cites {', '.join(entry.pin_cites)}" if entry.pin_cites else ""
+        counts = f"({entry.kind}) · {entry.mentions} mentions · {where}"
+        out.print(f"{escape(name + entry.authority)} {counts}{escape(pins)}")

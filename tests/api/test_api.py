@@ -559,6 +559,14 @@ PROBES = [
     json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "terms": []}, "terms"),
     json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "format": "xlsx"}, "format"),
     json_probe("/v1/record/terms", 404, "not_found", {**TERMS, "collection": "nope"}, "collection"),
+    json_probe("/v1/record/authorities", 404, "not_found", {"collection": "nope"}, "collection"),
+    json_probe(
+        "/v1/record/authorities", 404, "not_found", {"collection": COLLECTION, "document_id": "0123456789abcdef"}
+    ),
+    json_probe("/v1/record/authorities", 422, "invalid_input", {"collection": COLLECTION, "cites": "x"}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": ""}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": "  "}, "cites"),
+    json_probe("/v1/record/citing", 404, "not_found", {"collection": "nope", "cites": "Twombly"}, "collection"),
     # /v1/ask
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": ""}, "question"),
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": " \n\t "}, "question"),

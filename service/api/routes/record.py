@@ -1,5 +1,6 @@
-"""The whole record: ``/v1/record/search`` (every hit, in document order) and ``/v1/record/terms`` (search-term
-reports, JSON or CSV). Each is walled by the caller's collections, takes the metadata filters of
+"""The whole record: ``/v1/record/search`` (every hit, in document order), ``/v1/record/terms`` (search-term
+reports, JSON or CSV), ``/v1/record/authorities`` (tables of authorities) and ``/v1/record/citing`` (the
+filings citing an authority). Each is walled by the caller's collections, takes the metadata filters of
 ``/v1/search`` and is audited like it; the work is ``RecordSearch`` (``service/engine/record/search.py``)."""
 
 from __future__ import annotations
@@ -10,7 +11,18 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from service.api.record_schemas import RecordSearchRequest, RecordSearchResponse, TermReportRequest, TermReportResponse
+from service.api.record_schemas import (
+    AuthoritiesRequest,
+    AuthoritiesResponse,
+    AuthorityOut,
+    CitingDocumentOut,
+    CitingRequest,
+    CitingResponse,
+    RecordSearchRequest,
+    RecordSearchResponse,
+    TermReportRequest,
+    TermReportResponse,
+)
 from service.api.routes.qa import audit_failure
 from service.api.schemas import ErrorEnvelope
 from service.api.state import JsonBody, PrincipalDep, StateDep
@@ -75,3 +87,33 @@ def term_report(body: TermReportRequest, state: StateDep, principal: PrincipalDe
         headers = {"Content-Disposition": f'attachment; filename="{collection}-term-report.csv"'}
         return Response(report_csv(result), media_type="text/csv; charset=utf-8", headers=headers)
     return TermReportResponse.from_result(result, round(1000 * (time.perf_counter() - started), 3))
+
+
+@router.post(
+    "/authorities",
+    response_model=AuthoritiesResponse,
+    dependencies=[JsonBody],
+    summary="The table of authorities of a collection or of one document (citations found at ingest).",
+)
+def authorities(body: AuthoritiesRequest, state: StateDep, principal: PrincipalDep) -> AuthoritiesResponse:
+    collection = state.readable_collection(principal, body.collection)
+    if body.document_id is not None:  # a document of another collection looks missing
+        state.components.store.get_document(body.document_id, collections=[collection])
+    table = state.components.authorities.table(collection, body.document_id, body.filters)
+    payload = {"document_id": body.document_id, "filters": body.filters, "authorities": len(table)}
+    state.components.audit.record_search(principal, "authorities", collection, payload)
+    return AuthoritiesResponse(authorities=[AuthorityOut.from_summary(entry) for entry in table])
+
+
+@router.post(
+    "/citing",
+    response_model=CitingResponse,
+    dependencies=[JsonBody],
+    summary="The filings that cite an authority, with their counts, pin cites and exact spans.",
+)
+def citing(body: CitingRequest, state: StateDep, principal: PrincipalDep) -> CitingResponse:
+    collection = state.readable_collection(principal, body.collection)
+    keys, documents = state.components.authorities.citing(collection, body.cites, body.filters)
+    payload = {"cites": body.cites, "filters": body.filters, "authorities": keys, "documents": len(documents)}
+    state.components.audit.record_search(principal, "citing", collection, payload)
+    return CitingResponse(authorities=keys, documents=[CitingDocumentOut.from_document(d) for d in documents])

@@ -15,8 +15,10 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, se
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.backends.sql.citations import SqlCitationIndex
 from service.backends.sql.record_index import SqlRecordIndex
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
+from service.core.citations import CitationMention
 from service.core.domain import (
     ChunkDraft,
     DocumentRecord,
@@ -91,6 +93,8 @@ class SqlDocumentStore:
         self._known_collections: set[str] = set()
         self.record_index = SqlRecordIndex(engine)
         """The full-text index of page words, written in the transactions that write the pages."""
+        self.citation_index = SqlCitationIndex(engine)
+        """The citations of every page, written with the pages."""
 
     def create_schema(self) -> None:
         """Create missing tables and build the page-word index of pages without one (idempotent)."""
@@ -194,8 +198,10 @@ class SqlDocumentStore:
         parsed: ParsedDocument,
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
+        citations: Sequence[CitationMention] | None = None,
     ) -> tuple[str, list[int], list[int]]:
-        """Store a new or changed document in one transaction.
+        """Store a new or changed document in one transaction, with its page words and ``citations`` (``None``:
+        not looked for; the engine indexes them on first use).
 
         Returns ``(document_id, new_chunk_ids, replaced_chunk_ids)``; the caller updates FAISS.
         """
@@ -240,6 +246,8 @@ class SqlDocumentStore:
             session.add_all(page_rows)
             session.flush()
             self.record_index.add_pages(session, [(page_row.id, page_row.text) for page_row in page_rows])
+            if citations is not None:
+                self.citation_index.write(session, row.id, citations)
             chunk_rows = [
                 ChunkRow(
                     document_id=row.id,
@@ -297,6 +305,7 @@ class SqlDocumentStore:
     def _delete_content(self, session: Session, document_id: str) -> list[int]:
         removed = list(session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)))
         self.record_index.remove_document(session, document_id)
+        self.citation_index.remove(session, document_id)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))
         return removed
