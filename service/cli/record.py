@@ -16,7 +16,7 @@ from rich.markup import escape
 from service.cli.app import CollectionOption, JsonFlag, app, components, fail, key_values, out
 from service.components import Components
 from service.core.errors import DocqaError
-from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, report_csv
+from service.engine.record.search import report_csv
 
 FilterOption = Annotated[
     list[str] | None,
@@ -29,15 +29,6 @@ HIT_FIELDS = ("document_id", "source", "page", "page_label", "paragraph", "char_
 def _existing(parts: Components, collection: str) -> None:
     if not parts.store.collection_exists(collection):
         fail(f"collection {collection!r} not found; ingest into it first (docqa ingest PATH -c {collection})", 2)
-
-
-def _every_hit(parts: Components, collection: str, query: str, filters: dict[str, str]) -> RecordSearchResult:
-    """All hits, read a page of results at a time (the engine's own paging)."""
-    first = parts.record.search(collection, query, filters, 0, MAX_PAGE_SIZE)
-    hits: list[RecordHit] = list(first.hits)
-    while len(hits) < first.total:
-        hits.extend(parts.record.search(collection, query, filters, len(hits), MAX_PAGE_SIZE).hits)
-    return RecordSearchResult(first.query, first.total, first.documents, 0, len(hits), hits)
 
 
 @app.command()
@@ -53,7 +44,7 @@ def grep(
     with components() as parts:
         _existing(parts, collection)
         try:
-            result = _every_hit(parts, collection, query, wanted)
+            result = parts.record.every_hit(collection, query, wanted)
         except DocqaError as error:
             fail(error.message, code=2)
     if as_json:

@@ -16,12 +16,29 @@ compatibility-decomposed (NFKD: the PDF ligature "ﬁ" = "fi") and with combinin
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
-# Runs of letters/digits, or one other visible character (punctuation, a combining mark, ...).
-_PIECES = re.compile(r"[^\W_]+|[^\w\s]")
+
+@functools.cache
+def _word_pattern() -> re.Pattern[str]:
+    """A word: a run of letters and digits, with the combining marks (and more letters and digits) that
+    follow it. Built once, on first use: listing the marks reads the whole Unicode table (~0.3 s)."""
+    marks: list[tuple[int, int]] = []
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)).startswith("M"):
+            if marks and marks[-1][1] == code - 1:
+                marks[-1] = (marks[-1][0], code)
+            else:
+                marks.append((code, code))
+    mark_class = "".join(
+        re.escape(chr(first)) if first == last else f"{re.escape(chr(first))}-{re.escape(chr(last))}"
+        for first, last in marks
+    )
+    return re.compile(rf"[^\W_]+(?:[{mark_class}]+[^\W_]*)*")
 
 
 @dataclass(frozen=True)
@@ -35,33 +52,15 @@ class Token:
 
 def fold(word: str) -> str:
     """The key a word is compared by: case-folded, NFKD-decomposed, without combining marks."""
+    if word.isascii():  # most words: the same result, twenty times faster
+        return word.lower()
     decomposed = unicodedata.normalize("NFKD", word.casefold())
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
-def _is_mark(char: str) -> bool:
-    return unicodedata.category(char).startswith("M")
-
-
 def tokenize(text: str) -> list[Token]:
     """The words of ``text`` in order, each with its key and character span (see the module docstring)."""
-    tokens: list[Token] = []
-    word_start = word_end = -1
-    for piece in _PIECES.finditer(text):
-        start, end = piece.span()
-        is_word = piece.group().isalnum()
-        continues = word_end == start and (is_word or _is_mark(piece.group()))
-        if continues:
-            word_end = end
-            continue
-        if word_start >= 0:
-            tokens.append(Token(fold(text[word_start:word_end]), word_start, word_end))
-            word_start = word_end = -1
-        if is_word:
-            word_start, word_end = start, end
-    if word_start >= 0:
-        tokens.append(Token(fold(text[word_start:word_end]), word_start, word_end))
-    return tokens
+    return [Token(fold(match.group()), match.start(), match.end()) for match in _word_pattern().finditer(text)]
 
 
 def words(text: str) -> list[str]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from ingest.legal.paragraphs import paragraph_at
 from service.core.errors import InvalidInput
 from service.core.record_query import Query
 from service.core.seams import CandidatePage, RecordIndex
-from service.engine.record.matching import TermReport, matches_each, report_from_counts
+from service.engine.record.matching import Match, TermReport, matches_each, report_from_counts
 from service.engine.record.query import QueryError, parse_query, parse_term_list
 from service.engine.retrieval.retriever import check_filters, document_matches
 
@@ -108,18 +108,16 @@ class RecordSearch:
 
     def _pages(
         self, collection: str, queries: Sequence[Query], filters: Mapping[str, str] | None
-    ) -> list[tuple[CandidatePage, list[list[RecordHit]]]]:
-        """The candidate pages the filters accept, each with its hits for each query (empty: no match)."""
+    ) -> Iterator[tuple[CandidatePage, list[list[Match]]]]:
+        """The candidate pages the filters accept, each with its matches for each query (empty: no match)."""
         checked = check_filters(filters)
-        found: list[tuple[CandidatePage, list[list[RecordHit]]]] = []
         for page, which in self._index().candidate_pages(collection, queries):
             if checked and not document_matches(page.metadata, checked):
                 continue
-            per_query: list[list[RecordHit]] = [[] for _ in queries]
-            for index, hits in zip(which, matches_each([queries[index] for index in which], page.text), strict=True):
-                per_query[index] = [_hit(page, hit.char_start, hit.char_end, hit.text) for hit in hits]
-            found.append((page, per_query))
-        return found
+            per_query: list[list[Match]] = [[] for _ in queries]
+            for index, found in zip(which, matches_each([queries[index] for index in which], page.text), strict=True):
+                per_query[index] = found
+            yield page, per_query
 
     def search(
         self,
@@ -129,25 +127,39 @@ class RecordSearch:
         offset: int = 0,
         limit: int = 100,
     ) -> RecordSearchResult:
-        """Every hit of ``query`` in ``collection`` (walls are the caller's), in document order, paged."""
+        """Every hit of ``query`` in ``collection`` (walls are the caller's), in document order, paged.
+
+        Every hit is found and counted; only the page of results asked for is built (paragraph numbers
+        included)."""
         if offset < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
             raise InvalidInput(
                 f"offset must be >= 0 and limit between 1 and {MAX_PAGE_SIZE}", detail={"field": "limit"}
             )
+        return self._search(collection, query, filters, offset, limit)
+
+    def every_hit(self, collection: str, query: str, filters: Mapping[str, str] | None = None) -> RecordSearchResult:
+        """``search`` without paging: every hit at once (the CLI prints them all)."""
+        return self._search(collection, query, filters, 0, None)
+
+    def _search(
+        self, collection: str, query: str, filters: Mapping[str, str] | None, offset: int, limit: int | None
+    ) -> RecordSearchResult:
         parsed = parse_search(query)
-        hits: list[RecordHit] = []
+        total = 0
+        shown: list[RecordHit] = []
         documents: dict[str, DocumentHits] = {}
-        for page, (page_hits,) in self._pages(collection, [parsed], filters):
-            if not page_hits:
+        for page, (found,) in self._pages(collection, [parsed], filters):
+            if not found:
                 continue
-            hits.extend(page_hits)
+            end = None if limit is None else max(0, offset + limit - total)
+            wanted = found[max(0, offset - total) : end]
+            shown.extend(_hit(page, match) for match in wanted)
+            total += len(found)
             before = documents.get(page.document_id)
             documents[page.document_id] = DocumentHits(
-                page.document_id, page.source, page.title, (before.hits if before else 0) + len(page_hits)
+                page.document_id, page.source, page.title, (before.hits if before else 0) + len(found)
             )
-        return RecordSearchResult(
-            query, len(hits), list(documents.values()), offset, limit, hits[offset : offset + limit]
-        )
+        return RecordSearchResult(query, total, list(documents.values()), offset, limit or total, shown)
 
     def term_report(self, collection: str, terms: str, filters: Mapping[str, str] | None = None) -> TermReportResult:
         """The search-term report of ``terms`` (one query a line) over ``collection``."""
@@ -159,15 +171,16 @@ class RecordSearch:
             if not any(per_query):
                 continue
             row = counts.setdefault(page.document_id, [0] * len(queries))
-            for index, hits in enumerate(per_query):
-                row[index] += len(hits)
+            for index, found in enumerate(per_query):
+                row[index] += len(found)
             before = documents.get(page.document_id)
-            total = sum(len(hits) for hits in per_query) + (before.hits if before else 0)
+            total = sum(len(found) for found in per_query) + (before.hits if before else 0)
             documents[page.document_id] = DocumentHits(page.document_id, page.source, page.title, total)
         return TermReportResult([line for _, line, _ in parsed], report_from_counts(queries, counts), documents)
 
 
-def _hit(page: CandidatePage, start: int, end: int, text: str) -> RecordHit:
+def _hit(page: CandidatePage, match: Match) -> RecordHit:
+    start, end = match.char_start, match.char_end
     return RecordHit(
         document_id=page.document_id,
         source=page.source,
@@ -179,7 +192,7 @@ def _hit(page: CandidatePage, start: int, end: int, text: str) -> RecordHit:
         char_end=page.char_start + end,
         page_char_start=start,
         page_char_end=end,
-        text=text,
+        text=match.text,
     )
 
 
