@@ -20,7 +20,7 @@ import functools
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 @functools.cache
@@ -41,9 +41,10 @@ def _word_pattern() -> re.Pattern[str]:
     return re.compile(rf"[^\W_]+(?:[{mark_class}]+[^\W_]*)*")
 
 
-@dataclass(frozen=True)
-class Token:
-    """One word of a text: its key and where it is (``text[char_start:char_end]`` is the word as written)."""
+class Token(NamedTuple):
+    """One word of a text: its key and where it is (``text[char_start:char_end]`` is the word as written).
+
+    A named tuple, not a dataclass: a page has thousands, and a tuple is made several times faster."""
 
     key: str
     char_start: int
@@ -60,7 +61,11 @@ def fold(word: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """The words of ``text`` in order, each with its key and character span (see the module docstring)."""
-    return [Token(fold(match.group()), match.start(), match.end()) for match in _word_pattern().finditer(text)]
+    found = _word_pattern().finditer(text)
+    if text.isascii():  # fold each word by slicing the text lowered once
+        lowered = text.lower()
+        return [Token(lowered[start:end], start, end) for start, end in (match.span() for match in found)]
+    return [Token(fold(match.group()), *match.span()) for match in found]
 
 
 def words(text: str) -> list[str]:
