@@ -42,6 +42,8 @@ _MAX_VECTOR_BYTES = 900_000
 _NEAR_COMBINATIONS = 16
 """A proximity whose operands have more alternatives than this is asked as AND (still a superset)."""
 _BACKFILL_BATCH = 500
+_DDL_LOCK = 0x646F6371_7265630A
+"""PostgreSQL advisory lock held while the index's tables are created ("docqrec\n")."""
 
 _READ_BATCH = 200
 _PAGE_ORDER = """
@@ -89,6 +91,8 @@ class SqlRecordIndex:
         """Create the index if missing and index every page that has no row yet (idempotent)."""
         with self.engine.begin() as connection:
             if self.postgres:
+                # CREATE ... IF NOT EXISTS is not safe against a concurrent one (serve --workers): one at a time.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
                 connection.execute(
                     text(
                         "CREATE TABLE IF NOT EXISTS page_words (page_id INTEGER PRIMARY KEY "
@@ -107,9 +111,17 @@ class SqlRecordIndex:
         )
         with self.engine.connect() as connection:
             page_ids = list(connection.execute(text(missing)).scalars())
+        key = "page_id" if self.postgres else "rowid"
         for start in range(0, len(page_ids), _BACKFILL_BATCH):
             batch = page_ids[start : start + _BACKFILL_BATCH]
             with Session(self.engine) as session, session.begin():
+                # Several processes may open one old database at once (serve --workers): each batch first
+                # deletes what another may have written, so writing it again is harmless. The delete
+                # comes first so that on SQLite the transaction takes the write lock before it reads.
+                session.execute(
+                    text(f"DELETE FROM page_words WHERE {key} IN :ids").bindparams(bindparam("ids", expanding=True)),
+                    {"ids": batch},
+                )
                 rows = session.execute(
                     text("SELECT id, text FROM pages WHERE id IN :ids").bindparams(bindparam("ids", expanding=True)),
                     {"ids": batch},
@@ -124,7 +136,8 @@ class SqlRecordIndex:
             session.execute(
                 text(
                     "INSERT INTO page_words (page_id, words) "
-                    "VALUES (:page_id, array_to_tsvector(CAST(:words AS TEXT[])))"
+                    "VALUES (:page_id, array_to_tsvector(CAST(:words AS TEXT[]))) "
+                    "ON CONFLICT (page_id) DO UPDATE SET words = EXCLUDED.words"  # a concurrent migration's row
                 ),
                 [{"page_id": page_id, "words": _lexemes(page_text)} for page_id, page_text in pages],
             )

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from service.backends.sql.store import SqlDocumentStore
+from service.backends.sql.store import SqlDocumentStore, make_engine
 from service.core.record_query import Query
 from service.engine.record.matching import term_report
 from service.engine.record.query import parse_query
@@ -92,6 +93,22 @@ def test_an_existing_store_gets_the_index_when_opened(sql_store: SqlDocumentStor
     assert found(sql_store, "m", "settlement OR 2019") == [("a.txt", 1, "settlement"), ("a.txt", 2, "2019")]
     sql_store.create_schema()  # idempotent: nothing indexed twice
     assert candidates(sql_store, "m", "settlement") == [("a.txt", 1)]
+
+
+def test_two_processes_opening_an_old_store_at_once(sql_store: SqlDocumentStore) -> None:
+    for number in range(30):
+        store_pages(sql_store, "m", f"d{number:02d}.txt", f"settlement number {number}", "and a second page")
+    with sql_store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE page_words"))
+    others = [SqlDocumentStore(make_engine(str(sql_store.engine.url))) for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:  # as serve --workers 3 starting on a database from before the index
+            list(pool.map(lambda store: store.create_schema(), others))
+    finally:
+        for store in others:
+            store.close()
+    assert len(found(sql_store, "m", "settlement")) == 30
+    assert len(candidates(sql_store, "m", "second")) == 30
 
 
 def test_metadata_filters(sql_store: SqlDocumentStore) -> None:
