@@ -16,7 +16,7 @@ from ingest.legal.paragraphs import paragraph_at
 from service.core.errors import InvalidInput
 from service.core.record_query import Query
 from service.core.seams import CandidatePage, RecordIndex
-from service.engine.record.matching import Match, TermReport, matches_each, report_from_counts
+from service.engine.record.matching import Match, PageHits, TermReport, hits_each, report_from_counts
 from service.engine.record.query import QueryError, parse_query, parse_term_list
 from service.engine.retrieval.retriever import check_filters, document_matches
 
@@ -108,14 +108,15 @@ class RecordSearch:
 
     def _pages(
         self, collection: str, queries: Sequence[Query], filters: Mapping[str, str] | None
-    ) -> Iterator[tuple[CandidatePage, list[list[Match]]]]:
-        """The candidate pages the filters accept, each with its matches for each query (empty: no match)."""
+    ) -> Iterator[tuple[CandidatePage, list[PageHits | None]]]:
+        """The candidate pages the filters accept, each with its hits for each query (``None``: the index
+        ruled the page out for that query)."""
         checked = check_filters(filters)
         for page, which in self._index().candidate_pages(collection, queries):
             if checked and not document_matches(page.metadata, checked):
                 continue
-            per_query: list[list[Match]] = [[] for _ in queries]
-            for index, found in zip(which, matches_each([queries[index] for index in which], page.text), strict=True):
+            per_query: list[PageHits | None] = [None] * len(queries)
+            for index, found in zip(which, hits_each([queries[index] for index in which], page.text), strict=True):
                 per_query[index] = found
             yield page, per_query
 
@@ -149,15 +150,16 @@ class RecordSearch:
         shown: list[RecordHit] = []
         documents: dict[str, DocumentHits] = {}
         for page, (found,) in self._pages(collection, [parsed], filters):
-            if not found:
+            if found is None or not found.count:
                 continue
-            end = None if limit is None else max(0, offset + limit - total)
-            wanted = found[max(0, offset - total) : end]
-            shown.extend(_hit(page, match) for match in wanted)
-            total += len(found)
+            first = max(0, offset - total)
+            last = found.count if limit is None else min(found.count, max(0, offset + limit - total))
+            if first < last:  # only the hits on the page of results get their spans and paragraphs
+                shown.extend(_hit(page, match) for match in found.matches()[first:last])
+            total += found.count
             before = documents.get(page.document_id)
             documents[page.document_id] = DocumentHits(
-                page.document_id, page.source, page.title, (before.hits if before else 0) + len(found)
+                page.document_id, page.source, page.title, (before.hits if before else 0) + found.count
             )
         return RecordSearchResult(query, total, list(documents.values()), offset, limit or total, shown)
 
@@ -168,13 +170,14 @@ class RecordSearch:
         counts: dict[str, list[int]] = {}
         documents: dict[str, DocumentHits] = {}
         for page, per_query in self._pages(collection, queries, filters):
-            if not any(per_query):
+            page_counts = [found.count if found is not None else 0 for found in per_query]
+            if not any(page_counts):
                 continue
             row = counts.setdefault(page.document_id, [0] * len(queries))
-            for index, found in enumerate(per_query):
-                row[index] += len(found)
+            for index, count in enumerate(page_counts):
+                row[index] += count
             before = documents.get(page.document_id)
-            total = sum(len(found) for found in per_query) + (before.hits if before else 0)
+            total = sum(page_counts) + (before.hits if before else 0)
             documents[page.document_id] = DocumentHits(page.document_id, page.source, page.title, total)
         return TermReportResult([line for _, line, _ in parsed], report_from_counts(queries, counts), documents)
 
