@@ -83,6 +83,9 @@ def tokenize(text: str) -> list[Token]:
 def words(text: str) -> list[str]:
     """The keys of the words of ``text``, in order (``tokenize`` without the spans, faster)."""
     if _ascii_words(text):
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            return _ASCII_WORD.findall(lowered)
         return [word.lower() for word in _ASCII_WORD.findall(text)]
     return [fold(match.group()) for match in _word_pattern().finditer(text)]
 

@@ -24,10 +24,12 @@ the table on an existing database and indexes the pages that have no row yet (th
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import JSON, Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
 from service.core.record_query import And, AnyOf, Near, Not, Operand, Or, Phrase, Prefix, Query, Word
@@ -59,14 +61,11 @@ JOIN documents d ON d.id = p.document_id
 JOIN collections c ON c.id = d.collection_id
 WHERE c.name = :collection AND p.id IN ({index})
 """
-_PAGES = (
-    text(
-        "SELECT p.id, p.document_id, d.source, d.title, d.metadata, p.number, p.label, p.char_start, p.text "
-        "FROM pages p JOIN documents d ON d.id = p.document_id WHERE p.id IN :ids"
-    )
-    .bindparams(bindparam("ids", expanding=True))
-    .columns(metadata=JSON)
-)
+_PAGES = text(
+    "SELECT p.id, p.document_id, d.source, d.title, CAST(d.metadata AS TEXT) AS metadata, p.number, p.label, "
+    "p.char_start, p.text FROM pages p JOIN documents d ON d.id = p.document_id WHERE p.id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+"""Metadata comes as JSON text, decoded once per document (not once per page)."""
 
 
 def fts5_token(key: str) -> str:
@@ -175,6 +174,7 @@ class SqlRecordIndex:
                 for page_id in self._page_ids(connection, collection, query, ordered):
                     may_match.setdefault(page_id, []).append(index)
         wanted = [page_id for page_id in ordered if page_id in may_match]
+        metadata: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), _READ_BATCH):
             batch = wanted[start : start + _READ_BATCH]
             with self.engine.connect() as connection:
@@ -187,7 +187,8 @@ class SqlRecordIndex:
                     document_id=row.document_id,
                     source=row.source,
                     title=row.title,
-                    metadata=dict(row.metadata or {}),
+                    metadata=metadata.get(row.document_id)
+                    or metadata.setdefault(row.document_id, dict(json.loads(row.metadata or "{}") or {})),
                     number=row.number,
                     label=row.label,
                     char_start=row.char_start,

@@ -24,7 +24,6 @@ when it has at least one hit.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,10 +51,31 @@ class _Page:
     def __init__(self, text: str) -> None:
         self.text = text
         self.keys: list[str] = words(text)
-        self.positions: dict[str, list[int]] = defaultdict(list)
-        for index, key in enumerate(self.keys):
-            self.positions[key].append(index)
+        self._positions: dict[str, list[int]] = {}
+        self._distinct: set[str] | None = None
         self._spans: list[tuple[int, int]] | None = None
+
+    def where(self, key: str) -> list[int]:
+        """The indexes of the words with ``key``, ascending (found by C-level scans, once per key)."""
+        found = self._positions.get(key)
+        if found is None:
+            found = []
+            if self._distinct is None or key in self._distinct:
+                index, keys = -1, self.keys
+                try:
+                    while True:
+                        index = keys.index(key, index + 1)
+                        found.append(index)
+                except ValueError:
+                    pass
+            self._positions[key] = found
+        return found
+
+    def starting_with(self, stem: str) -> list[str]:
+        """The distinct keys that start with ``stem``."""
+        if self._distinct is None:
+            self._distinct = set(self.keys)
+        return [key for key in self._distinct if key.startswith(stem)]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
         if self._spans is None:
@@ -67,15 +87,15 @@ def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Page) -> list[Inte
     """Where ``term`` occurs on ``page``, sorted and distinct."""
     match term:
         case Word(key):
-            return [(index, index) for index in page.positions.get(key, ())]
+            return [(index, index) for index in page.where(key)]
         case Prefix(stem):
-            starts = [index for key, found in page.positions.items() if key.startswith(stem) for index in found]
+            starts = [index for key in page.starting_with(stem) for index in page.where(key)]
             return [(index, index) for index in sorted(starts)]
         case Phrase(keys):
             length, page_keys = len(keys), page.keys
             return [
                 (start, start + length - 1)
-                for start in page.positions.get(keys[0], ())
+                for start in page.where(keys[0])
                 if start + length <= len(page_keys)
                 and all(page_keys[start + offset] == keys[offset] for offset in range(1, length))
             ]
