@@ -236,6 +236,8 @@ def forbidden_and_missing(matters: Matters) -> Iterator[tuple[Probe, str, Probe,
     yield both("POST", "/v1/search", {"query": question, "collection": "{collection}", "k": 5})
     yield both("POST", "/v1/record/search", {"query": "NIGHTJAR", "collection": "{collection}"})
     yield both("POST", "/v1/record/terms", {"terms": ["NIGHTJAR"], "collection": "{collection}", "format": "csv"})
+    yield both("POST", "/v1/record/authorities", {"collection": "{collection}"})
+    yield both("POST", "/v1/record/citing", {"cites": "NIGHTJAR", "collection": "{collection}"})
     yield both("POST", "/v1/search", {"query": question, "collection": "{collection}", "filters": {"court": "x"}})
     for stream in (False, True):
         yield both("POST", "/v1/ask", {"question": question, "collection": "{collection}", "stream": stream})
@@ -297,6 +299,10 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/search": {"query": "rent", "collection": BRAVO},
     "/v1/ask": {"question": "rent?", "collection": BRAVO},
     "/v1/chat/completions": {"model": f"docqa/{BRAVO}", "messages": [{"role": "user", "content": "rent?"}]},
+    "/v1/record/search": {"query": "rent", "collection": BRAVO},
+    "/v1/record/terms": {"terms": ["rent"], "collection": BRAVO},
+    "/v1/record/authorities": {"collection": BRAVO},
+    "/v1/record/citing": {"cites": "550 U.S. 544", "collection": BRAVO},
 }
 
 
