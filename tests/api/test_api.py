@@ -516,6 +516,8 @@ def json_probe(route: str, status: int, code: str, body: Any, field_name: str | 
 
 ASK = {"question": "What rent?", "collection": COLLECTION}
 SEARCH = {"query": "rent", "collection": COLLECTION}
+RECORD = {"query": "rent", "collection": COLLECTION}
+TERMS = {"terms": ["rent", "lease"], "collection": COLLECTION}
 CHAT = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content": "What rent?"}]}
 DOCS = "/v1/collections/{collection}/documents"
 PAGE = "/v1/documents/{document_id}/pages/{number}"
@@ -548,6 +550,24 @@ PROBES = [
         "body",
     ),
     json_probe("/v1/search", 413, "payload_too_large", {**SEARCH, "query": "rent " * 300_000}),
+    # /v1/record/search and /v1/record/terms
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "query": '"monthly rent'}, "query"),
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "query": ""}, "query"),
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "limit": 0}, "limit"),
+    json_probe("/v1/record/search", 404, "not_found", {**RECORD, "collection": "nope"}, "collection"),
+    Probe(("POST", "/v1/record/search"), "GET", "/v1/record/search", 405, "method_not_allowed"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "terms": ["rent", "rent w/ lease"]}, "terms"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "terms": []}, "terms"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "format": "xlsx"}, "format"),
+    json_probe("/v1/record/terms", 404, "not_found", {**TERMS, "collection": "nope"}, "collection"),
+    json_probe("/v1/record/authorities", 404, "not_found", {"collection": "nope"}, "collection"),
+    json_probe(
+        "/v1/record/authorities", 404, "not_found", {"collection": COLLECTION, "document_id": "0123456789abcdef"}
+    ),
+    json_probe("/v1/record/authorities", 422, "invalid_input", {"collection": COLLECTION, "cites": "x"}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": ""}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": "  "}, "cites"),
+    json_probe("/v1/record/citing", 404, "not_found", {"collection": "nope", "cites": "Twombly"}, "collection"),
     # /v1/ask
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": ""}, "question"),
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": " \n\t "}, "question"),
