@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.params import Name, Text
 from service.api.schemas import Body, CollectionName, Filters
 from service.engine.record.citing import AuthoritySummary, CitingDocument
 from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, TermReportResult
@@ -20,9 +21,9 @@ RecordQuery: Any = Field(
 
 
 class RecordSearchRequest(Body):
-    query: str = RecordQuery
-    collection: str = CollectionName
-    filters: dict[str, str] = Filters
+    query: Text = RecordQuery
+    collection: Name = CollectionName
+    filters: dict[Name, Text] = Filters
     offset: int = Field(0, ge=0, description="Hits to skip (in document order).")
     limit: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="Hits to return.")
 
@@ -73,11 +74,11 @@ class RecordSearchResponse(BaseModel):
 
 
 class TermReportRequest(Body):
-    terms: list[str] = Field(
+    terms: list[Text] = Field(
         min_length=1, description="The queries, one each (up to 1,000), in the order the report lists them."
     )
-    collection: str = CollectionName
-    filters: dict[str, str] = Filters
+    collection: Name = CollectionName
+    filters: dict[Name, Text] = Filters
     format: Literal["json", "csv"] = Field("json", description="csv: one row a query, one column a document.")
 
 
@@ -127,9 +128,9 @@ class TermReportResponse(BaseModel):
 
 
 class AuthoritiesRequest(Body):
-    collection: str = CollectionName
-    document_id: str | None = Field(None, description="One document's table of authorities (else the collection's).")
-    filters: dict[str, str] = Filters
+    collection: Name = CollectionName
+    document_id: Name | None = Field(None, description="One document's table of authorities (else the collection's).")
+    filters: dict[Name, Text] = Filters
 
 
 class AuthorityOut(BaseModel):
@@ -151,11 +152,11 @@ class AuthoritiesResponse(BaseModel):
 
 
 class CitingRequest(Body):
-    collection: str = CollectionName
-    cites: str = Field(
+    collection: Name = CollectionName
+    cites: Text = Field(
         min_length=1, max_length=512, description='An authority ("550 U.S. 544") or words of a case name ("Twombly").'
     )
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class CitationOut(BaseModel):

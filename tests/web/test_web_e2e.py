@@ -729,12 +729,17 @@ def test_search_the_record_lists_every_hit_and_opens_its_span(desk: Screen, main
         hit["text"] for hit in over_http["hits"]
     ]
 
+    # Other tests of this module upload into the same matter: the counts are the server's, the lease's hit is ours.
+    near = main_server.api("POST", "/v1/record/search", json={"query": "bluefin w/10 rent", "collection": "filings"})
+    total, documents = near.json()["total"], len(near.json()["documents"])
+    assert total >= 1
     page.fill("#record-query", "bluefin w/10 rent")
     page.click("#record-button")
-    expect(page.locator("#record-status")).to_have_text("1 hit in 1 document")
-    hit = page.locator("#record-hits li.record-hit").first
+    expect(page.locator("#record-status")).to_have_text(
+        f"{total} hit{'s' if total != 1 else ''} in {documents} document{'s' if documents != 1 else ''}"
+    )
+    hit = page.locator("#record-hits li.record-hit").filter(has_text=f"{LEASE_TITLE}, p. 2").first
     expect(hit.locator("mark")).to_have_text("Bluefin Marine Supply agreed to pay a monthly rent")
-    expect(hit.locator("button")).to_contain_text(f"{LEASE_TITLE}, p. 2")
     screenshot(page, "record-search.png", full_page=True)
     hit.locator("button").click()
     show_view(page, "text")
