@@ -24,6 +24,7 @@ from ingest.legal.structure import court_structure
 from ingest.ocr.processor import OcrProcessor
 from ingest.parse_worker import ParseCancelled
 from ingest.parsers import PARSERS, ParseLimits, parser_for
+from service.core.citations import CitationMention
 from service.core.domain import DocumentRecord, DocumentStatus, FileFacts, ParsedDocument, document_name
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
@@ -66,11 +67,14 @@ class IngestPipeline:
         ocr: OcrProcessor | None = None,
         extra_metadata: Mapping[str, str] | None = None,
         lexical: LexicalIndex | None = None,
+        citations: Callable[[ParsedDocument], Sequence[CitationMention]] | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.lock_directory = lock_directory
         self.lexical = lexical
+        self.citations = citations
+        """Finds a document's citations for the citation index (eyecite; ``None``: not indexed at ingest)."""
         self.collection = index.collection
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
         self.chunker = chunker
@@ -183,8 +187,9 @@ class IngestPipeline:
         drafts = self.chunker.chunk(parsed)
         vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
+        citations = self.citations(parsed) if self.citations is not None else None
         document_id, new_ids, replaced_ids = self.store.replace_document(
-            self.collection, facts, parsed, drafts, vectors
+            self.collection, facts, parsed, drafts, vectors, citations
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)

@@ -25,13 +25,24 @@ def normalise_page_text(raw: str) -> str:
     return _CONTROL.sub(" ", text)
 
 
+PDFIUM_REASONS = {
+    # pdfium's FPDF_ERR_* codes (pypdfium2's PdfiumError.err_code), as a user can act on them
+    1: "docqa could not read the PDF (an unknown pdfium error); it may be truncated or corrupt — "
+    "re-export or re-download it",
+    2: "the file could not be opened for reading; check that it is still there and readable",
+    3: "not a readable PDF: the file is not a PDF, or is truncated or corrupt — re-export or re-download it",
+    4: "the PDF is password-protected; remove the password (e.g. qpdf --decrypt) and ingest again",
+    5: "the PDF is encrypted with a scheme docqa cannot open; save an unencrypted copy and ingest that",
+    6: "a page of the PDF is damaged; re-export or re-download it",
+}
+"""What each pdfium error means for the user. Its own words ("Failed to load document (PDFium: Data format
+error)") never reach a user: they say what failed inside the library, not what to do."""
+
+
 def _reason(path: Path, error: pdfium.PdfiumError) -> str:
-    message = str(error).lower()
-    if "password" in message:
-        return f"{path.name}: the PDF is password-protected; remove the password (e.g. qpdf --decrypt) and ingest again"
-    return (
-        f"{path.name}: not a readable PDF ({error}); the file may be truncated or corrupt — re-export or re-download it"
-    )
+    """One line naming the file and what to do, translated from pdfium's error code."""
+    code = error.err_code if isinstance(error.err_code, int) else 1
+    return f"{path.name}: {PDFIUM_REASONS.get(code, PDFIUM_REASONS[1])}"
 
 
 @pdfium_serialised

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.params import MAX_NAME_CHARS, Name, Text
 from service.core.access import Role
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
@@ -34,15 +35,15 @@ CollectionName: Any = Field(min_length=1, max_length=64, description="Collection
 Filters: Any = Field(
     default_factory=dict,
     description="Metadata filters: equality (court=ca1, document_type=order) "
-    "or filed_after / filed_before (YYYY-MM-DD).",
+    "or filed_after / filed_before (YYYY-MM-DD). An unknown filter name is a 422 that lists the valid ones.",
 )
 
 
 class SearchRequest(Body):
-    query: str = Query
-    collection: str = CollectionName
+    query: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks returned; default from settings.")
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class HitOut(BaseModel):
@@ -79,12 +80,12 @@ class SearchResponse(BaseModel):
 
 
 class AskRequest(Body):
-    question: str = Query
-    collection: str = CollectionName
+    question: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
     stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, claims, done.")
-    filters: dict[str, str] = Filters
-    thread_id: str | None = Field(
+    filters: dict[Name, Text] = Filters
+    thread_id: Name | None = Field(
         None,
         max_length=64,
         description="Ask a follow-up in this thread (from an earlier answer's thread_id): the cases, dockets and "
@@ -236,7 +237,11 @@ class PageOut(BaseModel):
 class HighlightOut(BaseModel):
     width: float
     height: float
-    rects: list[tuple[float, float, float, float]]
+    # four numbers as a list, not a tuple: OpenAPI 3.1's prefixItems, which a tuple becomes, trips up
+    # common schema validators (schemathesis among them)
+    rects: list[Annotated[list[float], Field(min_length=4, max_length=4)]] = Field(
+        description="Boxes [left, top, right, bottom] in points, origin top-left."
+    )
 
 
 class CollectionOut(BaseModel):
@@ -293,7 +298,7 @@ class ChatCompletionRequest(BaseModel):
     """OpenAI's request shape; unknown OpenAI fields are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    model: str = Field(description="docqa/<collection>")
+    model: Name = Field(max_length=MAX_NAME_CHARS, description="docqa/<collection>")
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)
@@ -356,4 +361,4 @@ class ThreadsOut(BaseModel):
 
 
 class ThreadRename(Body):
-    title: str = Field(description=f"The thread's new name, 1 to {TITLE_MAX_CHARS} characters.")
+    title: Text = Field(description=f"The thread's new name, 1 to {TITLE_MAX_CHARS} characters.")

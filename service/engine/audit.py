@@ -41,6 +41,11 @@ class Audit:
         payload = {"query": query, "k": k, "filters": filters, "retrieved": retrieved_for_audit(hits)}
         self._log().record("search", principal.key_name, collection, "ok", payload)
 
+    def record_search(self, principal: Principal, action: str, collection: str, payload: Mapping[str, Any]) -> None:
+        """A search of the whole record (``record_search``, ``term_report``, ``authorities``): what was asked,
+        the filters and the counts found."""
+        self._log().record(action, principal.key_name, collection, "ok", dict(payload))
+
     def answer(self, principal: Principal, action: str, result: AnswerResult) -> None:
         """An ask or a chat that was answered (or refused)."""
         self._log().record(

@@ -3,6 +3,7 @@
 
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
+import { createRecordTab } from "./record.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createViewer } from "./viewer.js";
 
@@ -28,6 +29,11 @@ const documents = createDocumentsTab(api, {
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
   onChange: () => refreshMatterCounts(),
+});
+const record = createRecordTab(api, {
+  getCollection: () => state.collection,
+  showError,
+  openDocument: (target, opener) => viewer.open(target, opener),
 });
 
 // ---- errors -------------------------------------------------------------------------------
@@ -115,6 +121,7 @@ function resetWorkspace() {
   $("question").value = "";
   viewer.close();
   documents.reset();
+  record.reset();
 }
 
 function onUnauthorized(error) {
@@ -191,6 +198,8 @@ function selectCollection(name) {
   if (name) sessionStorage.setItem(MATTER_STORAGE, name);
   $("ask-matter").textContent = name ? `— asking in ${name}` : "";
   $("documents-matter").textContent = name ?? "";
+  $("record-matter").textContent = name ?? "";
+  record.reset();
   cancelAsk();
   resetThread();
   resetAnswer();
@@ -227,7 +236,7 @@ $("sign-out").addEventListener("click", () => {
 
 // ---- tabs -----------------------------------------------------------------------------------
 
-const tabs = [$("tab-ask"), $("tab-documents")];
+const tabs = [$("tab-ask"), $("tab-documents"), $("tab-record")];
 
 function showTab(tab, { focus = false } = {}) {
   for (const other of tabs) {

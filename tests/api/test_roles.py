@@ -33,6 +33,10 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/collections"): "any",
     ("GET", "/v1/models"): "any",
     ("POST", "/v1/search"): "read",
+    ("POST", "/v1/record/search"): "read",
+    ("POST", "/v1/record/terms"): "read",
+    ("POST", "/v1/record/authorities"): "read",
+    ("POST", "/v1/record/citing"): "read",
     ("POST", "/v1/ask"): "read",
     ("POST", "/v1/chat/completions"): "read",
     ("GET", "/v1/collections/{collection}/documents"): "read",
@@ -143,6 +147,14 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
         kwargs["json"] = {"query": "the lease and the settlement", "collection": target, "k": 5}
     elif path == "/v1/ask":
         kwargs["json"] = {"question": "What was the settlement amount?", "collection": target}
+    elif path == "/v1/record/search":
+        kwargs["json"] = {"query": "lease OR settlement", "collection": target}
+    elif path == "/v1/record/terms":
+        kwargs["json"] = {"terms": ["lease", "settlement"], "collection": target}
+    elif path == "/v1/record/authorities":
+        kwargs["json"] = {"collection": target}
+    elif path == "/v1/record/citing":
+        kwargs["json"] = {"collection": target, "cites": "550 U.S. 544"}
     elif path == "/v1/chat/completions":
         kwargs["json"] = {"model": f"docqa/{target}", "messages": [{"role": "user", "content": "What is the rent?"}]}
     elif path == "/v1/threads":

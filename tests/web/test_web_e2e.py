@@ -491,7 +491,9 @@ def test_upload_lists_each_file_with_its_outcome_then_delete_with_confirmation(
     expect(uploaded).to_contain_text("Ingested")
     expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("Needs OCR")
     expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("cannot be searched until it is OCR'd")
-    expect(page.locator("#matter-select option:checked")).to_have_text(f"filings ({rows.count()} documents)")
+    expect(rows.filter(has_text="broken-exhibit.pdf")).to_have_attribute("data-status", "failed")
+    # the broken exhibit is listed with its reason, but it is no document of the matter
+    expect(page.locator("#matter-select option:checked")).to_have_text(f"filings ({rows.count() - 1} documents)")
     assert_no_horizontal_scroll(page)
     screenshot(page, "documents.png", full_page=True)
 
@@ -745,3 +747,74 @@ def test_a_reader_key_is_offered_no_upload_and_no_delete(
     )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # the server says no too
     page.context.close()
+
+
+# ---- search the record --------------------------------------------------------------------------
+
+
+def test_search_the_record_lists_every_hit_and_opens_its_span(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-record")
+    expect(page.locator("#record-matter")).to_have_text("filings")
+    over_http = main_server.api("POST", "/v1/record/search", json={"query": "lease", "collection": "filings"}).json()
+    assert over_http["total"] >= 4
+    page.fill("#record-query", "lease")
+    page.click("#record-button")
+    total, documents = over_http["total"], len(over_http["documents"])
+    expect(page.locator("#record-status")).to_have_text(
+        f"{total} hit{'s' if total != 1 else ''} in {documents} document{'s' if documents != 1 else ''}"
+    )
+    expect(page.locator("#record-hits li.record-hit")).to_have_count(total)
+    assert [squash(text) for text in page.locator("#record-hits mark").all_inner_texts()] == [
+        hit["text"] for hit in over_http["hits"]
+    ]
+
+    # Other tests of this module upload into the same matter: the counts are the server's, the lease's hit is ours.
+    near = main_server.api("POST", "/v1/record/search", json={"query": "bluefin w/10 rent", "collection": "filings"})
+    total, documents = near.json()["total"], len(near.json()["documents"])
+    assert total >= 1
+    page.fill("#record-query", "bluefin w/10 rent")
+    page.click("#record-button")
+    expect(page.locator("#record-status")).to_have_text(
+        f"{total} hit{'s' if total != 1 else ''} in {documents} document{'s' if documents != 1 else ''}"
+    )
+    hit = page.locator("#record-hits li.record-hit").filter(has_text=f"{LEASE_TITLE}, p. 2").first
+    expect(hit.locator("mark")).to_have_text("Bluefin Marine Supply agreed to pay a monthly rent")
+    screenshot(page, "record-search.png", full_page=True)
+    hit.locator("button").click()
+    show_view(page, "text")
+    expect(page.locator("#viewer-page")).to_have_text("Page 2 of 3")
+    expect(page.locator("#viewer-text mark#viewer-mark")).to_have_text(
+        "Bluefin Marine Supply agreed to pay a monthly rent"
+    )
+    screenshot(page, "record-viewer.png")
+    close_viewer(page)
+
+    desk.console.expect_failure("/v1/record/search", 422)
+    page.fill("#record-query", "rent w/ lease")  # a bad query: the reason, under the field
+    page.click("#record-button")
+    expect(page.locator("#record-error")).to_contain_text("position 5")
+    expect(page.locator("#error-banner")).to_be_hidden()
+
+
+def test_the_term_report_and_its_csv(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    terms = ["lease", "bluefin w/10 rent", "appeal*", "nonexistentword"]
+    page.fill("#terms-input", "\n".join(terms))
+    page.click("#terms-button")
+    rows = page.locator("#terms-table tbody tr")
+    expect(rows).to_have_count(4)
+    report = main_server.api("POST", "/v1/record/terms", json={"terms": terms, "collection": "filings"}).json()
+    for row, term in zip(rows.all(), report["terms"], strict=True):
+        expect(row).to_have_text(
+            re.compile(rf"{re.escape(term['query'])}\s*{term['documents_with_hits']}\s*{term['total_hits']:,}\s*")
+        )
+    screenshot(page, "record-terms.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("#terms-export")
+    saved = download.value
+    assert saved.suggested_filename == "filings-term-report.csv"
+    exported = Path(saved.path()).read_text()
+    assert exported.splitlines()[0].startswith("query,documents_with_hits,total_hits,unique_documents")
+    assert [line.split(",")[0] for line in exported.splitlines()[1:]] == terms

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
+from service.api.params import MAX_INT, CollectionPath, DocumentIdPath, JobIdPath, PageNumber
 from service.api.schemas import (
     CollectionOut,
     CollectionsResponse,
@@ -54,7 +55,7 @@ def collections(state: StateDep, principal: PrincipalDep) -> CollectionsResponse
 @router.get(
     "/collections/{collection}/documents", response_model=DocumentsResponse, summary="A collection's documents."
 )
-def list_documents(collection: str, state: StateDep, principal: PrincipalDep) -> DocumentsResponse:
+def list_documents(collection: CollectionPath, state: StateDep, principal: PrincipalDep) -> DocumentsResponse:
     records = state.documents.list(collection, principal)
     return DocumentsResponse(documents=[DocumentOut.from_record(record) for record in records])
 
@@ -67,7 +68,7 @@ def list_documents(collection: str, state: StateDep, principal: PrincipalDep) ->
     summary="Upload files; they are ingested by a background job (see /v1/jobs/{job_id}).",
 )
 async def upload(
-    collection: str,
+    collection: CollectionPath,
     state: StateDep,
     principal: PrincipalDep,
     files: Annotated[list[UploadFile], File(description="One or more documents.")],
@@ -92,7 +93,7 @@ def job_out(job: Job) -> JobOut:
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
-def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+def job_status(job_id: JobIdPath, state: StateDep, principal: PrincipalDep) -> JobOut:
     """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
     running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
     return job_out(state.documents.job(job_id, principal))
@@ -103,7 +104,7 @@ def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
     response_model=JobOut,
     summary="Cancel a queued or running upload job: files not done yet are not ingested (409 once it finished).",
 )
-def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
+def cancel_job(job_id: JobIdPath, state: StateDep, principal: PrincipalDep) -> JobOut:
     """Any server process takes the cancel; the process running the job stops within about a second, killing
     the parse of the file in progress. Files already done stay ingested; the others are not, their uploaded
     copies are removed and a document they would have replaced keeps its stored version. Audited."""
@@ -111,7 +112,7 @@ def cancel_job(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
 
 
 @router.get("/documents/{document_id}", response_model=DocumentOut, summary="One document.")
-def get_document(document_id: str, state: StateDep, principal: PrincipalDep) -> DocumentOut:
+def get_document(document_id: DocumentIdPath, state: StateDep, principal: PrincipalDep) -> DocumentOut:
     return DocumentOut.from_record(state.documents.document(document_id, principal))
 
 
@@ -124,13 +125,13 @@ DELETE_WAIT_S = 10.0
     status_code=204,
     summary="Delete a document: rows, text and vectors (409 while an ingest writes its collection).",
 )
-def delete_document(document_id: str, state: StateDep, principal: PrincipalDep) -> Response:
+def delete_document(document_id: DocumentIdPath, state: StateDep, principal: PrincipalDep) -> Response:
     state.documents.delete(document_id, principal, wait_s=DELETE_WAIT_S)
     return Response(status_code=204)
 
 
 @router.get("/documents/{document_id}/pages/{number}", response_model=PageOut, summary="One page's text.")
-def get_page(document_id: str, number: int, state: StateDep, principal: PrincipalDep) -> PageOut:
+def get_page(document_id: DocumentIdPath, number: PageNumber, state: StateDep, principal: PrincipalDep) -> PageOut:
     return PageOut.from_page(*state.documents.page(document_id, number, principal))
 
 
@@ -141,8 +142,8 @@ def get_page(document_id: str, number: int, state: StateDep, principal: Principa
     summary="The page rendered as PNG (PDFs only).",
 )
 def page_image(
-    document_id: str,
-    number: int,
+    document_id: DocumentIdPath,
+    number: PageNumber,
     state: StateDep,
     principal: PrincipalDep,
     width: Annotated[int, Query(ge=200, le=2400)] = 1100,
@@ -157,12 +158,12 @@ def page_image(
     summary="Boxes covering page-text characters [start, end) on the page image (PDFs only).",
 )
 def page_highlight(
-    document_id: str,
-    number: int,
+    document_id: DocumentIdPath,
+    number: PageNumber,
     state: StateDep,
     principal: PrincipalDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=0)],
+    start: Annotated[int, Query(ge=0, le=MAX_INT)],
+    end: Annotated[int, Query(ge=0, le=MAX_INT)],
 ) -> HighlightOut:
     width, height, rects = state.documents.page_highlight(document_id, number, principal, start, end)
-    return HighlightOut(width=width, height=height, rects=rects)
+    return HighlightOut(width=width, height=height, rects=[list(rect) for rect in rects])

@@ -21,6 +21,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from service.api.params import check_text
 from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
 from service.api.schemas import ChatCompletionRequest, ChatMessageIn, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
@@ -75,25 +76,34 @@ def unsupported_notes(claims: list[ClaimCheck], heading: str = UNSUPPORTED_HEADI
     return f"\n\n{heading}\n" + "\n".join(lines)
 
 
-def _text(message: ChatMessageIn) -> str:
+def _text(message: ChatMessageIn) -> str | None:
+    """A message's text (None when it has none), checked: a 422 naming ``messages`` when it holds NUL or other
+    control characters."""
+    text = None
     if isinstance(message.content, str):
-        return message.content
-    if isinstance(message.content, list):
-        return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
-    return ""
+        text = message.content
+    elif isinstance(message.content, list):
+        text = " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+    if text is None:
+        return None
+    try:
+        return check_text(text)
+    except ValueError as error:
+        raise InvalidInput(f"messages: the question {error}", detail={"field": "messages"}) from error
 
 
 def question_of(body: ChatCompletionRequest) -> str:
-    """The last user message: the question asked now."""
+    """The last user message's text: the question (a 422 naming ``messages`` when there is none or it holds NUL
+    or other control characters)."""
     for message in reversed(body.messages):
-        if message.role == "user":
-            return _text(message)
+        if message.role == "user" and (question := _text(message)) is not None:
+            return question
     raise InvalidInput("messages must contain a user message with the question", detail={"field": "messages"})
 
 
 def history_of(body: ChatCompletionRequest) -> list[Turn]:
     """The user messages before the last one, oldest first: the thread a follow-up is asked in."""
-    asked = [_text(message) for message in body.messages if message.role == "user"]
+    asked = [text for message in body.messages if message.role == "user" and (text := _text(message)) is not None]
     return [Turn(text) for text in asked[:-1] if text.strip()]
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from service.core.domain import PageRecord, SearchHit
 from service.core.seams import Embedder
+from service.engine.answering.authors import AUTHOR_LINE, asks_author
 from service.engine.answering.candidates import (
     LOWER_START,
     Candidate,
@@ -227,6 +228,8 @@ class ExtractiveAnswerer:
         if part.wants & candidate.facts:
             decisive = part.kind in _DECISIVE_KINDS or Fact.HOLDING in part.wants & candidate.facts
             score += weights.decisive_fact if decisive else weights.fact
+        if asks_author(part.text) and AUTHOR_LINE.search(candidate.text):
+            score += weights.decisive_fact  # "SELYA, Circuit Judge." answers who wrote the opinion
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk

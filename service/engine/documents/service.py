@@ -121,8 +121,10 @@ class DocumentsService:
             raise NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
         principal.require_writer("upload documents")
         folder = uploads.uploads_folder(self.data_dir) / collection
-        saved = await uploads.save_uploads(folder, files, self.max_file_mb)
-        return self._runner().submit(collection, saved, principal.key_name)
+        runner = self._runner()
+        return await uploads.save_uploads(
+            folder, files, self.max_file_mb, lambda saved: runner.submit(collection, saved, principal.key_name)
+        )
 
     def job(self, job_id: str, principal: Principal) -> Job:
         """An upload job, if the principal may read its collection (else the same 404 as a missing one)."""
