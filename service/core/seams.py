@@ -15,7 +15,16 @@ import numpy.typing as npt
 
 from service.core.access import KeyInfo, Principal, Role
 from service.core.audit import Verification
-from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
+from service.core.domain import (
+    ChunkDraft,
+    DocumentRecord,
+    EntityMention,
+    FileFacts,
+    PageRecord,
+    ParsedDocument,
+    StoredChunk,
+    StoredMention,
+)
 from service.core.ingestion import Job, StoredJob
 
 Vectors = npt.NDArray[np.float32]
@@ -47,9 +56,20 @@ class DocumentStore(Protocol):
         ...
 
     def replace_document(
-        self, collection: str, facts: FileFacts, parsed: ParsedDocument, drafts: Sequence[ChunkDraft], vectors: Vectors
+        self,
+        collection: str,
+        facts: FileFacts,
+        parsed: ParsedDocument,
+        drafts: Sequence[ChunkDraft],
+        vectors: Vectors,
+        mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
-        """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``."""
+        """Store a new or changed document with its entity mentions in one transaction;
+        ``(document_id, new_chunk_ids, replaced_chunk_ids)``."""
+        ...
+
+    def mentions(self, collection: str, types: Iterable[str] | None = None) -> list[StoredMention]:
+        """Every entity mention of ``collection`` (of ``types`` only, when given), by document and position."""
         ...
 
     def record_failure(self, collection: str, facts: FileFacts, error: str) -> str:
@@ -57,7 +77,7 @@ class DocumentStore(Protocol):
         ...
 
     def delete_document(self, document_id: str) -> list[int]:
-        """Delete a document with its pages and chunks; returns the chunk ids the indexes must drop."""
+        """Delete a document with its pages, chunks and entity mentions; returns the chunk ids the indexes must drop."""
         ...
 
     def get_page(self, document_id: str, number: int) -> PageRecord:

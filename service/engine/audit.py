@@ -40,6 +40,10 @@ class Audit:
         payload = {"query": query, "k": k, "filters": filters, "retrieved": retrieved_for_audit(hits)}
         self._log().record("search", principal.key_name, collection, "ok", payload)
 
+    def record(self, action: str, key_name: str | None, collection: str, payload: Mapping[str, Any]) -> None:
+        """A read that is neither a search nor an answer (``entities``, ``mentions``): what was asked."""
+        self._log().record(action, key_name, collection, "ok", payload)
+
     def answer(self, principal: Principal, action: str, result: AnswerResult) -> None:
         """An ask or a chat that was answered (or refused)."""
         self._log().record(

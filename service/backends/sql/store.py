@@ -16,16 +16,18 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
+from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, EntityMentionRow, PageRow, utcnow
 from service.core.domain import (
     ChunkDraft,
     DocumentRecord,
     DocumentStatus,
+    EntityMention,
     FileFacts,
     OcrWord,
     PageRecord,
     ParsedDocument,
     StoredChunk,
+    StoredMention,
     TextSource,
 )
 from service.core.errors import NotFound
@@ -222,8 +224,10 @@ class SqlDocumentStore:
         parsed: ParsedDocument,
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
+        mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
-        """Store a new or changed document in one transaction.
+        """Store a new or changed document in one transaction, with its entity ``mentions`` (those stored
+        before for it are replaced).
 
         Returns ``(document_id, new_chunk_ids, replaced_chunk_ids)``; the caller updates FAISS.
         """
@@ -284,6 +288,20 @@ class SqlDocumentStore:
                 for draft, vector in zip(drafts, vectors, strict=True)
             ]
             session.add_all(chunk_rows)
+            session.add_all(
+                EntityMentionRow(
+                    document_id=row.id,
+                    collection_id=collection_id,
+                    page=mention.page,
+                    char_start=mention.char_start,
+                    char_end=mention.char_end,
+                    type=mention.type,
+                    text=mention.text[:512],
+                    name=mention.name[:512],
+                    role=mention.role,
+                )
+                for mention in mentions
+            )
             session.flush()
             return row.id, [chunk.id for chunk in chunk_rows], replaced
 
@@ -327,8 +345,34 @@ class SqlDocumentStore:
     def _delete_content(session: Session, document_id: str) -> list[int]:
         removed = list(session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)))
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
+        session.execute(delete(EntityMentionRow).where(EntityMentionRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))
         return removed
+
+    # --- entity mentions ------------------------------------------------------------------------
+
+    def mentions(self, collection: str, types: Iterable[str] | None = None) -> list[StoredMention]:
+        """Every entity mention of ``collection`` (of ``types`` only, when given), by document and position."""
+        query = (
+            select(EntityMentionRow, DocumentRow.source, DocumentRow.title)
+            .join(DocumentRow, DocumentRow.id == EntityMentionRow.document_id)
+            .join(CollectionRow, CollectionRow.id == EntityMentionRow.collection_id)
+            .where(CollectionRow.name == collection)
+            .order_by(DocumentRow.source, EntityMentionRow.page, EntityMentionRow.char_start, EntityMentionRow.id)
+        )
+        if types is not None:
+            query = query.where(EntityMentionRow.type.in_(list(types)))
+        with self.session() as session:
+            rows = session.execute(query).all()
+        return [
+            StoredMention(
+                EntityMention(row.page, row.char_start, row.char_end, row.type, row.text, row.name, row.role),
+                row.document_id,
+                source,
+                title,
+            )
+            for row, source, title in rows
+        ]
 
     # --- pages and chunks ----------------------------------------------------------------------
 
