@@ -171,6 +171,14 @@ _RULE = re.compile(
     r"Bankr(?:uptcy)?)\.?\s+(?:P(?:roc(?:edure)?)?\.?\s+)?|Rule\s+)\d+(?:\.\d+)?(?:\([a-z0-9]+\))*"
 )
 _CAPS = re.compile(r"^[A-Z][A-Z'\u2019\-. ]+$")
+_ORG_WORDS = {
+    "maritime", "mutual", "foods", "bank", "bancorp", "insurance", "assurance", "company", "corp", "corporation",
+    "inc", "llc", "llp", "ltd", "group", "partners", "holdings", "church", "chapel", "association", "society",
+    "foundation", "council", "union", "university", "college", "hospital", "department", "agency", "office",
+    "authority", "commission", "board", "committee", "services", "systems", "industries", "enterprises",
+    "trust", "fund", "baptist", "network", "league", "institute", "center", "centre", "co", "lp", "pc",
+}  # fmt: skip
+"""A last word that makes a name an organisation's, whatever the model says ("Halvorsen Maritime")."""
 _KEEP_DOT = re.compile(r"\b[A-Z]\.$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|L\.L\.C|P\.C)\.$")
 
 
@@ -320,6 +328,11 @@ def _model(page: _Page, doc: Any) -> None:
         start, end = ent.start_char, ent.end_char
         if kind == "org" and re.search(r"\bCourt\b", ent.text):
             kind = "court"
+        last = re.sub(r"[^a-z]", "", ent.text.split()[-1].lower()) if ent.text.split() else ""
+        if kind == "person" and last in _ORG_WORDS:
+            kind = "org"
+        if kind == "money" and start > 0 and text[start - 1] == "$":
+            start -= 1
         role: str | None = None
         if kind in ("person", "org"):
             name_start, role = _strip_role(text, start, end)
