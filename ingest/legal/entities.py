@@ -61,6 +61,7 @@ ROLES = {
     "commissioner": "commissioner",
     "employee": "employee",
     "intervenor": "intervenor",
+    "clerk": "clerk",
     "movant": "movant",
 }
 """A word before a name that says the person's part in the case, and the role it gives."""
@@ -179,6 +180,9 @@ _ORG_WORDS = {
     "trust", "fund", "baptist", "network", "league", "institute", "center", "centre", "co", "lp", "pc",
 }  # fmt: skip
 """A last word that makes a name an organisation's, whatever the model says ("Halvorsen Maritime")."""
+_OF_PLACE = re.compile(
+    r"\.?[ \t]+of[ \t]+(?:the[ \t]+)?(?:[A-Z][A-Za-z]+|[A-Z]+)(?:[ \t]+(?:[A-Z][A-Za-z]+|[A-Z]+)){0,2}"
+)
 _KEEP_DOT = re.compile(r"\b[A-Z]\.$|\b(?:Inc|Co|Corp|Ltd|Jr|Sr|L\.L\.C|P\.C)\.$")
 
 
@@ -226,6 +230,11 @@ def _statutes(text: str) -> Iterable[tuple[int, int]]:
         yield match.span()
 
 
+def _only_titles(line: str) -> bool:
+    words = [word.lower().strip(".,:") for word in line.split()]
+    return bool(words) and all(word in ROLES or word in HONORIFICS or word == "of" for word in words)
+
+
 class _Page:
     """The mentions found on one page; a span taken by a rule is not taken again by the model."""
 
@@ -251,8 +260,12 @@ class _Page:
             end -= 1
         if end <= start or not (force or self.free(start, end)):
             return
-        if kind == "person" and "\n" in text[start:end]:  # names listed one a line are several people
-            for line in re.finditer(r"[^\r\n]+", text[start:end]):
+        lines = list(re.finditer(r"[^\r\n]+", text[start:end]))
+        if kind == "person" and len(lines) > 1 and _only_titles(lines[-1].group(0)):
+            end = start + lines[-2].end()  # "Christopher M. Wolpert\nClerk": the title is not the name
+            lines = lines[:-1]
+        if kind == "person" and len(lines) > 1 and all(len(line.group(0).split()) >= 2 for line in lines):
+            for line in lines:  # full names listed one a line are several people
                 self.add(start + line.start(), start + line.end(), kind, role, force)
             return
         if kind == "date" and not re.search(r"[A-Za-z/]", text[start:end]):
@@ -265,9 +278,19 @@ class _Page:
         self.mentions.append(EntityMention(self.page.number, start, end, kind, surface, name, role))
 
 
+_NOT_IN_NAMES = {
+    "suite", "tel", "case", "number", "notice", "form", "curiam", "docket", "originating", "pursuant", "no",
+    "docketing", "enforcement", "re", "dear", "via", "page", "exhibit", "order",
+}  # fmt: skip
+"""A person's or organisation's name never holds these words: letterhead and docket labels taken for names."""
+
+
 def _acceptable(kind: str, name: str) -> bool:
     """Whether a mention's name can be what its type says (drops "Magistrate" as an ORG, "ECF" as a person)."""
     folded = name.lower().rstrip(".")
+    words = {re.sub(r"[^a-z]", "", word) for word in folded.split()}
+    if kind in ("person", "org") and (words & _NOT_IN_NAMES or " v. " in name or " v " in name):
+        return False
     if len(name) < 2 or folded in _NOT_NAMES or not any(char.isalpha() for char in name):
         return kind in ("money", "date") and any(char.isdigit() for char in name)
     if kind == "person":
@@ -290,8 +313,38 @@ def _role_before(text: str, start: int) -> tuple[str | None, bool]:
     return None, False
 
 
+_PARTY_ROLE = re.compile(
+    r"[ \t]*(?P<role>Plaintiffs?|Defendants?|Appellants?|Appellees?|Petitioners?|Respondents?|Debtors?|"
+    r"Plaintiff|Intervenors?|Movants?|Claimants?)\b",
+    re.IGNORECASE,
+)
+_CAPTION_LINE = re.compile(
+    r"^[ \t]*(?P<name>[A-Z][A-Z0-9.,'&\- ]*[A-Z.])[ \t]*,?(?:[ \t]*ET AL\.?,?)?[ \t]*\r?$", re.MULTILINE
+)
+_CORPORATE = {"llc", "inc", "co", "corp", "ltd", "lp", "llp", "na", "company", "corporation", "dba"}
+
+
+def _caption_parties(page: _Page) -> None:
+    """A caption's parties: a line in capitals followed by a line naming its part ("Plaintiff, Appellant,")."""
+    text = page.page.text
+    for match in _CAPTION_LINE.finditer(text):
+        after = text[match.end() :].lstrip("\r\n")
+        role = _PARTY_ROLE.match(after)
+        if role is None:
+            continue
+        name = match.group("name")
+        name = re.sub(r",?\s*ET AL\.?$", "", name)
+        words = [re.sub(r"[^a-z]", "", word.lower()) for word in name.split()]
+        corporate = any(word in _ORG_WORDS or word in _CORPORATE for word in words)
+        kind = "org" if corporate or not 2 <= len(words) <= 4 else "person"
+        start = match.start("name")
+        word = role.group("role").lower().rstrip("s")
+        page.add(start, start + len(name), kind, ROLES.get(word) if kind == "person" else None)
+
+
 def _rules(page: _Page) -> None:
     text = page.page.text
+    _caption_parties(page)
     for match in _COURT.finditer(text):
         page.add(match.start(), match.end(), "court")
     for start, end in _statutes(text):
@@ -326,11 +379,17 @@ def _model(page: _Page, doc: Any) -> None:
         if kind is None:
             continue
         start, end = ent.start_char, ent.end_char
-        if kind == "org" and re.search(r"\bCourt\b", ent.text):
+        if kind == "org" and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
             kind = "court"
         last = re.sub(r"[^a-z]", "", ent.text.split()[-1].lower()) if ent.text.split() else ""
         if kind == "person" and last in _ORG_WORDS:
             kind = "org"
+        if kind in ("person", "org") and last in ("courthouse", "building", "street", "avenue", "square"):
+            kind = "place"
+        if kind == "org" and last in _ORG_WORDS:  # "First Baptist Church" of Waldoboro, "... Assurance Co." of Ohio
+            tail = _OF_PLACE.match(text, end)
+            if tail:
+                end = tail.end()
         if kind == "money" and start > 0 and text[start - 1] == "$":
             start -= 1
         role: str | None = None
