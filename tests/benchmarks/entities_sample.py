@@ -88,7 +88,7 @@ def main() -> None:
             mention = found.mention
             entity_of[(found.document_id, mention.page, mention.type, fold(mention.type, mention.name))] = entity.id
     found_items = sorted(key for key in wanted if key in entity_of)
-    pairs = defaultdict(int)
+    pairs: dict[tuple[bool, bool], int] = defaultdict(int)
     for one, other in itertools.combinations(found_items, 2):
         pairs[(truth[one] == truth[other], entity_of[one] == entity_of[other])] += 1
     together = pairs[(True, True)]
