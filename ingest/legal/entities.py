@@ -117,6 +117,16 @@ _NOT_NAMES = {
     "clerk",
     "judges",
     "justices",
+    "appellants",
+    "appellees",
+    "presiding",
+    "employer",
+    "employee",
+    "amicus",
+    "pro se",
+    "nos",
+    "iii",
+    "carrier",
     "before",
     "state",
     "llc",
@@ -280,7 +290,7 @@ class _Page:
 
 _NOT_IN_NAMES = {
     "suite", "tel", "case", "number", "notice", "form", "curiam", "docket", "originating", "pursuant", "no",
-    "docketing", "enforcement", "re", "dear", "via", "page", "exhibit", "order",
+    "docketing", "enforcement", "re", "dear", "via", "page", "exhibit", "order", "schedule", "memo",
 }  # fmt: skip
 """A person's or organisation's name never holds these words: letterhead and docket labels taken for names."""
 
@@ -416,12 +426,22 @@ def _role_names(page: _Page) -> None:
         page.add(match.start("name"), match.end("name"), "person", ROLES[match.group("role").lower()])
 
 
+_CAPS_LINE = re.compile(r"^[^a-z\r\n]*[A-Z]{2}[^a-z\r\n]*$", re.MULTILINE)
+
+
+def model_text(text: str) -> str:
+    """What the model reads: the page with its lines in capitals in title case ("SEAN RIORDAN" -> "Sean Riordan"),
+    which a model trained on ordinary prose reads as names; same length, so spans stay the page's."""
+    cased = _CAPS_LINE.sub(lambda line: line.group(0).title(), text)
+    return cased if len(cased) == len(text) else text
+
+
 def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
     """Every entity mention on ``pages``, in page and text order, with page-relative spans; spaCy's NER runs
     on the pages in batches (``nlp.pipe``), rules first so that courts and judges are never cut."""
     nlp = _nlp()
     found: list[EntityMention] = []
-    texts = (page.text for page in pages)
+    texts = (model_text(page.text) for page in pages)
     for page, doc in zip(pages, nlp.pipe(texts, batch_size=BATCH_PAGES), strict=True):
         current = _Page(page)
         if page.text.strip():

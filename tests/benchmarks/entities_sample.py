@@ -3,7 +3,7 @@ filings, and of merging name variants.
 
     PYTHONPATH=. .venv/bin/python tests/benchmarks/entities_sample.py [FOLDER] [-v]   (-v: list misses and errors)
 
-The fixture (``tests/data/entities_sample.json``) lists, for 13 whole pages, every distinct name of a person or an
+The fixture (``tests/data/entities_sample.json``) lists, for 21 whole pages, every distinct name of a person or an
 organisation on the page, labelled by hand from the page text (roles and honorifics stripped), and which names
 are one entity. The script parses each file as ingest does (pypdfium2, court structure) and runs
 ``extract_entities`` on it.
