@@ -72,6 +72,10 @@ class DocumentStore(Protocol):
         """Every entity mention of ``collection`` (of ``types`` only, when given), by document and position."""
         ...
 
+    def chunk_ids_on_pages(self, collection: str, pages: dict[str, set[int]]) -> set[int]:
+        """Chunk ids of ``collection`` that hold one of ``pages`` (document id to page numbers)."""
+        ...
+
     def record_failure(self, collection: str, facts: FileFacts, error: str) -> str:
         """Note that a file could not be ingested (a document stored before keeps its content); its id."""
         ...

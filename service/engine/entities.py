@@ -24,13 +24,16 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from service.core.access import Principal
 from service.core.domain import ENTITY_TYPES, StoredMention
 from service.core.errors import InvalidInput, NotFound
 from service.core.seams import DocumentStore
 from service.engine.audit import Audit
-from service.engine.documents.service import DocumentsService
+
+if TYPE_CHECKING:
+    from service.engine.documents.service import DocumentsService
 
 QUOTE_CHARS = 80
 """Characters of page text shown on each side of a mention."""
@@ -162,6 +165,25 @@ def merge(collection: str, mentions: Sequence[StoredMention]) -> list[Entity]:
             entities.append(Entity(digest, kind, name, members, sorted(counts), roles))
     entities.sort(key=lambda entity: (-len(entity.mentions), entity.type, entity.name))
     return entities
+
+
+ENTITY_FILTER = "entity"
+"""The search and ask filter that keeps only the chunks of pages mentioning an entity (its id)."""
+
+
+def entity_chunks(store: DocumentStore, collection: str, entity_id: str) -> set[int]:
+    """Chunk ids of ``collection`` on the pages that mention entity ``entity_id``; a 422 naming the filter when
+    the collection has no such entity."""
+    for entity in merge(collection, store.mentions(collection)):
+        if entity.id == entity_id:
+            pages: dict[str, set[int]] = defaultdict(set)
+            for found in entity.mentions:
+                pages[found.document_id].add(found.mention.page)
+            return store.chunk_ids_on_pages(collection, dict(pages))
+    raise InvalidInput(
+        f"filter entity: no entity {entity_id!r} in collection {collection!r} (GET /v1/entities lists them)",
+        {"field": "filters"},
+    )
 
 
 def check_type(kind: str | None) -> str | None:

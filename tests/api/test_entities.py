@@ -94,6 +94,33 @@ def test_walls_bad_input_and_audit(matters: Matters) -> None:
     assert ("mentions", "bravo-team", BRAVO) in actions
 
 
+def test_search_and_ask_filtered_by_an_entity_keep_its_pages(matters: Matters) -> None:
+    client, headers = matters.client, matters.headers(ALPHA)
+    people = client.get("/v1/entities", params={"collection": ALPHA, "type": "person"}, headers=headers).json()
+    mills = next(entity for entity in people["entities"] if entity["name"] == "Janet T. Mills")
+    mentions = client.get(f"/v1/entities/{mills['id']}/mentions", params={"limit": 500}, headers=headers).json()
+    pages = {(mention["document_id"], mention["page"]) for mention in mentions["mentions"]}
+    body = {"query": "the Governor's executive orders", "collection": ALPHA, "k": 20}
+    unfiltered = client.post("/v1/search", json=body, headers=headers).json()["hits"]
+    filtered = client.post("/v1/search", json={**body, "filters": {"entity": mills["id"]}}, headers=headers)
+    assert filtered.status_code == 200, filtered.text
+    hits = filtered.json()["hits"]
+    assert hits and len(hits) < len(unfiltered)
+    for hit in hits:
+        spanned = {(hit["document_id"], page) for page in range(hit["page_start"], hit["page_end"] + 1)}
+        assert spanned & pages, hit
+    asked = client.post(
+        "/v1/ask",
+        json={"question": "Who is the Governor?", "collection": ALPHA, "filters": {"entity": mills["id"]}},
+        headers=headers,
+    )
+    assert asked.status_code == 200, asked.text
+    assert all((c["document_id"], c["page"]) in pages for c in asked.json()["citations"])
+    bravo_entity = matters.parts.entities().entities(BRAVO, None)[0].id
+    walled = client.post("/v1/search", json={**body, "filters": {"entity": bravo_entity}}, headers=headers)
+    assert walled.status_code == 422 and walled.json()["error"]["detail"]["field"] == "filters"
+
+
 def test_delete_and_reingest_keep_the_index_consistent(matters: Matters, tmp_path: Path) -> None:
     parts = matters.parts
 

@@ -38,6 +38,7 @@ def parse_all(folder: Path) -> list[ParsedDocument]:
 
 
 def ingest_times(folder: Path, count: int) -> tuple[float, float]:
+    """Seconds to ingest the first ``count`` files with the entity index off, then on (fresh stores)."""
     from service.components import Components
     from service.core.settings import Settings
 
@@ -54,8 +55,11 @@ def ingest_times(folder: Path, count: int) -> tuple[float, float]:
             parts = Components(settings)
             parts.embedder.embed_documents(["warm up"])
             started = time.perf_counter()
-            parts.pipeline("bench").ingest([source])
+            summary = parts.pipeline("bench").ingest([source])
             seconds.append(time.perf_counter() - started)
+            pages = sum(result.pages or 0 for result in summary.files)
+            stored = len(parts.store.mentions("bench"))
+            print(f"entities {'on' if entities else 'off'}: {pages} pages, {stored} mentions, {seconds[-1]:.1f} s")
             parts.close()
     return seconds[0], seconds[1]
 

@@ -374,6 +374,22 @@ class SqlDocumentStore:
             for row, source, title in rows
         ]
 
+    def chunk_ids_on_pages(self, collection: str, pages: dict[str, set[int]]) -> set[int]:
+        """Chunk ids of ``collection`` that hold one of ``pages`` (document id to page numbers)."""
+        if not pages:
+            return set()
+        with self.session() as session:
+            rows = session.execute(
+                select(ChunkRow.id, ChunkRow.document_id, ChunkRow.page_start, ChunkRow.page_end)
+                .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
+                .where(CollectionRow.name == collection, ChunkRow.document_id.in_(list(pages)))
+            ).all()
+        return {
+            chunk_id
+            for chunk_id, document_id, first, last in rows
+            if any(first <= page <= last for page in pages[document_id])
+        }
+
     # --- pages and chunks ----------------------------------------------------------------------
 
     def get_page(self, document_id: str, number: int) -> PageRecord:

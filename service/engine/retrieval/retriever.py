@@ -10,6 +10,7 @@ from service.core.domain import SearchHit, StoredChunk
 from service.core.errors import InvalidInput
 from service.core.seams import DocumentStore, Embedder, LexicalIndex, Reranker, VectorIndex
 from service.core.settings import RetrievalSettings
+from service.engine.entities import ENTITY_FILTER, entity_chunks
 from service.engine.retrieval.hybrid import HybridRanker, Ranked
 
 log = logging.getLogger(__name__)
@@ -110,9 +111,13 @@ class Retriever:
             principal.require(collection)
         checked = check_filters(filters)
         index = self._index(collection)
+        entity = checked.pop(ENTITY_FILTER, None)
         allowed = (
             self.store.chunk_ids_where(collection, lambda meta: document_matches(meta, checked)) if checked else None
         )
+        if entity is not None:
+            on_pages = entity_chunks(self.store, collection, entity)
+            allowed = on_pages if allowed is None else allowed & on_pages
         lexical = self._lexical(collection) if self._lexical is not None else None
         reranker = self._reranker() if self._reranker is not None else None
         depth = max(k, self.settings.rerank_candidates) if reranker is not None else k
