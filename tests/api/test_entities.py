@@ -165,3 +165,22 @@ def test_the_command_line_lists_entities_and_mentions(
     assert wrong.exit_code != 0 and "planet" in wrong.output
     nobody = CliRunner().invoke(cli, ["mentions", "Nobody Atall", "-c", ALPHA])
     assert nobody.exit_code != 0 and "no entity called 'Nobody Atall'" in nobody.output
+
+
+def test_the_index_can_be_turned_off(components: Components, tmp_path: Path) -> None:
+    """``DOCQA_INGEST__ENTITIES=false``: documents ingested from then on have no mentions; those before keep theirs."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "first.txt").write_text("Plaintiff Jane Doe sued Acme Corp. in Portland, Maine.\n")
+    components.pipeline("notes").ingest([folder])
+    assert {entity.name for entity in components.entities().entities("notes", "person")} == {"Jane Doe"}
+    settings = components.settings
+    off = settings.model_copy(update={"ingest": settings.ingest.model_copy(update={"entities": False})})
+    parts = Components(off, components.embedder)
+    try:
+        (folder / "second.txt").write_text("Defendant Richard Roe answered.\n")
+        parts.pipeline("notes").ingest([folder])
+        assert {entity.name for entity in parts.entities().entities("notes", "person")} == {"Jane Doe"}
+        assert len(parts.store.list_documents("notes")) == 2
+    finally:
+        parts.close()
