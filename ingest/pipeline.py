@@ -23,8 +23,10 @@ from ingest.discover import Candidate, discover
 from ingest.legal.entities import extract_entities
 from ingest.legal.structure import court_structure
 from ingest.ocr.processor import OcrProcessor
-from ingest.parsers import PARSERS, parser_for
-from service.core.domain import DocumentRecord, DocumentStatus, FileFacts, document_name
+from ingest.parse_worker import ParseCancelled
+from ingest.parsers import PARSERS, ParseLimits, parser_for
+from service.core.citations import CitationMention
+from service.core.domain import DocumentRecord, DocumentStatus, FileFacts, ParsedDocument, document_name
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
 from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex
@@ -38,6 +40,18 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+ParseRunner = Callable[[Path, ParseLimits], ParsedDocument]
+"""Parses one file under limits somewhere: ``parse_here`` in this process, a ``ParseWorker`` in a child."""
+
+
+def parse_here(path: Path, limits: ParseLimits) -> ParsedDocument:
+    """Parse ``path`` in this process (the parsers check the limits as they read)."""
+    parser = parser_for(path)
+    if parser is None:
+        raise DocqaError(f"{path.name}: unsupported file type")
+    return parser(path, limits)
 
 
 class IngestPipeline:
@@ -54,17 +68,21 @@ class IngestPipeline:
         ocr: OcrProcessor | None = None,
         extra_metadata: Mapping[str, str] | None = None,
         lexical: LexicalIndex | None = None,
+        citations: Callable[[ParsedDocument], Sequence[CitationMention]] | None = None,
     ) -> None:
         self.store = store
         self.index = index
         self.lock_directory = lock_directory
         self.lexical = lexical
+        self.citations = citations
+        """Finds a document's citations for the citation index (eyecite; ``None``: not indexed at ingest)."""
         self.collection = index.collection
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
         self.chunker = chunker
         self.settings = settings
         self.ocr = ocr
         self.extra_metadata = dict(extra_metadata or {})
+        self.limits = ParseLimits.from_settings(settings)
         self.progress = Progress()
         self._last_save = time.monotonic()
 
@@ -123,13 +141,16 @@ class IngestPipeline:
                 self._save()
                 self._last_save = time.monotonic()
 
-    def ingest_file(self, candidate: Candidate) -> FileResult:
-        """Ingest one file (inside ``writing``); any failure becomes a result with a reason, never an exception."""
+    def ingest_file(self, candidate: Candidate, parse: ParseRunner = parse_here) -> FileResult:
+        """Ingest one file (inside ``writing``), parsed by ``parse``; any failure becomes a result with a reason,
+        never an exception, except ``ParseCancelled``: a cancelled file is left as it was, nothing recorded."""
         source = candidate.source
         if candidate.error:
             return FileResult(source, "failed", error=candidate.error)
         try:
-            return self._ingest_file(candidate.path, source)
+            return self._ingest_file(candidate.path, source, parse)
+        except ParseCancelled:
+            raise
         except DocqaError as error:
             return self._failed(candidate.path, source, error.message)
         except OSError as error:
@@ -137,7 +158,7 @@ class IngestPipeline:
         except Exception as error:  # one bad file must never stop a batch; the reason is recorded
             return self._failed(candidate.path, source, f"{source}: unexpected {type(error).__name__}: {error}")
 
-    def _ingest_file(self, path: Path, source: str) -> FileResult:
+    def _ingest_file(self, path: Path, source: str, parse: ParseRunner) -> FileResult:
         parser = parser_for(path)
         if parser is None:
             known = ", ".join(sorted(PARSERS))
@@ -160,7 +181,7 @@ class IngestPipeline:
         sha256 = sha256_of(path)
         if usable and existing and existing.sha256 == sha256:
             return FileResult(source, "unchanged", existing.id)
-        parsed = parser(path)
+        parsed = parse(path, self.limits)
         if self.ocr is not None:
             parsed = self.ocr(path, parsed, self.progress.ocr_page_done)
         parsed = court_structure(path, parsed, self.extra_metadata)
@@ -168,8 +189,9 @@ class IngestPipeline:
         vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
         mentions = extract_entities(parsed.pages) if self.settings.entities else []
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
+        citations = self.citations(parsed) if self.citations is not None else None
         document_id, new_ids, replaced_ids = self.store.replace_document(
-            self.collection, facts, parsed, drafts, vectors, mentions
+            self.collection, facts, parsed, drafts, vectors, citations, mentions
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)

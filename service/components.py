@@ -30,6 +30,7 @@ from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
 from service.core.seams import (
     AuditLog,
+    CitationIndex,
     DocumentStore,
     Embedder,
     Generator,
@@ -37,6 +38,7 @@ from service.core.seams import (
     KeyStore,
     LexicalIndex,
     RateLimit,
+    RecordIndex,
     Reranker,
     VectorIndex,
 )
@@ -48,6 +50,8 @@ from service.engine.audit import Audit
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
 from service.engine.entities import EntitiesService
+from service.engine.record.citing import Authorities, find_citations
+from service.engine.record.search import RecordSearch
 from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
 
@@ -164,6 +168,7 @@ class Components:
             ocr=OcrProcessor(self.settings.ocr),
             extra_metadata=extra_metadata,
             lexical=self.lexical(collection),
+            citations=find_citations,
         )
 
     @cached_property
@@ -171,6 +176,26 @@ class Components:
         return Retriever(
             self.store, self.index, lambda: self.embedder, self.lexical, self.settings.retrieval, lambda: self.reranker
         )
+
+    @property
+    def record_index(self) -> RecordIndex:
+        """The full-text index of page words (in the SQL database, kept by the store)."""
+        return self.sql.record_index
+
+    @cached_property
+    def record(self) -> RecordSearch:
+        """Exhaustive search and search-term reports over a collection's pages."""
+        return RecordSearch(lambda: self.record_index)
+
+    @cached_property
+    def authorities(self) -> Authorities:
+        """The citation index's queries: citing filings, tables of authorities."""
+        return Authorities(lambda: self.citation_index, self.store.pages, self.store.list_documents)
+
+    @property
+    def citation_index(self) -> CitationIndex:
+        """The citations of every stored page (in the SQL database, kept by the store)."""
+        return self.sql.citation_index
 
     @cached_property
     def reranker(self) -> Reranker | None:

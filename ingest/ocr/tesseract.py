@@ -261,7 +261,8 @@ def ocr_pages(
                 image = _render(document, number, settings.dpi)
             except pdfium.PdfiumError as error:
                 raise OcrFailed(
-                    f"{pdf_path}: page {number} could not be rendered for OCR: {error}",
+                    f"{pdf_path}: page {number} could not be rendered for OCR (the page is damaged); "
+                    "re-export or re-download the PDF",
                     detail={"file": str(pdf_path), "page": number},
                 ) from error
             pending[pool.submit(_read, image, settings.languages, settings.dpi, started)] = number

@@ -1,5 +1,6 @@
-"""The app's pure-ASGI middleware: ``BodyLimit`` (413 above the request size limits) and ``Metrics``
-(requests and latency per route for ``/metrics``), and where the metrics of several workers meet.
+"""The app's pure-ASGI middleware: ``BodyLimit`` (413 above the request size limits), ``Metrics``
+(requests and latency per route for ``/metrics``) and ``Unexpected`` (the 500 envelope without closing the
+connection), and where the metrics of several workers meet.
 
 Pure ASGI, not Starlette's ``BaseHTTPMiddleware``, which costs a task and a stream per request.
 Authentication and rate limits are per route: the ``PrincipalDep`` dependency (``service/api/state.py``).
@@ -7,6 +8,7 @@ Authentication and rate limits are per route: the ``PrincipalDep`` dependency (`
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -15,9 +17,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import error_response
-from service.core.errors import PayloadTooLarge
+from service.api.errors import docqa_response, error_response, unexpected_response
+from service.core.errors import DocqaError, PayloadTooLarge
 from service.core.settings import ServerSettings
+
+log = logging.getLogger("docqa")
 
 MULTIPROCESS_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """prometheus_client's own variable: where worker processes keep their metric values."""
@@ -85,6 +89,44 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": response.body})
 
 
+class Unexpected:
+    """Answers an exception no handler took with the 500 envelope, and keeps the connection open.
+
+    Starlette's last-resort handler (``ServerErrorMiddleware``) sends its response and then raises the
+    exception again, for the server to log; uvicorn then closes the connection, and a client that
+    reuses it (keep-alive) fails its next request. Caught here, inside that handler, the exception is
+    logged once and goes no further. One raised after the response began (a stream) still propagates:
+    the response cannot be completed, and closing is the only honest ending.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if started:
+                raise
+            if isinstance(error, DocqaError):  # e.g. PayloadTooLarge from a body read outside a route
+                response = docqa_response(error)
+            else:
+                log.error("unexpected error", exc_info=error)
+                response = unexpected_response(error)
+            await response(scope, receive, send)
+
+
 class Metrics:
     """Counts requests by route and status and times them, to the last byte sent (pure ASGI: no task or
     stream per request, which Starlette's ``BaseHTTPMiddleware`` costs)."""
@@ -135,7 +177,7 @@ def metrics_registry() -> tuple[CollectorRegistry, CollectorRegistry | None]:
 
 def add_middleware(app: FastAPI, server: ServerSettings, registry: CollectorRegistry | None) -> None:
     """Count and time every request into ``registry`` (None: nowhere), and limit request bodies as ``server``
-    says (``BodyLimit`` outermost, so a refused body is counted too)."""
+    says (``BodyLimit`` outermost, so a refused body is counted too; ``Unexpected`` innermost, so a 500 is)."""
     requests = Counter("docqa_requests", "HTTP requests", ["route", "status"], registry=registry)
     latency = Histogram(
         "docqa_request_seconds",
@@ -144,6 +186,7 @@ def add_middleware(app: FastAPI, server: ServerSettings, registry: CollectorRegi
         registry=registry,
         buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
     )
+    app.add_middleware(Unexpected)
     app.add_middleware(Metrics, requests=requests, latency=latency)
     app.add_middleware(
         BodyLimit,

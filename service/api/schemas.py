@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from service.api.params import MAX_NAME_CHARS, Name, Text
 from service.core.access import Role
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
@@ -34,15 +35,15 @@ Filters: Any = Field(
     default_factory=dict,
     description="Metadata filters: equality (court=ca1, document_type=order) "
     "or filed_after / filed_before (YYYY-MM-DD); entity=<id> (GET /v1/entities) keeps the pages that mention "
-    "that entity.",
+    "that entity. An unknown filter name is a 422 that lists the valid ones.",
 )
 
 
 class SearchRequest(Body):
-    query: str = Query
-    collection: str = CollectionName
+    query: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks returned; default from settings.")
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class HitOut(BaseModel):
@@ -79,11 +80,11 @@ class SearchResponse(BaseModel):
 
 
 class AskRequest(Body):
-    question: str = Query
-    collection: str = CollectionName
+    question: Text = Query
+    collection: Name = CollectionName
     k: int | None = Field(None, ge=1, le=200, description="Chunks retrieved; default from settings.")
     stream: bool = Field(False, description="Answer as Server-Sent Events: delta*, citations, claims, done.")
-    filters: dict[str, str] = Filters
+    filters: dict[Name, Text] = Filters
 
 
 class CitationOut(BaseModel):
@@ -224,7 +225,11 @@ class PageOut(BaseModel):
 class HighlightOut(BaseModel):
     width: float
     height: float
-    rects: list[tuple[float, float, float, float]]
+    # four numbers as a list, not a tuple: OpenAPI 3.1's prefixItems, which a tuple becomes, trips up
+    # common schema validators (schemathesis among them)
+    rects: list[Annotated[list[float], Field(min_length=4, max_length=4)]] = Field(
+        description="Boxes [left, top, right, bottom] in points, origin top-left."
+    )
 
 
 class CollectionOut(BaseModel):
@@ -238,7 +243,10 @@ class CollectionsResponse(BaseModel):
 
 class JobFileOut(BaseModel):
     name: str
-    outcome: str
+    outcome: str = Field(
+        description="new, updated, unchanged or failed; pending while not done; cancelled when the job was "
+        "cancelled before the file was done (it was not ingested)."
+    )
     document_id: str | None
     error: str | None
 
@@ -248,7 +256,8 @@ class JobOut(BaseModel):
     collection: str
     status: JobStatus = Field(
         description="queued, running or done; interrupted when the server process running the job stopped "
-        "before finishing it: files still 'pending' were not ingested and must be uploaded again."
+        "before finishing it: files still 'pending' were not ingested and must be uploaded again; cancelled "
+        "when DELETE /v1/jobs/{job_id} stopped it: files marked 'cancelled' were not ingested."
     )
     files: list[JobFileOut]
 
@@ -277,7 +286,7 @@ class ChatCompletionRequest(BaseModel):
     """OpenAI's request shape; unknown OpenAI fields are accepted and ignored."""
 
     model_config = ConfigDict(extra="allow")
-    model: str = Field(description="docqa/<collection>")
+    model: Name = Field(max_length=MAX_NAME_CHARS, description="docqa/<collection>")
     messages: list[ChatMessageIn] = Field(min_length=1)
     stream: bool = False
     max_tokens: int | None = Field(None, ge=1)

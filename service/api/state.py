@@ -36,7 +36,10 @@ class AppState:
     def __post_init__(self) -> None:
         parts = self.components
         self.jobs = JobRunner(
-            lambda: parts.upload_jobs, parts.pipeline, lambda job, result: parts.audit.uploaded(job, result)
+            lambda: parts.upload_jobs,
+            parts.pipeline,
+            lambda job, result: parts.audit.uploaded(job, result),
+            worker_memory_mb=self.settings.ingest.worker_memory_mb,
         )
         self.documents = parts.documents(self.jobs)
 

@@ -66,9 +66,9 @@ class Progress:
     def ocr_page_done(self) -> None: ...
 
 
-JobStatus = Literal["queued", "running", "done", "interrupted"]
+JobStatus = Literal["queued", "running", "done", "interrupted", "cancelled"]
 UNFINISHED: tuple[JobStatus, ...] = ("queued", "running")
-FINISHED: tuple[JobStatus, ...] = ("done", "interrupted")
+FINISHED: tuple[JobStatus, ...] = ("done", "interrupted", "cancelled")
 
 
 @dataclass

@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from service.core.access import KeyInfo, Principal, Role
 from service.core.audit import Verification
+from service.core.citations import CitationMention, StoredCitation
 from service.core.domain import (
     ChunkDraft,
     DocumentRecord,
@@ -26,6 +27,7 @@ from service.core.domain import (
     StoredMention,
 )
 from service.core.ingestion import Job, StoredJob
+from service.core.record_query import Query
 
 Vectors = npt.NDArray[np.float32]
 """A ``(n, dimension)`` float32 matrix of L2-normalised rows."""
@@ -36,7 +38,7 @@ class DocumentStore(Protocol):
     is derived from. Implemented by ``SqlDocumentStore`` (SQLite or PostgreSQL)."""
 
     def collections(self) -> dict[str, int]:
-        """Collection name to document count."""
+        """Collection name to the count of its readable documents; files that failed to ingest are not counted."""
         ...
 
     def collection_exists(self, name: str) -> bool: ...
@@ -62,10 +64,14 @@ class DocumentStore(Protocol):
         parsed: ParsedDocument,
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
+        citations: Sequence[CitationMention] | None = None,
         mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
-        """Store a new or changed document with its entity mentions in one transaction;
-        ``(document_id, new_chunk_ids, replaced_chunk_ids)``."""
+        """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``.
+
+        ``citations`` are the citations found on its pages, for the citation index (``None``: not looked for);
+        ``mentions`` its entity mentions (``ingest.legal.entities``), replacing those stored before.
+        """
         ...
 
     def mentions(self, collection: str, types: Iterable[str] | None = None) -> list[StoredMention]:
@@ -150,7 +156,11 @@ class JobStore(Protocol):
     def get(self, job_id: str) -> StoredJob | None: ...
 
     def save(self, job: Job) -> None:
-        """Record the job's status and its files' results so far."""
+        """Record the job's status and its files' results so far; a cancelled job stays cancelled."""
+        ...
+
+    def cancel(self, job_id: str) -> bool:
+        """Mark a queued or running job cancelled; False when it was not (any more) queued or running."""
         ...
 
 
@@ -290,6 +300,61 @@ class LexicalIndex(DerivedIndex, Protocol):
 
     def build(self) -> None:
         """Build the ranking models now, so that no search has to."""
+        ...
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """A page a record search may match, with what a hit needs of its document."""
+
+    document_id: str
+    source: str
+    title: str
+    metadata: Mapping[str, Any]
+    number: int
+    label: str | None
+    char_start: int
+    """Where the page starts in its document's text."""
+    text: str
+
+
+class RecordIndex(Protocol):
+    """The full-text index of every stored page's words (SQLite FTS5, PostgreSQL ``tsvector``), for searching
+    the whole record.
+
+    The document store keeps it in the transaction that writes or deletes the pages, so it is never behind
+    them; a store opened without it builds it. It only narrows a search: the exact evaluator
+    (``service.engine.record.matching``) confirms every page, so the index may return pages that do not
+    match, never leave out one that does.
+    """
+
+    def candidate_pages(
+        self, collection: str, queries: Sequence[Query]
+    ) -> Iterator[tuple[CandidatePage, tuple[int, ...]]]:
+        """Every page of ``collection`` that may match one of ``queries``, each with the indexes of the queries
+        it may match (for each query, a superset of the pages it matches), in document order: by source path,
+        then page number. Each page is read once, however many queries it may match."""
+        ...
+
+
+class CitationIndex(Protocol):
+    """The citations found on every stored page (eyecite, at ingest), kept by the document store in the
+    transaction that writes the pages."""
+
+    def citations(
+        self, collection: str, document_id: str | None = None, authorities: Sequence[str] | None = None
+    ) -> list[StoredCitation]:
+        """The citations of ``collection`` (of one document, or of the given authority keys), in document
+        order: by source path, page and position."""
+        ...
+
+    def documents_without_citations(self, collection: str) -> list[str]:
+        """Ids of the documents stored before the citation index existed (whose citations were never looked
+        for)."""
+        ...
+
+    def set_citations(self, document_id: str, citations: Sequence[CitationMention]) -> None:
+        """Store the citations of an already stored document (replacing any), in one transaction."""
         ...
 
 

@@ -83,6 +83,37 @@ class IngestSettings(Group):
         description="Build the entity index at ingest: people, organisations, places, courts, statutes, dates and "
         "money on every page (spaCy); off, documents ingested have no entities.",
     )
+    max_text_chars: int = Field(
+        20_000_000, ge=1, description="A file whose extracted text passes this many characters fails with a reason."
+    )
+    max_text_per_byte: float = Field(
+        50.0,
+        gt=0,
+        description="A file whose extracted text passes this many characters per byte of the file fails "
+        "(compression bombs); text up to 1,000,000 characters always passes this check.",
+    )
+    max_pages: int = Field(5_000, ge=1, description="A document of more pages than this fails with a reason.")
+    max_archive_members: int = Field(
+        1_000, ge=1, description="A .docx (a zip archive) of more members than this fails, before any is expanded."
+    )
+    max_archive_mb: float = Field(
+        200.0,
+        gt=0,
+        description="A .docx whose members expand to more than this many MB together fails, before any is expanded.",
+    )
+    max_archive_ratio: float = Field(
+        100.0,
+        gt=1,
+        description="A .docx member of 1 MB or more that expands more than this many times its compressed size fails.",
+    )
+    max_depth: int = Field(1_000, ge=1, description="HTML nested more than this many elements deep fails.")
+    max_parse_s: float = Field(120.0, gt=0, description="Parsing one file may take at most this many seconds.")
+    worker_memory_mb: float = Field(
+        1024.0,
+        ge=256,
+        description="Upload jobs parse each file in a worker process limited to this much address space (MB); "
+        "a file that needs more fails with a reason.",
+    )
 
 
 class OcrSettings(Group):

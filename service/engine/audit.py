@@ -40,6 +40,11 @@ class Audit:
         payload = {"query": query, "k": k, "filters": filters, "retrieved": retrieved_for_audit(hits)}
         self._log().record("search", principal.key_name, collection, "ok", payload)
 
+    def record_search(self, principal: Principal, action: str, collection: str, payload: Mapping[str, Any]) -> None:
+        """A search of the whole record (``record_search``, ``term_report``, ``authorities``): what was asked,
+        the filters and the counts found."""
+        self._log().record(action, principal.key_name, collection, "ok", dict(payload))
+
     def record(self, action: str, key_name: str | None, collection: str, payload: Mapping[str, Any]) -> None:
         """A read that is neither a search nor an answer (``entities``, ``mentions``): what was asked."""
         self._log().record(action, key_name, collection, "ok", payload)
@@ -76,6 +81,11 @@ class Audit:
         """Every document change through an upload."""
         payload = {"job_id": job.job_id, "source": result.source, "document_id": result.document_id}
         self._log().record("upload", job.key_name, job.collection, result.outcome, {**payload, "error": result.error})
+
+    def job_cancelled(self, key_name: str | None, job: Job) -> None:
+        """An upload job cancelled; the files it had not done by then are named."""
+        pending = [name for name in job.names if name not in job.results]
+        self._log().record("cancel", key_name, job.collection, "ok", {"job_id": job.job_id, "not_ingested": pending})
 
     def ingested(self, summary: IngestSummary) -> None:
         """Every document change of a CLI batch (unchanged files are not changes)."""

@@ -181,8 +181,8 @@ def entity_chunks(store: DocumentStore, collection: str, entity_id: str) -> set[
                 pages[found.document_id].add(found.mention.page)
             return store.chunk_ids_on_pages(collection, dict(pages))
     raise InvalidInput(
-        f"filter entity: no entity {entity_id!r} in collection {collection!r} (GET /v1/entities lists them)",
-        {"field": "filters"},
+        f"filters.entity: no entity {entity_id!r} in collection {collection!r} (GET /v1/entities lists them)",
+        {"field": "filters.entity"},
     )
 
 

@@ -145,10 +145,34 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
       getJson(`/v1/documents/${enc(id)}/pages/${page}/highlight?start=${start}&end=${end}`, { signal }),
     job: (jobId) => getJson(`/v1/jobs/${enc(jobId)}`),
 
+    /** Every hit of a record query, in document order: one page of `limit` hits from `offset`. */
+    async recordSearch({ query, collection, offset = 0, limit = 100 }, { signal } = {}) {
+      const response = await send("POST", "/v1/record/search", { json: { query, collection, offset, limit }, signal });
+      return response.json();
+    },
+
+    /** A search-term report of `terms` (one query each). */
+    async termReport({ terms, collection }, { signal } = {}) {
+      const response = await send("POST", "/v1/record/terms", { json: { terms, collection }, signal });
+      return response.json();
+    },
+
+    /** The same report as a CSV Blob, for download. */
+    async termReportCsv({ terms, collection }) {
+      const response = await send("POST", "/v1/record/terms", { json: { terms, collection, format: "csv" }, accept: "text/csv" });
+      return response.blob();
+    },
+
     /** The rendered page as a Blob (fetched, not <img src>, so the auth header goes with it). */
     async pageImage(id, page, { signal } = {}) {
       const response = await send("GET", `/v1/documents/${enc(id)}/pages/${page}/image`, { signal, accept: "image/png" });
       return response.blob();
+    },
+
+    /** Cancel a queued or running upload job; resolves with the job (status `cancelled`). */
+    async cancelJob(jobId) {
+      const response = await send("DELETE", `/v1/jobs/${enc(jobId)}`);
+      return response.json();
     },
 
     async deleteDocument(id) {

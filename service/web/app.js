@@ -3,6 +3,7 @@
 
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
+import { createRecordTab } from "./record.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createViewer } from "./viewer.js";
 
@@ -26,6 +27,11 @@ const documents = createDocumentsTab(api, {
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
   onChange: () => refreshMatterCounts(),
+});
+const record = createRecordTab(api, {
+  getCollection: () => state.collection,
+  showError,
+  openDocument: (target, opener) => viewer.open(target, opener),
 });
 
 // ---- errors -------------------------------------------------------------------------------
@@ -112,6 +118,7 @@ function resetWorkspace() {
   $("question").value = "";
   viewer.close();
   documents.reset();
+  record.reset();
 }
 
 function onUnauthorized(error) {
@@ -188,6 +195,8 @@ function selectCollection(name) {
   if (name) sessionStorage.setItem(MATTER_STORAGE, name);
   $("ask-matter").textContent = name ? `— asking in ${name}` : "";
   $("documents-matter").textContent = name ?? "";
+  $("record-matter").textContent = name ?? "";
+  record.reset();
   cancelAsk();
   resetAnswer();
   viewer.close();
@@ -223,7 +232,7 @@ $("sign-out").addEventListener("click", () => {
 
 // ---- tabs -----------------------------------------------------------------------------------
 
-const tabs = [$("tab-ask"), $("tab-documents")];
+const tabs = [$("tab-ask"), $("tab-documents"), $("tab-record")];
 
 function showTab(tab, { focus = false } = {}) {
   for (const other of tabs) {

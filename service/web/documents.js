@@ -13,6 +13,7 @@ const OUTCOME_LABELS = {
   failed: "Failed",
   pending: "Processing…",
   interrupted: "Not processed (the server stopped); upload again",
+  cancelled: "Not processed (cancelled)",
 };
 /** "a.pdf: not a readable PDF" shown beside the name a.pdf reads better as "not a readable PDF". */
 function withoutFileName(error, name) {
@@ -39,6 +40,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     choose: $("choose-files"),
     input: $("file-input"),
     progress: $("upload-progress"),
+    cancel: $("cancel-upload"),
     uploadStatus: $("upload-status"),
     results: $("upload-results"),
     dialog: $("confirm-dialog"),
@@ -47,6 +49,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
   let documents = [];
   let generation = 0; // bumped on matter change / sign-out so stale loads and polls stop
   let uploading = false;
+  let runningJob = null; // the job being processed, while its Cancel button shows
 
   function renderDocuments() {
     if (!documents.length) {
@@ -171,8 +174,34 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     }
     els.progress.removeAttribute("value"); // indeterminate while the server processes
     els.uploadStatus.textContent = `Uploaded ${count}. Processing…`;
-    await pollJob(jobId, mine);
+    runningJob = jobId;
+    els.cancel.hidden = false;
+    els.cancel.disabled = false;
+    try {
+      await pollJob(jobId, mine);
+    } finally {
+      if (runningJob === jobId) {
+        runningJob = null;
+        els.cancel.hidden = true;
+      }
+    }
     if (mine === generation) setUploading(false);
+  }
+
+  async function cancelUpload() {
+    const jobId = runningJob;
+    if (!jobId) return;
+    els.cancel.disabled = true;
+    els.uploadStatus.textContent = "Cancelling…";
+    try {
+      await api.cancelJob(jobId);
+    } catch (error) {
+      // 409: the job finished meanwhile; the next poll shows how it ended
+      if (error.status !== 409) {
+        els.cancel.disabled = false;
+        showError(error);
+      }
+    }
   }
 
   async function pollJob(jobId, mine) {
@@ -199,9 +228,9 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
       }
       if (mine !== generation) return;
       // An interrupted job's server process stopped before it finished: its files still pending were not ingested.
-      interrupted = job.status === "interrupted";
+      interrupted = job.status === "interrupted" || job.status === "cancelled";
       files = (job.files ?? []).map((file) =>
-        interrupted && file.outcome === "pending" ? { ...file, outcome: "interrupted" } : file,
+        job.status === "interrupted" && file.outcome === "pending" ? { ...file, outcome: "interrupted" } : file,
       );
       renderResults(files);
       if (job.status === "done" || interrupted) break;
@@ -213,6 +242,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     for (const file of files) tally[file.outcome] = (tally[file.outcome] ?? 0) + 1;
     const summary = Object.entries(tally).map(([outcome, n]) => `${n} ${(OUTCOME_LABELS[outcome] ?? outcome).toLowerCase()}`);
     const ending = interrupted ? "Processing stopped before the end" : "Processing finished";
+    els.cancel.hidden = true;
     els.uploadStatus.textContent = `${ending}${summary.length ? `: ${summary.join(", ")}` : ""}.`;
     await load();
     onChange();
@@ -248,6 +278,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
     else openDocument({ documentId: doc.id, title: doc.title || doc.source, page: 1 }, button);
   });
 
+  els.cancel.addEventListener("click", cancelUpload);
   els.choose.addEventListener("click", () => els.input.click());
   els.input.addEventListener("change", () => {
     const files = [...els.input.files];

@@ -160,7 +160,7 @@ def test_search_filters_restrict_before_ranking(api: Api) -> None:
         "/v1/search", json={"query": "x", "collection": COLLECTION, "filters": {"filed_after": "last year"}}
     )
     error = assert_envelope(response, 422, "invalid_input")
-    assert "filed_after" in error["message"] and error["detail"] == {"field": "filters"}
+    assert "filed_after" in error["message"] and error["detail"] == {"field": "filters.filed_after"}
 
 
 @pytest.mark.parametrize("filters", [{}, {"court": "cacd"}])
@@ -340,7 +340,8 @@ def test_upload_list_read_render_highlight_delete(api: Api, tmp_path: Path) -> N
     document = api.client.get(f"/v1/documents/{brief_id}").json()
     assert document == by_source["brief.pdf"]
     assert (document["title"], document["page_count"], document["media_type"]) == ("Brief", 2, "application/pdf")
-    assert {"name": UPLOADS, "document_count": 3} in api.client.get("/v1/collections").json()["collections"]
+    collections = api.client.get("/v1/collections").json()["collections"]
+    assert {"name": UPLOADS, "document_count": 2} in collections  # empty.pdf failed: listed, but not counted
 
     page = api.client.get(f"/v1/documents/{brief_id}/pages/1").json()
     assert (page["page"], page["page_count"], page["text_source"]) == (1, 2, "text_layer")
@@ -515,6 +516,8 @@ def json_probe(route: str, status: int, code: str, body: Any, field_name: str | 
 
 ASK = {"question": "What rent?", "collection": COLLECTION}
 SEARCH = {"query": "rent", "collection": COLLECTION}
+RECORD = {"query": "rent", "collection": COLLECTION}
+TERMS = {"terms": ["rent", "lease"], "collection": COLLECTION}
 CHAT = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content": "What rent?"}]}
 DOCS = "/v1/collections/{collection}/documents"
 PAGE = "/v1/documents/{document_id}/pages/{number}"
@@ -547,6 +550,24 @@ PROBES = [
         "body",
     ),
     json_probe("/v1/search", 413, "payload_too_large", {**SEARCH, "query": "rent " * 300_000}),
+    # /v1/record/search and /v1/record/terms
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "query": '"monthly rent'}, "query"),
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "query": ""}, "query"),
+    json_probe("/v1/record/search", 422, "invalid_input", {**RECORD, "limit": 0}, "limit"),
+    json_probe("/v1/record/search", 404, "not_found", {**RECORD, "collection": "nope"}, "collection"),
+    Probe(("POST", "/v1/record/search"), "GET", "/v1/record/search", 405, "method_not_allowed"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "terms": ["rent", "rent w/ lease"]}, "terms"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "terms": []}, "terms"),
+    json_probe("/v1/record/terms", 422, "invalid_input", {**TERMS, "format": "xlsx"}, "format"),
+    json_probe("/v1/record/terms", 404, "not_found", {**TERMS, "collection": "nope"}, "collection"),
+    json_probe("/v1/record/authorities", 404, "not_found", {"collection": "nope"}, "collection"),
+    json_probe(
+        "/v1/record/authorities", 404, "not_found", {"collection": COLLECTION, "document_id": "0123456789abcdef"}
+    ),
+    json_probe("/v1/record/authorities", 422, "invalid_input", {"collection": COLLECTION, "cites": "x"}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": ""}, "cites"),
+    json_probe("/v1/record/citing", 422, "invalid_input", {"collection": COLLECTION, "cites": "  "}, "cites"),
+    json_probe("/v1/record/citing", 404, "not_found", {"collection": "nope", "cites": "Twombly"}, "collection"),
     # /v1/ask
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": ""}, "question"),
     json_probe("/v1/ask", 422, "invalid_input", {**ASK, "question": " \n\t "}, "question"),
@@ -623,11 +644,12 @@ PROBES = [
         {"files": {"files": ("huge.txt", b"a" * 2_500_000)}},
     ),
     Probe(("GET", "/v1/jobs/{job_id}"), "GET", "/v1/jobs/0123456789abcdef", 404, "not_found"),
+    Probe(("DELETE", "/v1/jobs/{job_id}"), "DELETE", "/v1/jobs/0123456789abcdef", 404, "not_found"),
     Probe(("GET", "/v1/documents/{document_id}"), "GET", "/v1/documents/0123456789abcdef", 404, "not_found"),
     Probe(("DELETE", "/v1/documents/{document_id}"), "DELETE", "/v1/documents/0123456789abcdef", 404, "not_found"),
     Probe(("GET", PAGE), "GET", "/v1/documents/0123456789abcdef/pages/1", 404, "not_found"),
     Probe(("GET", PAGE), "GET", "/v1/documents/{pdf}/pages/99", 404, "not_found"),
-    Probe(("GET", PAGE), "GET", "/v1/documents/{pdf}/pages/0", 404, "not_found"),
+    Probe(("GET", PAGE), "GET", "/v1/documents/{pdf}/pages/0", 422, "invalid_input", field="number"),
     Probe(("GET", PAGE), "GET", "/v1/documents/{pdf}/pages/first", 422, "invalid_input", field="number"),
     Probe(("GET", PAGE + "/image"), "GET", "/v1/documents/{txt}/pages/1/image", 404, "not_found"),
     Probe(("GET", PAGE + "/image"), "GET", "/v1/documents/{pdf}/pages/9/image", 404, "not_found"),

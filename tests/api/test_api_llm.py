@@ -454,7 +454,7 @@ def test_a_refused_connection_is_502_at_once(corpus: Corpus, tiny_chat_model: Pa
 def test_an_unexpected_failure_mid_stream_ends_with_the_internal_envelope(
     corpus: Corpus, tiny_chat_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def explode(self: QaEngine, drafts: object) -> None:
+    def explode(self: QaEngine, drafts: object, pages: object) -> None:
         raise RuntimeError("disk on fire at /srv/secret/path")
 
     monkeypatch.setattr(QaEngine, "_citations", explode)  # fails after the answer text has streamed

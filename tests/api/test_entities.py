@@ -118,7 +118,7 @@ def test_search_and_ask_filtered_by_an_entity_keep_its_pages(matters: Matters) -
     assert all((c["document_id"], c["page"]) in pages for c in asked.json()["citations"])
     bravo_entity = matters.parts.entities().entities(BRAVO, None)[0].id
     walled = client.post("/v1/search", json={**body, "filters": {"entity": bravo_entity}}, headers=headers)
-    assert walled.status_code == 422 and walled.json()["error"]["detail"]["field"] == "filters"
+    assert walled.status_code == 422 and walled.json()["error"]["detail"]["field"] == "filters.entity"
 
 
 def test_delete_and_reingest_keep_the_index_consistent(matters: Matters, tmp_path: Path) -> None:

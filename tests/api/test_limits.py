@@ -3,6 +3,7 @@ upload size per file and per request (413), requests per minute per key (429 say
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,11 @@ def test_requests_per_minute_per_key_are_limited(limited: Callable[..., TestClie
     second = {"Authorization": f"Bearer {parts.keys.create('second', [MATTER])}"}
     for _ in range(3):
         assert client.get("/v1/collections", headers=first).status_code == 200
-    error = envelope(client.get("/v1/collections", headers=first), 429, "rate_limited")
+    refused = client.get("/v1/collections", headers=first)
+    error = envelope(refused, 429, "rate_limited")
     assert "3 requests per minute" in error["message"] and 0 < error["detail"]["retry_after_s"] <= 20
+    # ... and in the header HTTP clients and proxies read: whole seconds, rounded up, at least 1
+    assert int(refused.headers["retry-after"]) == max(1, math.ceil(error["detail"]["retry_after_s"]))
     ask = client.post("/v1/ask", json={"question": "rent?", "collection": MATTER}, headers=first)
     envelope(ask, 429, "rate_limited")
     assert client.get("/v1/collections", headers=second).status_code == 200  # each key has its own budget

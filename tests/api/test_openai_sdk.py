@@ -12,7 +12,6 @@ import contextlib
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,6 @@ from typing import Any
 import httpx
 import openai
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from service.api.app import create_app
 from service.backends.generators.openai_chat import OpenAIChatGenerator
@@ -29,28 +26,11 @@ from service.components import Components
 from service.core.seams import Embedder
 from service.core.settings import LlmSettings
 from service.engine.answering.prompts import REFUSAL_SENTENCE
-from tests.support.api import COLLECTION, FACTS, UNRELATED, Corpus, ingested_corpus
-from tests.support.llm import ServedModel, free_port
+from tests.support.api import COLLECTION, FACTS, UNRELATED, Corpus, ingested_corpus, serving
+from tests.support.llm import ServedModel
 
 MODEL = f"docqa/{COLLECTION}"
 FEE = FACTS[2]  # "How much is the settlement fee?"
-
-
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """``app`` behind a real uvicorn on a free port, in a thread; yields ``http://127.0.0.1:<port>``."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, name="docqa-uvicorn")
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 @contextlib.contextmanager

@@ -33,10 +33,15 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/collections"): "any",
     ("GET", "/v1/models"): "any",
     ("POST", "/v1/search"): "read",
+    ("POST", "/v1/record/search"): "read",
+    ("POST", "/v1/record/terms"): "read",
+    ("POST", "/v1/record/authorities"): "read",
+    ("POST", "/v1/record/citing"): "read",
     ("POST", "/v1/ask"): "read",
     ("POST", "/v1/chat/completions"): "read",
     ("GET", "/v1/collections/{collection}/documents"): "read",
     ("GET", "/v1/jobs/{job_id}"): "read",
+    ("DELETE", "/v1/jobs/{job_id}"): "write",
     ("GET", "/v1/documents/{document_id}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/image"): "read",
@@ -46,6 +51,9 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("POST", "/v1/collections/{collection}/documents"): "write",
     ("DELETE", "/v1/documents/{document_id}"): "write",
 }
+
+FINISHED_JOB_CONFLICT = {("DELETE", "/v1/jobs/{job_id}")}
+"""Operations on the world's jobs, which have finished: past the wall and the role, a cancel answers 409."""
 
 BRAVO_TOKENS = ("kestrel", "brightwater", "215,500", "215500", "marchetti", "loading dock")
 """Lower-case words only bravo's documents hold."""
@@ -123,6 +131,14 @@ def request_for(world: World, method: str, path: str, target: str, turn: int) ->
         kwargs["json"] = {"query": "the lease and the settlement", "collection": target, "k": 5}
     elif path == "/v1/ask":
         kwargs["json"] = {"question": "What was the settlement amount?", "collection": target}
+    elif path == "/v1/record/search":
+        kwargs["json"] = {"query": "lease OR settlement", "collection": target}
+    elif path == "/v1/record/terms":
+        kwargs["json"] = {"terms": ["lease", "settlement"], "collection": target}
+    elif path == "/v1/record/authorities":
+        kwargs["json"] = {"collection": target}
+    elif path == "/v1/record/citing":
+        kwargs["json"] = {"collection": target, "cites": "550 U.S. 544"}
     elif path == "/v1/chat/completions":
         kwargs["json"] = {"model": f"docqa/{target}", "messages": [{"role": "user", "content": "What is the rent?"}]}
     elif method == "POST":
@@ -177,6 +193,8 @@ def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> No
         response = client.request(**kwargs, headers=bearer(world.secrets[who]))
         want = expected(right, who, target)
         got = response.status_code // 100 if response.status_code < 300 else response.status_code
+        if (method, path) in FINISHED_JOB_CONFLICT and want == 2:
+            want = 409
         assert got == want, (who, target, method, path, response.status_code, response.text[:300])
         outcomes[(who, want or 0)] = outcomes.get((who, want or 0), 0) + 1
         if response.status_code >= 400:

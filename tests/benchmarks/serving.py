@@ -50,6 +50,13 @@ def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
     """``docqa serve --workers N`` on a free port; yields its base URL once ``/readyz`` answers 200, and
     stops the server on leaving. A server that exits or is not ready in ``READY_S`` is an error with the
     end of its log."""
+    with served_process(env, workers) as (base, _):
+        yield base
+
+
+@contextmanager
+def served_process(env: dict[str, str], workers: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``served``, yielding the server process too (its pid, for memory measurements)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
@@ -68,7 +75,7 @@ def served(env: dict[str, str], workers: int = 1) -> Iterator[str]:
                     tail = log.read().decode(errors="replace")[-3000:]
                     raise RuntimeError(f"docqa serve did not become ready on {base}:\n{tail}")
                 time.sleep(0.2)
-            yield base
+            yield base, server
         finally:
             server.terminate()
             server.wait(timeout=30)

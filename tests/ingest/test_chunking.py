@@ -165,3 +165,38 @@ def test_headings_are_found_with_their_titles() -> None:
     index = HeadingIndex(headings)
     assert index.context(0) == ""
     assert index.context(headings[1].start + 20) == "12.4. Notices"
+
+
+class MeasuringTokenizer:
+    """The real tokenizer, recording the longest text it was given."""
+
+    def __init__(self, inner: Tokenizer) -> None:
+        self.inner = inner
+        self.longest = 0
+
+    def encode(self, text: str, add_special_tokens: bool = True) -> object:
+        self.longest = max(self.longest, len(text))
+        return self.inner.encode(text, add_special_tokens=add_special_tokens)
+
+
+def test_a_giant_page_is_tokenised_in_bounded_segments(tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.chunking as chunking
+
+    monkeypatch.setattr(chunking, "SEGMENT_CHARS", 2_000)
+    # one line of 30,000 characters (a one-line text file), then paragraphs: both are cut into segments
+    one_line = ("The lessee shall pay the rent in full " * 800)[:30_000]
+    paragraphs = "\n\n".join(f"Paragraph {number}. " + LOREM_LEGAL for number in range(40))
+    document = ParsedDocument("text/plain", (ParsedPage(1, one_line + "\n" + paragraphs),))
+    measuring = MeasuringTokenizer(tokenizer)
+    chunker = Chunker(measuring, budget=64, overlap=0, sections=True)  # type: ignore[arg-type]
+    check_invariants(document, Chunker(tokenizer, budget=64, overlap=0, sections=True))
+    chunks = chunker.chunk(document)
+    assert 0 < measuring.longest <= 2_000
+    assert "".join(chunk.text for chunk in chunks).replace(" ", "").replace("\n", "") == document.text.replace(
+        " ", ""
+    ).replace("\n", "")
+    # a segment ends at a paragraph break where there is one in its second half
+    ends = {chunk.char_end for chunk in chunks}
+    text = document.text
+    breaks = [position for position in range(30_001, len(text)) if text.startswith("\n\n", position)]
+    assert any(position in ends for position in breaks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 
 import httpx
 import httpx2
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -29,6 +32,7 @@ from service.core.settings import Settings
 from tests.support.court import CA1_ORDER, CACD_ORDER
 from tests.support.databases import fresh_database, make_settings
 from tests.support.documents import LOREM_LEGAL, write_docx, write_pdf
+from tests.support.llm import free_port
 from tests.support.paths import COURT
 
 COLLECTION = "matter"
@@ -129,6 +133,23 @@ def api_client(parts: Components) -> Iterator[TestClient]:
     """A ``TestClient`` over ``create_app(settings, parts)``; server errors come back as responses."""
     with TestClient(create_app(parts.settings, parts), raise_server_exceptions=False) as client:
         yield client
+
+
+@contextlib.contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` behind a real uvicorn on a free port, in a thread; yields ``http://127.0.0.1:<port>``."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, name="docqa-uvicorn")
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def sse_events(body: str) -> list[tuple[str, Any]]:

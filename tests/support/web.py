@@ -43,6 +43,7 @@ class Server:
     key: str | None = None
     reader_key: str | None = None
     """A key with the reader role for the same matter (no uploads, no deletes)."""
+    data_dir: Path | None = None
 
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.key}"} if self.key else {}
@@ -99,7 +100,7 @@ def start_server(environment: dict[str, str], corpus: Path, collection: str, log
     command = [sys.executable, "-m", "service", "serve", "--ingest", str(corpus), "-c", collection, "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=environment, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
-    return Server(f"http://127.0.0.1:{port}", process, log_path)
+    return Server(f"http://127.0.0.1:{port}", process, log_path, data_dir=Path(environment["DOCQA_DATA_DIR"]))
 
 
 # ---- pages and their consoles ---------------------------------------------------------------------

@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Route, expect, sync_playwright
 
 from service.api.schemas import ClaimOut
 from service.core.domain import SearchHit
+from service.core.writer_lock import writer_lock
 from service.engine.answering.claims import answer_support, check_claims, low_support_message
 from service.engine.answering.qa import NOT_FOUND_MESSAGE
 from tests.support.documents import write_docx, write_pdf
@@ -449,7 +450,9 @@ def test_upload_lists_each_file_with_its_outcome_then_delete_with_confirmation(
     expect(uploaded).to_contain_text("Ingested")
     expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("Needs OCR")
     expect(rows.filter(has_text="Signed Exhibit")).to_contain_text("cannot be searched until it is OCR'd")
-    expect(page.locator("#matter-select option:checked")).to_have_text(f"filings ({rows.count()} documents)")
+    expect(rows.filter(has_text="broken-exhibit.pdf")).to_have_attribute("data-status", "failed")
+    # the broken exhibit is listed with its reason, but it is no document of the matter
+    expect(page.locator("#matter-select option:checked")).to_have_text(f"filings ({rows.count() - 1} documents)")
     assert_no_horizontal_scroll(page)
     screenshot(page, "documents.png", full_page=True)
 
@@ -494,6 +497,29 @@ def test_dropped_file_is_ingested_and_its_citation_opens_the_text(desk: Screen, 
     close_viewer(page)
     document_id = row.get_attribute("data-document-id")
     assert main_server.api("DELETE", f"/v1/documents/{document_id}").status_code == 204
+
+
+def test_cancel_stops_processing_and_adds_nothing(desk: Screen, main_server: Server, tmp_path: Path) -> None:
+    page = desk.page
+    page.click("#tab-documents")
+    memo = tmp_path / "tide-table-memo.txt"
+    memo.write_text("The tide table for Portland harbor was corrected on June 9.\n")
+    assert main_server.data_dir is not None
+    cancel = page.locator("#cancel-upload")
+    # another writer holds the matter (as a long 'docqa ingest' would): the job waits, and can be cancelled
+    with writer_lock(main_server.data_dir / "index", "filings"):
+        page.set_input_files("#file-input", memo)
+        expect(page.locator("#upload-status")).to_contain_text("Processing")
+        expect(cancel).to_be_visible()
+        cancel.click()
+        expect(page.locator("#upload-status")).to_contain_text("Processing stopped before the end")
+        result = page.locator("#upload-results li.upload-result")
+        expect(result).to_have_attribute("data-outcome", "cancelled")
+        expect(result).to_contain_text("Not processed (cancelled)")
+        expect(cancel).to_be_hidden()
+    listed = main_server.api("GET", "/v1/collections/filings/documents").json()["documents"]
+    assert "tide-table-memo.txt" not in {document["source"] for document in listed}
+    expect(page.locator("#documents-list li.document-row").filter(has_text="tide-table-memo")).to_have_count(0)
 
 
 def test_unsupported_upload_shows_the_reason(desk: Screen, tmp_path: Path) -> None:
@@ -680,3 +706,69 @@ def test_a_reader_key_is_offered_no_upload_and_no_delete(
     )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"  # the server says no too
     page.context.close()
+
+
+# ---- search the record --------------------------------------------------------------------------
+
+
+def test_search_the_record_lists_every_hit_and_opens_its_span(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-record")
+    expect(page.locator("#record-matter")).to_have_text("filings")
+    over_http = main_server.api("POST", "/v1/record/search", json={"query": "lease", "collection": "filings"}).json()
+    assert over_http["total"] >= 4
+    page.fill("#record-query", "lease")
+    page.click("#record-button")
+    total, documents = over_http["total"], len(over_http["documents"])
+    expect(page.locator("#record-status")).to_have_text(
+        f"{total} hit{'s' if total != 1 else ''} in {documents} document{'s' if documents != 1 else ''}"
+    )
+    expect(page.locator("#record-hits li.record-hit")).to_have_count(total)
+    assert [squash(text) for text in page.locator("#record-hits mark").all_inner_texts()] == [
+        hit["text"] for hit in over_http["hits"]
+    ]
+
+    page.fill("#record-query", "bluefin w/10 rent")
+    page.click("#record-button")
+    expect(page.locator("#record-status")).to_have_text("1 hit in 1 document")
+    hit = page.locator("#record-hits li.record-hit").first
+    expect(hit.locator("mark")).to_have_text("Bluefin Marine Supply agreed to pay a monthly rent")
+    expect(hit.locator("button")).to_contain_text(f"{LEASE_TITLE}, p. 2")
+    screenshot(page, "record-search.png", full_page=True)
+    hit.locator("button").click()
+    show_view(page, "text")
+    expect(page.locator("#viewer-page")).to_have_text("Page 2 of 3")
+    expect(page.locator("#viewer-text mark#viewer-mark")).to_have_text(
+        "Bluefin Marine Supply agreed to pay a monthly rent"
+    )
+    screenshot(page, "record-viewer.png")
+    close_viewer(page)
+
+    desk.console.expect_failure("/v1/record/search", 422)
+    page.fill("#record-query", "rent w/ lease")  # a bad query: the reason, under the field
+    page.click("#record-button")
+    expect(page.locator("#record-error")).to_contain_text("position 5")
+    expect(page.locator("#error-banner")).to_be_hidden()
+
+
+def test_the_term_report_and_its_csv(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    terms = ["lease", "bluefin w/10 rent", "appeal*", "nonexistentword"]
+    page.fill("#terms-input", "\n".join(terms))
+    page.click("#terms-button")
+    rows = page.locator("#terms-table tbody tr")
+    expect(rows).to_have_count(4)
+    report = main_server.api("POST", "/v1/record/terms", json={"terms": terms, "collection": "filings"}).json()
+    for row, term in zip(rows.all(), report["terms"], strict=True):
+        expect(row).to_have_text(
+            re.compile(rf"{re.escape(term['query'])}\s*{term['documents_with_hits']}\s*{term['total_hits']:,}\s*")
+        )
+    screenshot(page, "record-terms.png", full_page=True)
+    with page.expect_download() as download:
+        page.click("#terms-export")
+    saved = download.value
+    assert saved.suggested_filename == "filings-term-report.csv"
+    exported = Path(saved.path()).read_text()
+    assert exported.splitlines()[0].startswith("query,documents_with_hits,total_hits,unique_documents")
+    assert [line.split(",")[0] for line in exported.splitlines()[1:]] == terms

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response
 
+from service.api.params import MAX_INT, CollectionPath, DocumentIdPath, JobIdPath, PageNumber
 from service.api.schemas import (
     CollectionOut,
     CollectionsResponse,
@@ -23,6 +24,7 @@ from service.api.schemas import (
 )
 from service.api.state import MultipartBody, PrincipalDep, StateDep
 from service.core.access import OPEN
+from service.core.ingestion import Job
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 403, 404, 409, 413, 415, 422, 429)
@@ -53,7 +55,7 @@ def collections(state: StateDep, principal: PrincipalDep) -> CollectionsResponse
 @router.get(
     "/collections/{collection}/documents", response_model=DocumentsResponse, summary="A collection's documents."
 )
-def list_documents(collection: str, state: StateDep, principal: PrincipalDep) -> DocumentsResponse:
+def list_documents(collection: CollectionPath, state: StateDep, principal: PrincipalDep) -> DocumentsResponse:
     records = state.documents.list(collection, principal)
     return DocumentsResponse(documents=[DocumentOut.from_record(record) for record in records])
 
@@ -66,7 +68,7 @@ def list_documents(collection: str, state: StateDep, principal: PrincipalDep) ->
     summary="Upload files; they are ingested by a background job (see /v1/jobs/{job_id}).",
 )
 async def upload(
-    collection: str,
+    collection: CollectionPath,
     state: StateDep,
     principal: PrincipalDep,
     files: Annotated[list[UploadFile], File(description="One or more documents.")],
@@ -75,15 +77,13 @@ async def upload(
     return JobCreated(job_id=job.job_id)
 
 
-@router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
-def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
-    """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
-    running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
-    job = state.documents.job(job_id, principal)
+def job_out(job: Job) -> JobOut:
+    """A job as the API shows it; a file without a result is ``pending``, or ``cancelled`` in a cancelled job."""
+    waiting = "cancelled" if job.status == "cancelled" else "pending"
     files = [
         JobFileOut(
             name=name,
-            outcome=job.results[name].outcome if name in job.results else "pending",
+            outcome=job.results[name].outcome if name in job.results else waiting,
             document_id=job.results[name].document_id if name in job.results else None,
             error=job.results[name].error if name in job.results else None,
         )
@@ -92,8 +92,27 @@ def job_status(job_id: str, state: StateDep, principal: PrincipalDep) -> JobOut:
     return JobOut(job_id=job.job_id, collection=job.collection, status=job.status, files=files)
 
 
+@router.get("/jobs/{job_id}", response_model=JobOut, summary="An upload job's status and per-file results.")
+def job_status(job_id: JobIdPath, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Any server process answers, and jobs outlive restarts. A job is ``interrupted`` when the process
+    running it stopped before it finished: its files still ``pending`` were not ingested; upload them again."""
+    return job_out(state.documents.job(job_id, principal))
+
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=JobOut,
+    summary="Cancel a queued or running upload job: files not done yet are not ingested (409 once it finished).",
+)
+def cancel_job(job_id: JobIdPath, state: StateDep, principal: PrincipalDep) -> JobOut:
+    """Any server process takes the cancel; the process running the job stops within about a second, killing
+    the parse of the file in progress. Files already done stay ingested; the others are not, their uploaded
+    copies are removed and a document they would have replaced keeps its stored version. Audited."""
+    return job_out(state.documents.cancel_job(job_id, principal))
+
+
 @router.get("/documents/{document_id}", response_model=DocumentOut, summary="One document.")
-def get_document(document_id: str, state: StateDep, principal: PrincipalDep) -> DocumentOut:
+def get_document(document_id: DocumentIdPath, state: StateDep, principal: PrincipalDep) -> DocumentOut:
     return DocumentOut.from_record(state.documents.document(document_id, principal))
 
 
@@ -106,13 +125,13 @@ DELETE_WAIT_S = 10.0
     status_code=204,
     summary="Delete a document: rows, text and vectors (409 while an ingest writes its collection).",
 )
-def delete_document(document_id: str, state: StateDep, principal: PrincipalDep) -> Response:
+def delete_document(document_id: DocumentIdPath, state: StateDep, principal: PrincipalDep) -> Response:
     state.documents.delete(document_id, principal, wait_s=DELETE_WAIT_S)
     return Response(status_code=204)
 
 
 @router.get("/documents/{document_id}/pages/{number}", response_model=PageOut, summary="One page's text.")
-def get_page(document_id: str, number: int, state: StateDep, principal: PrincipalDep) -> PageOut:
+def get_page(document_id: DocumentIdPath, number: PageNumber, state: StateDep, principal: PrincipalDep) -> PageOut:
     return PageOut.from_page(*state.documents.page(document_id, number, principal))
 
 
@@ -123,8 +142,8 @@ def get_page(document_id: str, number: int, state: StateDep, principal: Principa
     summary="The page rendered as PNG (PDFs only).",
 )
 def page_image(
-    document_id: str,
-    number: int,
+    document_id: DocumentIdPath,
+    number: PageNumber,
     state: StateDep,
     principal: PrincipalDep,
     width: Annotated[int, Query(ge=200, le=2400)] = 1100,
@@ -139,12 +158,12 @@ def page_image(
     summary="Boxes covering page-text characters [start, end) on the page image (PDFs only).",
 )
 def page_highlight(
-    document_id: str,
-    number: int,
+    document_id: DocumentIdPath,
+    number: PageNumber,
     state: StateDep,
     principal: PrincipalDep,
-    start: Annotated[int, Query(ge=0)],
-    end: Annotated[int, Query(ge=0)],
+    start: Annotated[int, Query(ge=0, le=MAX_INT)],
+    end: Annotated[int, Query(ge=0, le=MAX_INT)],
 ) -> HighlightOut:
     width, height, rects = state.documents.page_highlight(document_id, number, principal, start, end)
-    return HighlightOut(width=width, height=height, rects=rects)
+    return HighlightOut(width=width, height=height, rects=[list(rect) for rect in rects])

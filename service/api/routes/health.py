@@ -7,10 +7,13 @@ themselves confidential.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from service.api.schemas import ErrorEnvelope
 from service.api.state import PrincipalDep, StateDep
 from service.core.errors import NotReady
 
@@ -22,7 +25,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database reachable, embedding model and the caller's indexes loaded.")
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorEnvelope, "description": "A key is required (once any key exists) and none valid was sent."},
+    429: {"model": ErrorEnvelope, "description": "Rate limit reached; retry after the Retry-After header's seconds."},
+}
+
+
+@router.get(
+    "/readyz",
+    summary="Database reachable, embedding model and the caller's indexes loaded.",
+    responses={
+        **REFUSALS,
+        503: {"model": ErrorEnvelope, "description": "Not ready: the message says why (e.g. database unreachable)."},
+    },
+)
 def readyz(state: StateDep, principal: PrincipalDep) -> dict[str, object]:
     parts = state.components
     try:
@@ -35,6 +51,11 @@ def readyz(state: StateDep, principal: PrincipalDep) -> dict[str, object]:
     return {"status": "ready", "embedder": embedder, "mode": parts.qa.mode, "collections": chunks}
 
 
-@router.get("/metrics", summary="Prometheus metrics.", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics.",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}}}, **REFUSALS},
+)
 def metrics(state: StateDep, _principal: PrincipalDep) -> Response:
     return Response(generate_latest(state.registry), media_type=CONTENT_TYPE_LATEST)

@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
+from service.api.params import check_text
 from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
 from service.api.schemas import ChatCompletionRequest, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
@@ -73,12 +74,20 @@ def unsupported_notes(claims: list[ClaimCheck], heading: str = UNSUPPORTED_HEADI
 
 
 def question_of(body: ChatCompletionRequest) -> str:
+    """The last user message's text: the question (a 422 naming ``messages`` when there is none or it holds NUL
+    or other control characters)."""
     for message in reversed(body.messages):
         if message.role == "user":
+            question = None
             if isinstance(message.content, str):
-                return message.content
-            if isinstance(message.content, list):
-                return " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+                question = message.content
+            elif isinstance(message.content, list):
+                question = " ".join(str(part.get("text", "")) for part in message.content if part.get("type") == "text")
+            if question is not None:
+                try:
+                    return check_text(question)
+                except ValueError as error:
+                    raise InvalidInput(f"messages: the question {error}", detail={"field": "messages"}) from error
     raise InvalidInput("messages must contain a user message with the question", detail={"field": "messages"})
 
 

@@ -16,7 +16,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.backends.sql.citations import SqlCitationIndex
+from service.backends.sql.record_index import SqlRecordIndex
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, EntityMentionRow, PageRow, utcnow
+from service.core.citations import CitationMention
 from service.core.domain import (
     ChunkDraft,
     DocumentRecord,
@@ -99,13 +102,18 @@ class SqlDocumentStore:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._known_collections: set[str] = set()
+        self.record_index = SqlRecordIndex(engine)
+        """The full-text index of page words, written in the transactions that write the pages."""
+        self.citation_index = SqlCitationIndex(engine)
+        """The citations of every page, written with the pages."""
 
     def create_schema(self) -> None:
-        """Create missing tables and columns (idempotent)."""
+        """Create missing tables and columns, and build the page-word index of pages without one (idempotent)."""
         Base.metadata.create_all(self.engine)
         for table, column, kind in ADDED_COLUMNS:
             self._add_column(table, column, kind)
         self._add_key_roles()
+        self.record_index.create()
 
     def _add_column(self, table: str, column: str, kind: str) -> None:
         """``ALTER TABLE table ADD COLUMN column kind`` unless the database has it already."""
@@ -142,11 +150,12 @@ class SqlDocumentStore:
     # --- collections ---------------------------------------------------------------------------
 
     def collections(self) -> dict[str, int]:
-        """Collection name to document count."""
+        """Collection name to the count of its readable documents (a file that failed is not one)."""
+        readable = (DocumentRow.collection_id == CollectionRow.id) & (DocumentRow.status != DocumentStatus.FAILED.value)
         with self.session() as session:
             rows = session.execute(
                 select(CollectionRow.name, func.count(DocumentRow.id))
-                .outerjoin(DocumentRow, DocumentRow.collection_id == CollectionRow.id)
+                .outerjoin(DocumentRow, readable)
                 .group_by(CollectionRow.name)
                 .order_by(CollectionRow.name)
             ).all()
@@ -224,10 +233,12 @@ class SqlDocumentStore:
         parsed: ParsedDocument,
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
+        citations: Sequence[CitationMention] | None = None,
         mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
-        """Store a new or changed document in one transaction, with its entity ``mentions`` (those stored
-        before for it are replaced).
+        """Store a new or changed document in one transaction, with its page words and ``citations`` (``None``:
+        not looked for; the engine indexes them on first use) and its entity ``mentions`` (those stored before
+        for it are replaced).
 
         Returns ``(document_id, new_chunk_ids, replaced_chunk_ids)``; the caller updates FAISS.
         """
@@ -254,8 +265,9 @@ class SqlDocumentStore:
             row.media_type, row.page_count, row.meta = parsed.media_type, len(parsed.pages), dict(parsed.metadata)
             row.status, row.error, row.updated_at = status.value, None, utcnow()
             session.flush()
+            page_rows: list[PageRow] = []
             for page, (char_start, char_end) in zip(parsed.pages, parsed.page_offsets(), strict=True):
-                session.add(
+                page_rows.append(
                     PageRow(
                         document_id=row.id,
                         number=page.number,
@@ -272,6 +284,11 @@ class SqlDocumentStore:
                         or None,
                     )
                 )
+            session.add_all(page_rows)
+            session.flush()
+            self.record_index.add_pages(session, [(page_row.id, page_row.text) for page_row in page_rows])
+            if citations is not None:
+                self.citation_index.write(session, row.id, citations)
             chunk_rows = [
                 ChunkRow(
                     document_id=row.id,
@@ -341,9 +358,10 @@ class SqlDocumentStore:
             session.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
             return removed
 
-    @staticmethod
-    def _delete_content(session: Session, document_id: str) -> list[int]:
+    def _delete_content(self, session: Session, document_id: str) -> list[int]:
         removed = list(session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)))
+        self.record_index.remove_document(session, document_id)
+        self.citation_index.remove(session, document_id)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
         session.execute(delete(EntityMentionRow).where(EntityMentionRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))

@@ -87,6 +87,32 @@ class PageRow(Base):
     """An OCR'd page's words, ``[char_start, char_end, left, top, right, bottom, line]`` each (``OcrWord``)."""
 
 
+class CitationRow(Base):
+    """One citation on a page (the citation index); ``char_start``/``char_end`` are in the page text."""
+
+    __tablename__ = "citations"
+    __table_args__ = (Index("ix_citations_authority", "authority"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    page: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    authority: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    pin_cite: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    case_name: Mapped[str | None] = mapped_column(String(512), nullable=True)
+
+
+class CitedDocumentRow(Base):
+    """A document whose citations were looked for (those stored before the index existed have no row)."""
+
+    __tablename__ = "cited_documents"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+
 class ChunkRow(Base):
     __tablename__ = "chunks"
     __table_args__ = (

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import case, delete, select, update
 
 from service.backends.sql.store import SqlDocumentStore
 from service.backends.sql.tables import UploadJobRow, as_utc, utcnow
@@ -68,11 +68,24 @@ class SqlJobStore:
         return StoredJob(job, row.owner, as_utc(row.created_at))
 
     def save(self, job: Job) -> None:
-        """Record the job's status and its files' results so far."""
+        """Record the job's status and its files' results so far; a cancelled job stays cancelled (another
+        process may have cancelled it since its runner last looked)."""
         results = {name: asdict(result) for name, result in job.results.items()}
+        status = case((UploadJobRow.status == "cancelled", "cancelled"), else_=job.status)
         with self.store.session() as session, session.begin():
             session.execute(
                 update(UploadJobRow)
                 .where(UploadJobRow.id == job.job_id)
-                .values(status=job.status, results=results, updated_at=utcnow())
+                .values(status=status, results=results, updated_at=utcnow())
             )
+
+    def cancel(self, job_id: str) -> bool:
+        """Mark the job cancelled if it is queued or running, in one conditional update."""
+        with self.store.session() as session, session.begin():
+            changed = session.execute(
+                update(UploadJobRow)
+                .where(UploadJobRow.id == job_id, UploadJobRow.status.in_(UNFINISHED))
+                .values(status="cancelled", updated_at=utcnow())
+                .returning(UploadJobRow.id)
+            ).first()
+        return changed is not None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from service.core.domain import PageRecord, SearchHit
 from service.core.seams import Embedder
+from service.engine.answering.authors import AUTHOR_LINE, asks_author
 from service.engine.answering.candidates import (
     LOWER_START,
     Candidate,
@@ -162,12 +163,8 @@ class ExtractiveAnswerer:
             # The best sentence, and close runners-up that hold the kind of fact asked for; every part's
             # best comes before any runner-up, so that the sentence limit never drops a part's answer.
             best, *others = fresh[: 3 if index == 0 else 2]
-            if part.wants and not part.wants & best[1].facts:
-                # A close runner-up that holds the kind of fact asked for answers; the best does not.
-                holding = [pair for pair in others if pair[0] >= best[0] - self.weights.runner_up]
-                holding = [pair for pair in holding if part.wants & pair[1].facts]
-                if holding:
-                    best, others = holding[0], [pair for pair in others if pair is not holding[0]]
+            if better := self._closer_answer(part, fresh):
+                best, others = better, [pair for pair in fresh[: 3 if index == 0 else 2] if pair is not better]
             chosen.append((best[1], part))
             runners_up.extend(
                 (c, part)
@@ -183,6 +180,24 @@ class ExtractiveAnswerer:
         return ExtractiveAnswer("\n\n".join(lines), citations, support, unanswered)
 
     # --- scoring -------------------------------------------------------------------------------
+
+    def _closer_answer(
+        self, part: QuestionPart, scored: list[tuple[float, Candidate]]
+    ) -> tuple[float, Candidate] | None:
+        """A close runner-up that answers where the best sentence does not: one that holds the kind of fact
+        asked for, and when a court's ruling is asked for, a ruling ("we dismiss the appeal") before a
+        mere disposition ("vacating injunctive order" in a citation). ``None`` when the best answers."""
+        best_score, best = scored[0]
+        close = [pair for pair in scored[1:] if pair[0] >= best_score - self.weights.runner_up]
+        if Fact.HOLDING in part.wants and Fact.HOLDING not in best.facts:
+            rulings = [pair for pair in close if Fact.HOLDING in pair[1].facts]
+            if rulings:
+                return rulings[0]
+        if part.wants and not part.wants & best.facts:
+            holding = [pair for pair in close if part.wants & pair[1].facts]
+            if holding:
+                return holding[0]
+        return None
 
     def _shortlist(
         self, topics: dict[QuestionPart, list[str]], candidates: list[Candidate], idf: dict[str, float]
@@ -213,6 +228,8 @@ class ExtractiveAnswerer:
         if part.wants & candidate.facts:
             decisive = part.kind in _DECISIVE_KINDS or Fact.HOLDING in part.wants & candidate.facts
             score += weights.decisive_fact if decisive else weights.fact
+        if asks_author(part.text) and AUTHOR_LINE.search(candidate.text):
+            score += weights.decisive_fact  # "SELYA, Circuit Judge." answers who wrote the opinion
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk

@@ -108,6 +108,8 @@ PATTERNS: dict[Fact, tuple[re.Pattern[str], ...]] = {
             r"granted|denied|sustained|overruled|stayed|enjoined|consolidated|transferred)\b|"
             r"\bwe\s+(?:affirm|reverse|vacate|remand|dismiss|grant|deny|agree|disagree)\b|"
             r"\bCourt\s+(?:grants|granted|denies|denied|orders|ordered)\b|"
+            # An order to show cause ("X may show cause in writing within 20 days why he should not be suspended").
+            r"\b(?:shall|may|must|ordered\s+to)\s+show\s+cause\b|"
             r"\b(?:AFFIRMED|REVERSED|VACATED|DISMISSED|GRANTED|DENIED)\b|"
             r"\bfor\s+the\s+(?:foregoing\s+|above\s+)?reasons\b|\bwe\s+review\b|\bapplies\b",
         ),

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -19,6 +20,7 @@ from service.core.domain import AnswerState, SearchHit
 from service.core.errors import BadRequest, DocqaError, InvalidInput
 from service.core.seams import ChatMessage, DocumentStore, Generator
 from service.core.settings import Settings
+from service.engine.answering.authors import MAX_AUTHOR_PAGES, asks_author, has_author_line
 from service.engine.answering.candidates import names_case
 from service.engine.answering.citations import DraftCitation, MarkerFilter, check_citations
 from service.engine.answering.claims import WITHHELD_REASON, answer_support, check_claims, low_support_message
@@ -26,6 +28,7 @@ from service.engine.answering.extractive import DATUM_KINDS, ExtractiveAnswerer
 from service.engine.answering.facts import Fact
 from service.engine.answering.prompts import REFUSAL_SENTENCE, Prompts
 from service.engine.answering.question import Question, analyse
+from service.engine.answering.snapshot import PageSnapshot
 from service.engine.retrieval.retriever import Retriever
 
 NOT_FOUND_MESSAGE = "Not found in these documents"
@@ -110,6 +113,10 @@ class QaEngine:
         hits = self.retriever.search(question, collection, k, filters, principal=principal)
         asked = analyse(question)
         hits = self._with_named_cases(asked, hits, collection, filters, principal)
+        # Read each retrieved page once, now: a document deleted from here on does not fail the answer,
+        # and one deleted since retrieval drops out of it.
+        pages = PageSnapshot(self.store.get_page)
+        hits = pages.present(hits)
         retrieved_at = time.perf_counter()
         result = AnswerResult(
             question=question,
@@ -135,10 +142,10 @@ class QaEngine:
             self._refuse(result, hits, reason, filters)
             yield ("delta", result.answer)
         elif self.generator is None:
-            self._extract(result, asked, hits, filters)
+            self._extract(result, asked, hits, filters, pages)
             yield ("delta", result.answer)
         else:
-            yield from self._generate(result, question, hits, self.generator, filters)
+            yield from self._generate(result, question, hits, self.generator, filters, pages)
         finished = time.perf_counter()
         result.timings = {
             "retrieve_ms": round(1000 * (retrieved_at - started), 2),
@@ -176,6 +183,34 @@ class QaEngine:
                 hits = kept[: read - len(extra)] + extra + kept[read - len(extra) :]
         return hits
 
+    def _with_author_pages(self, asked: Question, hits: Sequence[SearchHit], pages: PageSnapshot) -> list[SearchHit]:
+        """``hits``, with the pages of the best hit's document that open an opinion under its author's name
+        ("SELYA, Circuit Judge.") next after the best hit, when the question asks who wrote an opinion: those
+        lines are short and off the question's topic, so retrieval rarely ranks them. Each added page is a
+        passage of the whole page (``chunk_id`` -1: it is no stored chunk)."""
+        if not hits or not asks_author(asked.text):
+            return list(hits)
+        lead = hits[0]
+        present = {(hit.document_id, hit.page_start) for hit in hits[: self.answerer.hits_considered]}
+        authored = [
+            page
+            for page in self.store.pages(lead.document_id)
+            if (lead.document_id, page.number) not in present and has_author_line(page.text)
+        ][:MAX_AUTHOR_PAGES]
+        added = [
+            dataclasses.replace(
+                lead,
+                chunk_id=-1,
+                page_start=page.number,
+                page_end=page.number,
+                char_start=page.char_start,
+                char_end=page.char_end,
+                text=page.text,
+            )
+            for page in authored
+        ]
+        return [lead, *pages.present(added), *hits[1:]]
+
     def _refuse(
         self, result: AnswerResult, hits: Sequence[SearchHit], reason: str, filters: Mapping[str, str] | None
     ) -> None:
@@ -191,10 +226,18 @@ class QaEngine:
         result.closest = list(hits[:3])
 
     def _extract(
-        self, result: AnswerResult, asked: Question, hits: Sequence[SearchHit], filters: Mapping[str, str] | None
+        self,
+        result: AnswerResult,
+        asked: Question,
+        hits: Sequence[SearchHit],
+        filters: Mapping[str, str] | None,
+        pages: PageSnapshot,
     ) -> None:
         """The extractive answer, refused or marked ``low_support`` by how well its sentences answer."""
-        found = self.answerer.answer(asked, hits)
+        answerer = self.answerer
+        if answerer.pages is not None:  # its pages as this answer first read them
+            answerer = dataclasses.replace(answerer, pages=pages.page)
+        found = answerer.answer(asked, self._with_author_pages(asked, hits, pages))
         limits = self.settings.answers
         first = asked.parts[0]
         if not found.citations or found.support < limits.min_support:
@@ -209,7 +252,7 @@ class QaEngine:
             self._refuse(result, hits, reason, filters)
             return
         result.answer = found.text
-        result.citations = self._citations(found.citations)
+        result.citations = self._citations(found.citations, pages)
         if found.support < limits.warn_support:
             result.state = AnswerState.LOW_SUPPORT
             result.message = (
@@ -231,6 +274,7 @@ class QaEngine:
         hits: Sequence[SearchHit],
         generator: Generator,
         filters: Mapping[str, str] | None,
+        pages: PageSnapshot,
     ) -> Iterator[Event]:
         messages, sources, prompt_tokens = self.build_prompt(question, hits, generator)
         parts: list[str] = []
@@ -250,7 +294,7 @@ class QaEngine:
             return
         checked = check_citations(raw, sources)
         result.answer = checked.answer
-        result.citations = self._citations(checked.citations)
+        result.citations = self._citations(checked.citations, pages)
         result.dropped_markers = checked.dropped_markers
         result.claims = check_claims(checked.answer, sources)
         support = answer_support(result.claims)
@@ -310,13 +354,13 @@ class QaEngine:
             detail={"context_window": window, "answer_tokens": reserve, "source_tokens": best_cost},
         )
 
-    def _citations(self, drafts: Sequence[DraftCitation]) -> list[Citation]:
+    def _citations(self, drafts: Sequence[DraftCitation], pages: PageSnapshot) -> list[Citation]:
         from ingest.legal.paragraphs import paragraph_at
 
         citations: list[Citation] = []
         for draft in drafts:
             hit = draft.hit
-            page = self.store.get_page(hit.document_id, hit.page_start)
+            page = pages.page(hit.document_id, hit.page_start)  # held since retrieval: never gone
             page_char_start = draft.char_start - page.char_start
             citations.append(
                 Citation(

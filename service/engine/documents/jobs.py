@@ -7,6 +7,15 @@ file's result as that file finishes, so any server process answers a status poll
 keeps every job. A job whose process died before finishing it reads as ``interrupted``: its files
 without a result were not ingested and must be uploaded again. Every document's own status and
 error are in SQL too, as for the CLI.
+
+Each file is parsed in a child process (``ingest.parse_worker.ParseWorker``) limited to
+``DOCQA_INGEST__WORKER_MEMORY_MB`` of address space and ``DOCQA_INGEST__MAX_PARSE_S`` of wall time, so a runaway
+file costs that process, never the server's requests; a child that dies fails only its file.
+
+A queued or running job can be cancelled (``cancel``, from any server process: the mark is in SQL, and the
+runner looks at it before each file and about once a second while a file is parsed, killing the parse). Files
+not done by then are not ingested: their uploaded copies are removed, and a replaced document keeps its
+original; the job reads ``cancelled``.
 """
 
 from __future__ import annotations
@@ -15,16 +24,22 @@ import logging
 import os
 import secrets
 import socket
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from ingest.discover import Candidate
-from ingest.pipeline import IngestPipeline
-from service.core.errors import NotFound
+from ingest.parse_worker import ParseCancelled, ParseWorker
+from ingest.pipeline import IngestPipeline, ParseRunner, parse_here
+from service.core.errors import Conflict, NotFound
 from service.core.ingestion import UNFINISHED, FileResult, Job
 from service.core.seams import JobStore
+
+CANCEL_CHECK_S = 1.0
+"""How often a running job looks in the ``JobStore`` for a cancel made by another server process."""
 
 START_SLACK_S = 1.0
 """How much later than a job's creation its owner may seem to have started (``/proc/stat`` gives
@@ -82,6 +97,8 @@ class JobRunner:
     reads it.
 
     ``store`` is called on first use, so an app starts while its database is down (``/readyz`` says so).
+    With ``worker_memory_mb``, files are parsed in a child process limited to that much address space;
+    without, in this process (under the same parse limits).
     """
 
     def __init__(
@@ -90,18 +107,26 @@ class JobRunner:
         pipeline: Callable[[str], IngestPipeline],
         on_file_done: Callable[[Job, FileResult], None] | None = None,
         max_jobs: int = 1000,
+        worker_memory_mb: float | None = None,
     ) -> None:
         self._store = store
         self._pipeline = pipeline
         self._on_file_done = on_file_done
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="docqa-ingest")
         self._max_jobs = max_jobs
+        self.worker = ParseWorker(worker_memory_mb) if worker_memory_mb else None
+        self._cancelled: set[str] = set()  # cancelled through this process: seen at once, without SQL
+        self._checked: dict[str, float] = {}  # job id: when the store was last asked about a cancel
+        self._lock = threading.Lock()
+        self._queued = 0  # jobs submitted and not finished; the worker process is stopped when none is left
 
     def submit(self, collection: str, files: list[tuple[str, Path]], key_name: str | None = None) -> Job:
         """Record a job for ``(name, saved_path)`` files and queue it for ingestion into ``collection``."""
         job = Job(secrets.token_hex(8), collection, [name for name, _ in files], key_name)
         # the owner is this process now, not at construction: a server may fork after building its app
         self._store().add(job, process_owner(), owner_gone, self._max_jobs)
+        with self._lock:
+            self._queued += 1
         future = self._executor.submit(self._run, job, files)
         future.add_done_callback(lambda done: _log_failure(job, done))
         return job
@@ -116,23 +141,71 @@ class JobRunner:
             job.status = "interrupted"
         return job
 
+    def cancel(self, job_id: str, can_read: Callable[[str], bool]) -> Job:
+        """Cancel a queued or running job the caller may read; ``Conflict`` when it has finished already."""
+        job = self.get(job_id, can_read)
+        if job.status not in UNFINISHED or not self._store().cancel(job_id):
+            status = self.get(job_id, can_read).status
+            raise Conflict(
+                f"job {job_id!r} is {status}: only a queued or running job can be cancelled",
+                {"job_id": job_id, "status": status},
+            )
+        with self._lock:
+            self._cancelled.add(job_id)
+        return self.get(job_id, can_read)
+
+    def _is_cancelled(self, job: Job, ask_now: bool = False) -> bool:
+        with self._lock:
+            if job.job_id in self._cancelled:
+                return True
+            now = time.monotonic()
+            if not ask_now and now - self._checked.get(job.job_id, 0.0) < CANCEL_CHECK_S:
+                return False
+            self._checked[job.job_id] = now
+        stored = self._store().get(job.job_id)
+        return stored is not None and stored.job.status == "cancelled"
+
     def _save(self, job: Job) -> None:
         self._store().save(job)
 
     def _run(self, job: Job, files: list[tuple[str, Path]]) -> None:
+        cancelled = True
         try:
-            job.status = "running"
-            self._save(job)
-            self._ingest(job, files)
+            if not self._is_cancelled(job, ask_now=True):
+                job.status = "running"
+                self._save(job)
+                cancelled = not self._ingest(job, files)
         finally:
-            job.status = "done"
+            if cancelled:
+                _discard([(name, path) for name, path in files if name not in job.results])
+            job.status = "cancelled" if cancelled else "done"
             self._save(job)
+            with self._lock:
+                self._cancelled.discard(job.job_id)
+                self._checked.pop(job.job_id, None)
+                self._queued -= 1
+                idle = self._queued == 0
+            if idle and self.worker is not None:
+                self.worker.close()  # its memory goes back while no upload waits; the next job starts another
 
-    def _ingest(self, job: Job, files: list[tuple[str, Path]]) -> None:
+    def _parser(self, job: Job) -> ParseRunner:
+        if self.worker is None:
+            return parse_here
+        self.worker.should_stop = lambda: self._is_cancelled(job)
+        return self.worker
+
+    def _ingest(self, job: Job, files: list[tuple[str, Path]]) -> bool:
+        """Ingest the files in order; False when the job was cancelled before the last was done."""
         pipeline = self._pipeline(job.collection)
+        parse = self._parser(job)
         with pipeline.writing():  # one writer per collection, across processes; saves before it lets go
             for name, path in files:
-                result = pipeline.ingest_file(Candidate(path, name))
+                if self._is_cancelled(job, ask_now=True):
+                    return False
+                try:
+                    result = pipeline.ingest_file(Candidate(path, name), parse)
+                except ParseCancelled:
+                    return False
                 previous = previous_copy(path)
                 if previous.exists():
                     if result.outcome == "failed":
@@ -145,6 +218,7 @@ class JobRunner:
                 self._save(job)
                 if self._on_file_done:
                     self._on_file_done(job, result)
+        return True
 
     def wait_idle(self, timeout_s: float = 60) -> None:
         """Block until queued jobs finish (tests and shutdown)."""
@@ -152,6 +226,19 @@ class JobRunner:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=False)
+        if self.worker is not None:
+            self.worker.close()
+
+
+def _discard(files: list[tuple[str, Path]]) -> None:
+    """Files of a cancelled job that were not ingested: an upload that replaced a document's original gives
+    the original back; a new file is removed (no document refers to it)."""
+    for _, path in files:
+        previous = previous_copy(path)
+        if previous.exists():
+            previous.replace(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _log_failure(job: Job, done: Future[None]) -> None:

@@ -121,12 +121,24 @@ class DocumentsService:
             raise NotFound(f"collection {collection!r} not found", detail={"field": "collection"})
         principal.require_writer("upload documents")
         folder = uploads.uploads_folder(self.data_dir) / collection
-        saved = await uploads.save_uploads(folder, files, self.max_file_mb)
-        return self._runner().submit(collection, saved, principal.key_name)
+        runner = self._runner()
+        return await uploads.save_uploads(
+            folder, files, self.max_file_mb, lambda saved: runner.submit(collection, saved, principal.key_name)
+        )
 
     def job(self, job_id: str, principal: Principal) -> Job:
         """An upload job, if the principal may read its collection (else the same 404 as a missing one)."""
         return self._runner().get(job_id, principal.can_read)
+
+    def cancel_job(self, job_id: str, principal: Principal) -> Job:
+        """Cancel a queued or running upload job the principal may read, and audit it; the job, ``cancelled``.
+        ``Conflict`` when it has finished; the same 404 as a missing one when behind a wall; ``Forbidden`` for a
+        role that may not upload."""
+        self.job(job_id, principal)  # the wall first: a 403 never tells a job behind it exists
+        principal.require_writer("cancel upload jobs")
+        job = self._runner().cancel(job_id, principal.can_read)
+        self.audit.job_cancelled(principal.key_name, job)
+        return job
 
     def delete(
         self, document_id: str, principal: Principal | None = None, wait_s: float | None = None

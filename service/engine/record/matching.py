@@ -24,12 +24,11 @@ when it has at least one hit.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from service.engine.record.query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
-from service.engine.record.words import Token, tokenize
+from service.core.record_query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
+from service.core.words import spans, words
 
 
 @dataclass(frozen=True)
@@ -46,91 +45,119 @@ Interval = tuple[int, int]
 
 
 class _Page:
-    """A page's words, indexed by key."""
+    """A page's word keys, indexed by key; the words' character spans are found only when a hit needs them
+    (counting needs none: distinct word intervals are distinct spans)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.tokens: list[Token] = tokenize(text)
-        self.positions: dict[str, list[int]] = defaultdict(list)
-        for index, token in enumerate(self.tokens):
-            self.positions[token.key].append(index)
+        self.keys: list[str] = words(text)
+        self._positions: dict[str, list[int]] = {}
+        self._distinct: set[str] | None = None
+        self._spans: list[tuple[int, int]] | None = None
+
+    def where(self, key: str) -> list[int]:
+        """The indexes of the words with ``key``, ascending (found by C-level scans, once per key)."""
+        found = self._positions.get(key)
+        if found is None:
+            found = []
+            if self._distinct is None or key in self._distinct:
+                index, keys = -1, self.keys
+                try:
+                    while True:
+                        index = keys.index(key, index + 1)
+                        found.append(index)
+                except ValueError:
+                    pass
+            self._positions[key] = found
+        return found
+
+    def starting_with(self, stem: str) -> list[str]:
+        """The distinct keys that start with ``stem``."""
+        if self._distinct is None:
+            self._distinct = set(self.keys)
+        return [key for key in self._distinct if key.startswith(stem)]
 
     def span(self, first: int, last: int) -> tuple[int, int]:
-        return self.tokens[first].char_start, self.tokens[last].char_end
+        if self._spans is None:
+            self._spans = spans(self.text)
+        return self._spans[first][0], self._spans[last][1]
 
 
 def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Page) -> list[Interval]:
     """Where ``term`` occurs on ``page``, sorted and distinct."""
     match term:
         case Word(key):
-            return [(index, index) for index in page.positions.get(key, ())]
+            return [(index, index) for index in page.where(key)]
         case Prefix(stem):
-            starts = [index for key, found in page.positions.items() if key.startswith(stem) for index in found]
+            starts = [index for key in page.starting_with(stem) for index in page.where(key)]
             return [(index, index) for index in sorted(starts)]
         case Phrase(keys):
-            length, tokens = len(keys), page.tokens
+            length, page_keys = len(keys), page.keys
             return [
                 (start, start + length - 1)
-                for start in page.positions.get(keys[0], ())
-                if start + length <= len(tokens)
-                and all(tokens[start + offset].key == keys[offset] for offset in range(1, length))
+                for start in page.where(keys[0])
+                if start + length <= len(page_keys)
+                and all(page_keys[start + offset] == keys[offset] for offset in range(1, length))
             ]
         case AnyOf(terms):
             return sorted({interval for alternative in terms for interval in _occurrences(alternative, page)})
 
 
-def _near_pairs(near: Near, page: _Page) -> set[tuple[int, int]]:
-    """The char spans of every pair of occurrences that satisfies ``near``."""
+def _near_pairs(near: Near, page: _Page) -> set[Interval]:
+    """The word intervals of every pair of occurrences that satisfies ``near``."""
     lefts, rights = _occurrences(near.left, page), _occurrences(near.right, page)
     rights_by_first = sorted(rights)
     firsts = [first for first, _ in rights_by_first]
     rights_by_last = sorted(rights, key=lambda interval: interval[1])
     lasts = [last for _, last in rights_by_last]
-    spans: set[tuple[int, int]] = set()
+    pairs: set[Interval] = set()
     for left_first, left_last in lefts:
         # right after left: left_last < right_first <= left_last + distance
         low = bisect.bisect_right(firsts, left_last)
         high = bisect.bisect_right(firsts, left_last + near.distance)
         for _, right_last in rights_by_first[low:high]:
-            spans.add(page.span(left_first, right_last))
+            pairs.add((left_first, right_last))
         if near.ordered:
             continue
         # right before left: left_first - distance <= right_last < left_first
         low = bisect.bisect_left(lasts, left_first - near.distance)
         high = bisect.bisect_left(lasts, left_first)
         for right_first, _ in rights_by_last[low:high]:
-            spans.add(page.span(right_first, left_last))
-    return spans
+            pairs.add((right_first, left_last))
+    return pairs
 
 
-def _evaluate(query: Query, page: _Page) -> tuple[bool, set[tuple[int, int]]]:
-    """Whether ``page`` matches ``query``, and the char spans of its hits (empty when it does not)."""
+def _evaluate(query: Query, page: _Page) -> tuple[bool, set[Interval]]:
+    """Whether ``page`` matches ``query``, and the word intervals of its hits (empty when it does not).
+
+    Words do not overlap, so distinct intervals are distinct character spans, in the same order."""
     match query:
         case Word() | Prefix() | Phrase():
-            spans = {page.span(first, last) for first, last in _occurrences(query, page)}
-            return bool(spans), spans
+            found = set(_occurrences(query, page))
+            return bool(found), found
         case Near():
-            spans = _near_pairs(query, page)
-            return bool(spans), spans
+            found = _near_pairs(query, page)
+            return bool(found), found
         case Not(operand):
             matched, _ = _evaluate(operand, page)
             return not matched, set()
         case And(operands):
-            spans = set()
+            hits: set[Interval] = set()
             for operand in operands:
                 matched, found = _evaluate(operand, page)
                 if not matched:
                     return False, set()
-                spans |= found
-            return True, spans
+                hits |= found
+            return True, hits
         case Or(operands):
             results = [_evaluate(operand, page) for operand in operands]
-            spans = {span for matched, found in results if matched for span in found}
-            return any(matched for matched, _ in results), spans
+            hits = {interval for matched, found in results if matched for interval in found}
+            return any(matched for matched, _ in results), hits
 
 
-def _sorted_matches(text: str, spans: set[tuple[int, int]]) -> list[Match]:
-    return [Match(start, end, text[start:end]) for start, end in sorted(spans)]
+def _sorted_matches(page: _Page, intervals: set[Interval]) -> list[Match]:
+    located = [page.span(first, last) for first, last in sorted(intervals)]
+    return [Match(start, end, page.text[start:end]) for start, end in located]
 
 
 def matches(query: Query, text: str) -> list[Match]:
@@ -138,8 +165,9 @@ def matches(query: Query, text: str) -> list[Match]:
 
     An empty list means the page does not match.
     """
-    matched, spans = _evaluate(query, _Page(text))
-    return _sorted_matches(text, spans) if matched else []
+    page = _Page(text)
+    matched, intervals = _evaluate(query, page)
+    return _sorted_matches(page, intervals) if matched else []
 
 
 @dataclass(frozen=True)
@@ -166,18 +194,31 @@ class TermReport:
     per_document: Mapping[str, tuple[int, ...]]
 
 
-def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]]) -> TermReport:
-    """Count every query's hits over ``pages``, given as ``(document_id, page_number, text)``.
+class PageHits:
+    """One query's hits on one page: ``count`` at once, the ``matches`` (with their spans) when asked."""
 
-    Pages are read once, in any order; a document's count is the sum over its pages.
-    """
-    counts: dict[str, list[int]] = {}
-    for document_id, _page_number, text in pages:
-        page = _Page(text)
-        for index, query in enumerate(queries):
-            matched, spans = _evaluate(query, page)
-            if matched:
-                counts.setdefault(document_id, [0] * len(queries))[index] += len(spans)
+    def __init__(self, page: _Page, intervals: set[Interval]) -> None:
+        self._page = page
+        self._intervals = intervals
+        self.count = len(intervals)
+
+    def matches(self) -> list[Match]:
+        return _sorted_matches(self._page, self._intervals)
+
+
+def hits_each(queries: Sequence[Query], text: str) -> list[PageHits]:
+    """The hits of each of ``queries`` on the page ``text``, reading its words once (count 0: no match)."""
+    page = _Page(text)
+    found: list[PageHits] = []
+    for query in queries:
+        matched, intervals = _evaluate(query, page)
+        found.append(PageHits(page, intervals if matched else set()))
+    return found
+
+
+def report_from_counts(queries: Sequence[Query], counts: Mapping[str, Sequence[int]]) -> TermReport:
+    """The report of ``queries`` from per-document hit counts (one count per query, in order), for the
+    documents that at least one query hits, in the order they should be listed."""
     hit_by = [[document for document, row in counts.items() if row[index]] for index in range(len(queries))]
     terms = tuple(
         TermCounts(
@@ -189,3 +230,18 @@ def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]])
         for index, query in enumerate(queries)
     )
     return TermReport(terms, {document: tuple(row) for document, row in counts.items()})
+
+
+def term_report(queries: Sequence[Query], pages: Iterable[tuple[str, int, str]]) -> TermReport:
+    """Count every query's hits over ``pages``, given as ``(document_id, page_number, text)``.
+
+    Pages are read once, in any order; a document's count is the sum over its pages.
+    """
+    counts: dict[str, list[int]] = {}
+    for document_id, _page_number, text in pages:
+        page = _Page(text)
+        for index, query in enumerate(queries):
+            matched, intervals = _evaluate(query, page)
+            if matched:
+                counts.setdefault(document_id, [0] * len(queries))[index] += len(intervals)
+    return report_from_counts(queries, counts)

@@ -35,11 +35,17 @@ Every malformed query raises ``QueryError`` with the 0-based ``position`` of the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyparsing as pp
 
-from service.engine.record.words import tokenize
+from service.core.record_query import And, AnyOf, Near, Not, Operand, Or, Phrase, Prefix, Query, Term, Word
+from service.core.words import tokenize
+
+__all__ = [
+    "MAX_DISTANCE", "MAX_QUERY_CHARS", "MAX_TERM_LIST_LINES", "MIN_PREFIX_CHARS", "And", "AnyOf", "Near", "Not",
+    "Operand", "Or", "Phrase", "Prefix", "Query", "QueryError", "Term", "Word", "parse_query", "parse_term_list",
+]  # fmt: skip
 
 MAX_DISTANCE = 1000
 """The largest N of ``w/N`` and ``pre/N``."""
@@ -63,75 +69,6 @@ class QueryError(ValueError):
         self.message = message
         self.position = position
         self.line = line
-
-
-@dataclass(frozen=True)
-class Word:
-    """One word, by its folded key (``words.fold``)."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Every word whose key starts with ``stem`` (``negligen*``)."""
-
-    stem: str
-
-
-@dataclass(frozen=True)
-class Phrase:
-    """Two or more words, consecutive and in this order (punctuation between them is ignored)."""
-
-    keys: tuple[str, ...]
-
-
-Term = Word | Prefix | Phrase
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    """A parenthesised OR of terms, as an operand of proximity: any one of them."""
-
-    terms: tuple[Term, ...]
-
-
-Operand = Term | AnyOf
-
-
-@dataclass(frozen=True)
-class Near:
-    """``left w/N right`` (``ordered=False``) or ``left pre/N right`` (``ordered=True``)."""
-
-    left: Operand
-    right: Operand
-    distance: int
-    ordered: bool
-
-
-@dataclass(frozen=True)
-class Not:
-    """Pages without ``operand``; ``position`` is where the NOT was written (not compared)."""
-
-    operand: Query
-    position: int = field(default=0, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class And:
-    """Pages that match every operand."""
-
-    operands: tuple[Query, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    """Pages that match at least one operand."""
-
-    operands: tuple[Query, ...]
-
-
-Query = Term | Near | Not | And | Or
 
 
 # --- lexemes ------------------------------------------------------------------------------------

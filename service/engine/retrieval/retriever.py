@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 
 from service.core.access import Principal
 from service.core.domain import SearchHit, StoredChunk
@@ -32,16 +34,81 @@ def document_matches(metadata: Mapping[str, object], filters: Mapping[str, str])
     return True
 
 
+FILTER_FIELDS = frozenset(
+    {
+        # docket metadata (ingest/legal/docket.py) and the title's case name
+        "court",
+        "case_number",
+        "case_name",
+        "pacer_case_id",
+        "document_number",
+        "attachment_number",
+        "entry_id",
+        "filed",
+        "document_type",
+        # what the parsers keep: PDF and DOCX properties, e-mail headers
+        "author",
+        "subject",
+        "creationdate",
+        "from",
+        "to",
+        "cc",
+        "date",
+    }
+)
+"""Metadata fields docqa itself sets; a collection's documents may carry more (``docqa ingest --meta``)."""
+
+
 def check_filters(filters: Mapping[str, str] | None) -> dict[str, str]:
-    """Validate filter names and values; dates must be ISO ``YYYY-MM-DD``."""
+    """Validate filter names and values before anything is read; dates must be real ISO ``YYYY-MM-DD`` dates.
+
+    Each ``InvalidInput`` names the filter as ``filters.<name>``."""
     checked: dict[str, str] = {}
     for key, value in (filters or {}).items():
         if not key.replace("_", "").isalnum():
-            raise InvalidInput(f"filter name {key!r} is not a metadata field name", detail={"field": "filters"})
-        if key in RANGE_FILTERS and not (len(value) == 10 and value[4] == "-" and value[7] == "-"):
-            raise InvalidInput(f"filter {key} needs a date as YYYY-MM-DD, got {value!r}", detail={"field": "filters"})
+            raise InvalidInput(
+                f"filters.{key}: not a metadata field name; {valid_filters_text(FILTER_FIELDS)}",
+                detail={"field": f"filters.{key}", "valid": valid_filters(FILTER_FIELDS)},
+            )
+        if key in RANGE_FILTERS and not is_iso_date(value):
+            raise InvalidInput(
+                f"filters.{key}: needs a date as YYYY-MM-DD, got {value!r}",
+                detail={"field": f"filters.{key}"},
+            )
         checked[key] = str(value)
     return checked
+
+
+def is_iso_date(value: str) -> bool:
+    """True for a real calendar date written ``YYYY-MM-DD`` (``2020-13-45`` is not one)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def valid_filters(fields: Iterable[str]) -> list[str]:
+    """The filter names a request may use: the metadata fields given and the date ranges."""
+    return sorted({*fields, *RANGE_FILTERS, ENTITY_FILTER})
+
+
+def valid_filters_text(fields: Iterable[str]) -> str:
+    return "valid filters: " + ", ".join(valid_filters(fields))
+
+
+def unknown_filters(filters: Mapping[str, str], seen: Iterable[str]) -> None:
+    """``InvalidInput`` listing the valid names when a filter names a field that neither docqa sets nor any
+    document of the collection carries (``{"colour": "red"}`` matches nothing: say so instead of 0 hits)."""
+    known = FILTER_FIELDS | {field for field in seen if not field.startswith("_")}
+    unknown = sorted(key for key in filters if key not in RANGE_FILTERS and key not in known)
+    if unknown:
+        raise InvalidInput(
+            f"filters.{unknown[0]}: no such filter (no document carries the field); {valid_filters_text(known)}",
+            detail={"field": f"filters.{unknown[0]}", "valid": valid_filters(known)},
+        )
 
 
 def to_hit(chunk: StoredChunk, score: float, relevance: float) -> SearchHit:
@@ -112,9 +179,15 @@ class Retriever:
         checked = check_filters(filters)
         index = self._index(collection)
         entity = checked.pop(ENTITY_FILTER, None)
-        allowed = (
-            self.store.chunk_ids_where(collection, lambda meta: document_matches(meta, checked)) if checked else None
-        )
+        seen: set[str] = set()  # the metadata fields of the collection's documents: the valid filter names
+
+        def keep(metadata: Mapping[str, object]) -> bool:
+            seen.update(metadata)
+            return document_matches(metadata, checked)
+
+        allowed = self.store.chunk_ids_where(collection, keep) if checked else None
+        if checked:
+            unknown_filters(checked, seen)
         if entity is not None:
             on_pages = entity_chunks(self.store, collection, entity)
             allowed = on_pages if allowed is None else allowed & on_pages

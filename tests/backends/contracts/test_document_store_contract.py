@@ -187,3 +187,12 @@ def test_vectors_of_deleted_chunks_are_left_out(store: DocumentStore) -> None:
     assert found == kept_ids and matrix.shape == (1, 4) and matrix.dtype == np.float32
     assert np.allclose(matrix, rows[:1])
     assert set(store.sources("m")) == {"kept.txt"}
+
+
+def test_a_file_that_failed_is_listed_but_not_counted_as_a_document(store: DocumentStore) -> None:
+    kept = document("kept text")
+    store.replace_document("m", facts("a/kept.txt"), kept, drafts_for(kept), vectors(1))
+    store.record_failure("m", facts("a/broken.pdf"), "broken.pdf: truncated or corrupt")
+    store.record_failure("n", facts("a/only.pdf"), "only.pdf: truncated or corrupt")
+    assert store.collections() == {"m": 1, "n": 0}  # the matter picker's counts
+    assert {record.source for record in store.list_documents("m")} == {"a/kept.txt", "a/broken.pdf"}

@@ -27,7 +27,7 @@ def mentions_of(page: str) -> list[EntityMention]:
 def test_mentions_are_stored_replaced_and_deleted_with_their_document(sql_store: SqlDocumentStore) -> None:
     parsed = document(PAGE)
     document_id, _, _ = sql_store.replace_document(
-        "m", facts(), parsed, drafts_for(parsed), vectors(1), mentions_of(PAGE)
+        "m", facts(), parsed, drafts_for(parsed), vectors(1), mentions=mentions_of(PAGE)
     )
     stored = sql_store.mentions("m")
     assert [(found.mention, found.document_id, found.source) for found in stored] == [
@@ -39,7 +39,7 @@ def test_mentions_are_stored_replaced_and_deleted_with_their_document(sql_store:
     changed = "Defendant Richard Roe answered."
     parsed = document(changed)
     roe = EntityMention(1, 10, 21, "person", "Richard Roe", "Richard Roe", "defendant")
-    sql_store.replace_document("m", facts(sha="2" * 64), parsed, drafts_for(parsed), vectors(1), [roe])
+    sql_store.replace_document("m", facts(sha="2" * 64), parsed, drafts_for(parsed), vectors(1), mentions=[roe])
     assert [found.mention for found in sql_store.mentions("m")] == [roe]  # the old mentions are gone
 
     sql_store.delete_document(document_id)
@@ -48,13 +48,15 @@ def test_mentions_are_stored_replaced_and_deleted_with_their_document(sql_store:
 
 def test_a_replace_that_fails_midway_leaves_the_document_and_its_mentions(sql_store: SqlDocumentStore) -> None:
     parsed = document(PAGE)
-    sql_store.replace_document("m", facts(), parsed, drafts_for(parsed), vectors(1), mentions_of(PAGE))
+    sql_store.replace_document("m", facts(), parsed, drafts_for(parsed), vectors(1), mentions=mentions_of(PAGE))
     changed = document("Defendant Richard Roe answered.")
     # the database refuses this row (no page) after the old pages, chunks and mentions were deleted and the new
     # ones written, inside the one transaction
     broken = EntityMention(None, 10, 21, "person", "Richard Roe", "Richard Roe", None)  # type: ignore[arg-type]
     with pytest.raises(IntegrityError):
-        sql_store.replace_document("m", facts(sha="3" * 64), changed, drafts_for(changed), vectors(1), [broken])
+        sql_store.replace_document(
+            "m", facts(sha="3" * 64), changed, drafts_for(changed), vectors(1), mentions=[broken]
+        )
     assert [found.mention for found in sql_store.mentions("m")] == mentions_of(PAGE)
     record = sql_store.find_document("m", "a/b.txt")
     assert record is not None and sql_store.pages(record.id)[0].text == PAGE
@@ -67,5 +69,5 @@ def test_a_store_without_the_table_gets_it_on_open(sql_store: SqlDocumentStore) 
     sql_store.create_schema()
     assert "entity_mentions" in inspect(sql_store.engine).get_table_names()
     parsed = document(PAGE)
-    sql_store.replace_document("m", facts(), parsed, drafts_for(parsed), vectors(1), mentions_of(PAGE))
+    sql_store.replace_document("m", facts(), parsed, drafts_for(parsed), vectors(1), mentions=mentions_of(PAGE))
     assert len(sql_store.mentions("m")) == 2

@@ -1,6 +1,6 @@
 """The ``JobStore`` contract (``service.core.seams``), over every implementation: ``SqlJobStore`` on SQLite and on
 PostgreSQL. A job reads back as saved; adding one marks the unfinished jobs of gone owners interrupted and forgets
-finished jobs beyond the newest ``keep``."""
+finished jobs beyond the newest ``keep``; a cancelled job stays cancelled whatever its runner saves."""
 
 from __future__ import annotations
 
@@ -70,3 +70,21 @@ def test_finished_jobs_beyond_keep_are_forgotten_and_unfinished_ones_kept(jobs: 
     jobs.add(Job("newest", "matter", ["a.pdf"]), "host:1", nobody_gone, keep=2)
     kept = {job_id for job_id in [*(f"done-{n}" for n in range(5)), "running", "newest"] if jobs.get(job_id)}
     assert kept == {"running", "newest"}  # every finished job is older than the newest two
+
+
+def test_a_cancelled_job_stays_cancelled(jobs: JobStore) -> None:
+    job = Job("job-1", "matter", ["lease.pdf", "memo.docx"])
+    jobs.add(job, "host:1", nobody_gone, keep=10)
+    assert jobs.cancel("job-1") is True
+    assert jobs.cancel("job-1") is False  # already cancelled
+    assert jobs.cancel("missing") is False
+    # the runner, which has not looked yet, saves a result and its own status: the cancel wins
+    job.status = "running"
+    job.results["lease.pdf"] = FileResult("lease.pdf", "new", document_id="d" * 32)
+    jobs.save(job)
+    stored = jobs.get("job-1")
+    assert stored is not None and stored.job.status == "cancelled" and set(stored.job.results) == {"lease.pdf"}
+    finished = Job("done", "matter", ["a.pdf"], status="done")
+    jobs.add(finished, "host:1", nobody_gone, keep=10)
+    assert jobs.cancel("done") is False
+    assert (done := jobs.get("done")) is not None and done.job.status == "done"

@@ -195,3 +195,28 @@ def test_a_why_answered_by_a_conclusion_quotes_the_sentence_that_gives_its_reaso
         in (answer)
     )
     assert_quotes_are_exact(filings, result)
+
+
+def test_asked_whether_a_court_ruled_one_way_the_ruling_it_made_leads(filings: Components) -> None:
+    # The First Circuit did not affirm: it dismissed the appeal. A close sentence that only mentions a ruling
+    # (a judge's concurrence, a cited case "vacating" an order) must not lead.
+    result = ask(
+        filings, "Did the First Circuit affirm the district court's judgment in Calvary Chapel of Bangor v. Mills?"
+    )
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    assert "we dismiss the appeal without prejudice" in result.citations[0].quote
+    assert_quotes_are_exact(filings, result)
+
+
+def test_asked_who_wrote_the_opinions_the_lines_that_open_them_are_quoted(filings: Components) -> None:
+    # "SELYA, Circuit Judge." (page 3) and "BARRON, Circuit Judge, concurring ..." (page 17) are far from the
+    # passages retrieval ranks for this question.
+    question = (
+        "In Calvary Chapel of Bangor v. Mills, which judge wrote the opinion of the court, and who wrote separately?"
+    )
+    result = ask(filings, question)
+    assert result.state is not AnswerState.NOT_FOUND, result.message
+    cited = {(citation.source, citation.page) for citation in result.citations}
+    assert {(CALVARY, 3), (CALVARY, 17)} <= cited
+    assert "SELYA, Circuit Judge." in result.answer and "BARRON, Circuit Judge, concurring" in result.answer
+    assert_quotes_are_exact(filings, result)

@@ -65,6 +65,7 @@ def test_topic_words_leave_out_what_only_names_the_case() -> None:
         ("IT IS ORDERED that the petition is denied.", Fact.DISPOSITION),
         ("3. The Court finds that no bond is required.", Fact.HOLDING),
         ("For the foregoing reasons, the judgment is AFFIRMED.", Fact.HOLDING),
+        ("Richard P. Liebowitz may show cause in writing within 20 days why he should not be suspended", Fact.HOLDING),
         ("NantWorks lacks standing because it is not a party to the agreement.", Fact.REASON),
         ("See Bell Atl. Corp. v. Twombly, 550 U.S. 544, 556 (2007).", Fact.AUTHORITY),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from service.core.words import fold, tokenize, words
 from service.engine.record.query import (
     MAX_QUERY_CHARS,
     MAX_TERM_LIST_LINES,
@@ -20,7 +21,6 @@ from service.engine.record.query import (
     parse_query,
     parse_term_list,
 )
-from service.engine.record.words import fold, tokenize, words
 
 
 def test_words_split_on_punctuation_and_fold_case_and_accents() -> None:

@@ -83,6 +83,8 @@ def test_bad_pdfs_are_refused_with_a_reason(tmp_path: Path, name: str, make, rea
     with pytest.raises(ParseError, match=reason) as raised:
         parse(path)
     assert name in raised.value.message
+    # pdfium's own words ("Failed to load document (PDFium: Data format error)") are translated, not passed on
+    assert "pdfium" not in raised.value.message.lower() and "Failed to load" not in raised.value.message
 
 
 def test_docx_paragraphs_become_lines(tmp_path: Path) -> None:
