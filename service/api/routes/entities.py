@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query
+from pydantic import AfterValidator, BaseModel, Field
 
+from service.api.params import MAX_NAME_CHARS, check_name
 from service.api.schemas import ErrorEnvelope
 from service.api.state import AppState, PrincipalDep, StateDep
 from service.engine.entities import EntitiesService, Entity
@@ -16,6 +17,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorEnvelope} for co
 router = APIRouter(prefix="/v1", tags=["entities"], responses=ERRORS)
 
 EntityType = Literal["person", "org", "place", "court", "statute", "date", "money"]
+CollectionQuery = Annotated[
+    str,
+    Query(min_length=1, max_length=MAX_NAME_CHARS, description="The collection (matter)."),
+    AfterValidator(check_name),
+]
+EntityIdPath = Annotated[
+    str, Path(max_length=MAX_NAME_CHARS, description="Entity id (GET /v1/entities)."), AfterValidator(check_name)
+]
 
 
 class EntityOut(BaseModel):
@@ -73,7 +82,7 @@ def _service(state: AppState) -> EntitiesService:
 def list_entities(
     state: StateDep,
     principal: PrincipalDep,
-    collection: Annotated[str, Query(description="The collection (matter).")],
+    collection: CollectionQuery,
     type: Annotated[EntityType | None, Query(description="Only entities of this type.")] = None,
 ) -> EntitiesResponse:
     """Every entity of the collection with how many documents and mentions name it, most mentioned first.
@@ -86,7 +95,7 @@ def list_entities(
     "/entities/{entity_id}/mentions", response_model=MentionsResponse, summary="Every mention of an entity, paginated."
 )
 def entity_mentions(
-    entity_id: str,
+    entity_id: EntityIdPath,
     state: StateDep,
     principal: PrincipalDep,
     offset: Annotated[int, Query(ge=0)] = 0,
