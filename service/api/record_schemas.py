@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from service.api.params import Name
 from service.api.schemas import Body, CollectionName, Filters
 from service.engine.record.citing import AuthoritySummary, CitingDocument
 from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, TermReportResult
@@ -21,7 +22,7 @@ RecordQuery: Any = Field(
 
 class RecordSearchRequest(Body):
     query: str = RecordQuery
-    collection: str = CollectionName
+    collection: Name = CollectionName
     filters: dict[str, str] = Filters
     offset: int = Field(0, ge=0, description="Hits to skip (in document order).")
     limit: int = Field(100, ge=1, le=MAX_PAGE_SIZE, description="Hits to return.")
@@ -76,7 +77,7 @@ class TermReportRequest(Body):
     terms: list[str] = Field(
         min_length=1, description="The queries, one each (up to 1,000), in the order the report lists them."
     )
-    collection: str = CollectionName
+    collection: Name = CollectionName
     filters: dict[str, str] = Filters
     format: Literal["json", "csv"] = Field("json", description="csv: one row a query, one column a document.")
 
@@ -127,7 +128,7 @@ class TermReportResponse(BaseModel):
 
 
 class AuthoritiesRequest(Body):
-    collection: str = CollectionName
+    collection: Name = CollectionName
     document_id: str | None = Field(None, description="One document's table of authorities (else the collection's).")
     filters: dict[str, str] = Filters
 
@@ -151,7 +152,7 @@ class AuthoritiesResponse(BaseModel):
 
 
 class CitingRequest(Body):
-    collection: str = CollectionName
+    collection: Name = CollectionName
     cites: str = Field(
         min_length=1, max_length=512, description='An authority ("550 U.S. 544") or words of a case name ("Twombly").'
     )
