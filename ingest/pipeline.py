@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
+from ingest.legal.entities import extract_entities
 from ingest.legal.structure import court_structure
 from ingest.ocr.processor import OcrProcessor
 from ingest.parse_worker import ParseCancelled
@@ -186,10 +187,11 @@ class IngestPipeline:
         parsed = court_structure(path, parsed, self.extra_metadata)
         drafts = self.chunker.chunk(parsed)
         vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
+        mentions = extract_entities(parsed.pages) if self.settings.entities else []
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
         citations = self.citations(parsed) if self.citations is not None else None
         document_id, new_ids, replaced_ids = self.store.replace_document(
-            self.collection, facts, parsed, drafts, vectors, citations
+            self.collection, facts, parsed, drafts, vectors, citations, mentions
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)

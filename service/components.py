@@ -51,6 +51,7 @@ from service.engine.answering.qa import QaEngine
 from service.engine.audit import Audit
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
+from service.engine.entities import EntitiesService
 from service.engine.record.citing import Authorities, find_citations
 from service.engine.record.search import RecordSearch
 from service.engine.retrieval.index_registry import IndexRegistry
@@ -276,6 +277,10 @@ class Components:
             self.settings.ingest.max_file_mb,
             jobs,
         )
+
+    def entities(self, documents: DocumentsService | None = None) -> EntitiesService:
+        """The entity index's queries (walls through ``documents``, the server's own when given)."""
+        return EntitiesService(lambda: self.store, documents or self.documents(), self.audit)
 
     @cached_property
     def audit(self) -> Audit:

@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 
 from service.api.errors import add_error_handlers
 from service.api.middleware import add_middleware, metrics_registry
-from service.api.routes import documents, health, openai, qa, record, threads
+from service.api.routes import documents, entities, health, openai, qa, record, threads
 from service.api.state import AppState
 from service.components import Components, rate_limiter
 from service.core.settings import Settings
@@ -69,7 +69,15 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
 
     add_error_handlers(app)
     add_middleware(app, settings.server, own)
-    for router in (health.router, qa.router, record.router, documents.router, openai.router, threads.router):
+    for router in (
+        health.router,
+        qa.router,
+        record.router,
+        documents.router,
+        entities.router,
+        openai.router,
+        threads.router,
+    ):
         app.include_router(router)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")

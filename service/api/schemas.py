@@ -35,7 +35,8 @@ CollectionName: Any = Field(min_length=1, max_length=64, description="Collection
 Filters: Any = Field(
     default_factory=dict,
     description="Metadata filters: equality (court=ca1, document_type=order) "
-    "or filed_after / filed_before (YYYY-MM-DD). An unknown filter name is a 422 that lists the valid ones.",
+    "or filed_after / filed_before (YYYY-MM-DD); entity=<id> (GET /v1/entities) keeps the pages that mention "
+    "that entity. An unknown filter name is a 422 that lists the valid ones.",
 )
 
 

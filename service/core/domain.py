@@ -227,3 +227,34 @@ class StoredChunk:
     token_count: int
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+ENTITY_TYPES = ("person", "org", "place", "court", "statute", "date", "money")
+"""What the entity index records: people (judges too, with the role ``judge``), organisations, places, courts,
+statutes and rules, dates, and amounts of money."""
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """One mention of an entity on a page: page-text characters ``[char_start, char_end)``, so that
+    ``page.text[char_start:char_end] == text``. ``name`` is the mention as a name (role words, honorifics and
+    line breaks gone, capitals of an all-caps name lowered); ``role`` is what the filing calls the person
+    (``plaintiff``, ``judge``...), when it says."""
+
+    page: int
+    char_start: int
+    char_end: int
+    type: str
+    text: str
+    name: str
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredMention:
+    """A stored mention with the document it is in."""
+
+    mention: EntityMention
+    document_id: str
+    source: str
+    title: str

@@ -16,7 +16,16 @@ import numpy.typing as npt
 from service.core.access import KeyInfo, Principal, Role
 from service.core.audit import Verification
 from service.core.citations import CitationMention, StoredCitation
-from service.core.domain import ChunkDraft, DocumentRecord, FileFacts, PageRecord, ParsedDocument, StoredChunk
+from service.core.domain import (
+    ChunkDraft,
+    DocumentRecord,
+    EntityMention,
+    FileFacts,
+    PageRecord,
+    ParsedDocument,
+    StoredChunk,
+    StoredMention,
+)
 from service.core.ingestion import Job, StoredJob
 from service.core.record_query import Query
 from service.core.threads import ThreadRecord, ThreadTurn
@@ -57,11 +66,21 @@ class DocumentStore(Protocol):
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
         citations: Sequence[CitationMention] | None = None,
+        mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
         """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``.
 
-        ``citations`` are the citations found on its pages, for the citation index (``None``: not looked for).
+        ``citations`` are the citations found on its pages, for the citation index (``None``: not looked for);
+        ``mentions`` its entity mentions (``ingest.legal.entities``), replacing those stored before.
         """
+        ...
+
+    def mentions(self, collection: str, types: Iterable[str] | None = None) -> list[StoredMention]:
+        """Every entity mention of ``collection`` (of ``types`` only, when given), by document and position."""
+        ...
+
+    def chunk_ids_on_pages(self, collection: str, pages: dict[str, set[int]]) -> set[int]:
+        """Chunk ids of ``collection`` that hold one of ``pages`` (document id to page numbers)."""
         ...
 
     def record_failure(self, collection: str, facts: FileFacts, error: str) -> str:
@@ -69,7 +88,7 @@ class DocumentStore(Protocol):
         ...
 
     def delete_document(self, document_id: str) -> list[int]:
-        """Delete a document with its pages and chunks; returns the chunk ids the indexes must drop."""
+        """Delete a document with its pages, chunks and entity mentions; returns the chunk ids the indexes must drop."""
         ...
 
     def get_page(self, document_id: str, number: int) -> PageRecord:

@@ -78,6 +78,11 @@ class IngestSettings(Group):
     save_every_s: float = Field(
         30.0, gt=0, description="During a long ingest, save the vector index at least this often (seconds)."
     )
+    entities: bool = Field(
+        True,
+        description="Build the entity index at ingest: people, organisations, places, courts, statutes, dates and "
+        "money on every page (spaCy); off, documents ingested have no entities.",
+    )
     max_text_chars: int = Field(
         20_000_000, ge=1, description="A file whose extracted text passes this many characters fails with a reason."
     )

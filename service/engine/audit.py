@@ -46,6 +46,10 @@ class Audit:
         the filters and the counts found."""
         self._log().record(action, principal.key_name, collection, "ok", dict(payload))
 
+    def record(self, action: str, key_name: str | None, collection: str, payload: Mapping[str, Any]) -> None:
+        """A read that is neither a search nor an answer (``entities``, ``mentions``): what was asked."""
+        self._log().record(action, key_name, collection, "ok", payload)
+
     def answer(self, principal: Principal, action: str, result: AnswerResult) -> None:
         """An ask or a chat that was answered (or refused)."""
         self._log().record(

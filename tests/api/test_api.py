@@ -598,6 +598,29 @@ PROBES = [
     ),
     Probe(("POST", "/v1/chat/completions"), "POST", "/v1/chat/completions", 415, "unsupported_media_type"),
     Probe(("GET", "/v1/models"), "POST", "/v1/models", 405, "method_not_allowed"),
+    # The entity index
+    Probe(("GET", "/v1/entities"), "GET", "/v1/entities?collection=nope", 404, "not_found", field="collection"),
+    Probe(("GET", "/v1/entities"), "GET", "/v1/entities", 422, "invalid_input", field="collection"),
+    Probe(
+        ("GET", "/v1/entities"),
+        "GET",
+        f"/v1/entities?collection={COLLECTION}&type=planet",
+        422,
+        "invalid_input",
+        field="type",
+    ),
+    Probe(("GET", "/v1/entities"), "POST", "/v1/entities", 405, "method_not_allowed"),
+    Probe(
+        ("GET", "/v1/entities/{entity_id}/mentions"), "GET", "/v1/entities/0123456789abcdef/mentions", 404, "not_found"
+    ),
+    Probe(
+        ("GET", "/v1/entities/{entity_id}/mentions"),
+        "GET",
+        "/v1/entities/x/mentions?limit=0",
+        422,
+        "invalid_input",
+        field="limit",
+    ),
     # Collections, documents, pages, jobs
     Probe(("GET", "/v1/whoami"), "POST", "/v1/whoami", 405, "method_not_allowed"),
     Probe(("GET", "/v1/collections"), "DELETE", "/v1/collections", 405, "method_not_allowed"),

@@ -46,6 +46,8 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/documents/{document_id}/pages/{number}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/image"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/highlight"): "read",
+    ("GET", "/v1/entities"): "read",
+    ("GET", "/v1/entities/{entity_id}/mentions"): "read",
     ("POST", "/v1/collections/{collection}/documents"): "write",
     ("DELETE", "/v1/documents/{document_id}"): "write",
     ("GET", "/v1/threads"): "read",
@@ -95,6 +97,10 @@ class World:
         thread_id: str = response.json()["thread_id"]
         return thread_id
 
+    def entity_of(self, collection: str) -> str:
+        """The id of the matter's most mentioned entity."""
+        return self.matters.parts.entities().entities(collection, None)[0].id
+
     def disposable(self, collection: str, name: str) -> str:
         """A fresh document in ``collection``, for a delete that may really happen."""
         folder = self.matters.parts.settings.data_dir.parent / "disposable" / name
@@ -139,6 +145,8 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
     unique)."""
     thread_id = world.thread(who, target) if method == "DELETE" else world.threads[(who, target)]
     values = {"collection": target, "job_id": world.jobs[target], "number": "1", "thread_id": thread_id}
+    if "{entity_id}" in path:
+        values["entity_id"] = world.entity_of(target)
     if "{document_id}" in path:
         values["document_id"] = world.disposable(target, f"note{turn}") if method == "DELETE" else world.pdf_of(target)
     url = re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)
@@ -163,6 +171,8 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
         kwargs["json"] = {"title": f"Renamed by the role test {turn}"}
     elif method == "POST":
         kwargs["files"] = {"files": (f"upload{turn}.txt", b"A note uploaded by the role test.\n", "text/plain")}
+    if path == "/v1/entities":
+        kwargs["params"] = {"collection": target}
     if path.endswith("/highlight"):
         kwargs["params"] = {"start": 0, "end": 40}
     return kwargs

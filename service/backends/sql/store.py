@@ -18,17 +18,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.backends.sql.citations import SqlCitationIndex
 from service.backends.sql.record_index import SqlRecordIndex
-from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, PageRow, utcnow
+from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, EntityMentionRow, PageRow, utcnow
 from service.core.citations import CitationMention
 from service.core.domain import (
     ChunkDraft,
     DocumentRecord,
     DocumentStatus,
+    EntityMention,
     FileFacts,
     OcrWord,
     PageRecord,
     ParsedDocument,
     StoredChunk,
+    StoredMention,
     TextSource,
 )
 from service.core.errors import NotFound
@@ -232,9 +234,11 @@ class SqlDocumentStore:
         drafts: Sequence[ChunkDraft],
         vectors: Vectors,
         citations: Sequence[CitationMention] | None = None,
+        mentions: Sequence[EntityMention] = (),
     ) -> tuple[str, list[int], list[int]]:
         """Store a new or changed document in one transaction, with its page words and ``citations`` (``None``:
-        not looked for; the engine indexes them on first use).
+        not looked for; the engine indexes them on first use) and its entity ``mentions`` (those stored before
+        for it are replaced).
 
         Returns ``(document_id, new_chunk_ids, replaced_chunk_ids)``; the caller updates FAISS.
         """
@@ -301,6 +305,20 @@ class SqlDocumentStore:
                 for draft, vector in zip(drafts, vectors, strict=True)
             ]
             session.add_all(chunk_rows)
+            session.add_all(
+                EntityMentionRow(
+                    document_id=row.id,
+                    collection_id=collection_id,
+                    page=mention.page,
+                    char_start=mention.char_start,
+                    char_end=mention.char_end,
+                    type=mention.type,
+                    text=mention.text[:512],
+                    name=mention.name[:512],
+                    role=mention.role,
+                )
+                for mention in mentions
+            )
             session.flush()
             return row.id, [chunk.id for chunk in chunk_rows], replaced
 
@@ -345,8 +363,50 @@ class SqlDocumentStore:
         self.record_index.remove_document(session, document_id)
         self.citation_index.remove(session, document_id)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
+        session.execute(delete(EntityMentionRow).where(EntityMentionRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))
         return removed
+
+    # --- entity mentions ------------------------------------------------------------------------
+
+    def mentions(self, collection: str, types: Iterable[str] | None = None) -> list[StoredMention]:
+        """Every entity mention of ``collection`` (of ``types`` only, when given), by document and position."""
+        query = (
+            select(EntityMentionRow, DocumentRow.source, DocumentRow.title)
+            .join(DocumentRow, DocumentRow.id == EntityMentionRow.document_id)
+            .join(CollectionRow, CollectionRow.id == EntityMentionRow.collection_id)
+            .where(CollectionRow.name == collection)
+            .order_by(DocumentRow.source, EntityMentionRow.page, EntityMentionRow.char_start, EntityMentionRow.id)
+        )
+        if types is not None:
+            query = query.where(EntityMentionRow.type.in_(list(types)))
+        with self.session() as session:
+            rows = session.execute(query).all()
+        return [
+            StoredMention(
+                EntityMention(row.page, row.char_start, row.char_end, row.type, row.text, row.name, row.role),
+                row.document_id,
+                source,
+                title,
+            )
+            for row, source, title in rows
+        ]
+
+    def chunk_ids_on_pages(self, collection: str, pages: dict[str, set[int]]) -> set[int]:
+        """Chunk ids of ``collection`` that hold one of ``pages`` (document id to page numbers)."""
+        if not pages:
+            return set()
+        with self.session() as session:
+            rows = session.execute(
+                select(ChunkRow.id, ChunkRow.document_id, ChunkRow.page_start, ChunkRow.page_end)
+                .join(CollectionRow, CollectionRow.id == ChunkRow.collection_id)
+                .where(CollectionRow.name == collection, ChunkRow.document_id.in_(list(pages)))
+            ).all()
+        return {
+            chunk_id
+            for chunk_id, document_id, first, last in rows
+            if any(first <= page <= last for page in pages[document_id])
+        }
 
     # --- pages and chunks ----------------------------------------------------------------------
 

@@ -221,3 +221,22 @@ class ThreadTurnRow(Base):
     cited: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     """``[document_id, title]`` of each document the answer quotes."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EntityMentionRow(Base):
+    """One mention of an entity on a page (the entity index, ``ingest.legal.entities``): page-text characters
+    ``[char_start, char_end)``; written and deleted with its document's pages, in the same transaction."""
+
+    __tablename__ = "entity_mentions"
+    __table_args__ = (Index("ix_entity_mentions_collection_type", "collection_id", "type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"))
+    page: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(512))
+    role: Mapped[str | None] = mapped_column(String(32), nullable=True)

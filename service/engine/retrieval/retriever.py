@@ -12,6 +12,7 @@ from service.core.domain import SearchHit, StoredChunk
 from service.core.errors import InvalidInput
 from service.core.seams import DocumentStore, Embedder, LexicalIndex, Reranker, VectorIndex
 from service.core.settings import RetrievalSettings
+from service.engine.entities import ENTITY_FILTER, entity_chunks
 from service.engine.retrieval.hybrid import HybridRanker, Ranked
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def is_iso_date(value: str) -> bool:
 
 def valid_filters(fields: Iterable[str]) -> list[str]:
     """The filter names a request may use: the metadata fields given and the date ranges."""
-    return sorted({*fields, *RANGE_FILTERS})
+    return sorted({*fields, *RANGE_FILTERS, ENTITY_FILTER})
 
 
 def valid_filters_text(fields: Iterable[str]) -> str:
@@ -177,6 +178,7 @@ class Retriever:
             principal.require(collection)
         checked = check_filters(filters)
         index = self._index(collection)
+        entity = checked.pop(ENTITY_FILTER, None)
         seen: set[str] = set()  # the metadata fields of the collection's documents: the valid filter names
 
         def keep(metadata: Mapping[str, object]) -> bool:
@@ -186,6 +188,9 @@ class Retriever:
         allowed = self.store.chunk_ids_where(collection, keep) if checked else None
         if checked:
             unknown_filters(checked, seen)
+        if entity is not None:
+            on_pages = entity_chunks(self.store, collection, entity)
+            allowed = on_pages if allowed is None else allowed & on_pages
         lexical = self._lexical(collection) if self._lexical is not None else None
         reranker = self._reranker() if self._reranker is not None else None
         depth = max(k, self.settings.rerank_candidates) if reranker is not None else k
