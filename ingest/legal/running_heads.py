@@ -28,7 +28,7 @@ _SPACES = re.compile(r"\s+")
 _LEADING_NUMBER = re.compile(r"[ \t]*(\d{1,2})(?=\s|$)")
 
 
-def _normalised(line: str) -> str:
+def normalised_line(line: str) -> str:
     """A line with digits and spacing folded, so "Page 3" on one page repeats as "Page 4" on the next."""
     return _SPACES.sub(" ", _DIGITS.sub("#", line)).strip().lower()
 
@@ -92,7 +92,7 @@ def find_skip_spans(pages: Sequence[str]) -> list[list[Span]]:
     for text in pages:
         keys: dict[str, list[Span]] = {}
         for span in _edgeline_spans(text):
-            key = _normalised(text[span[0] : span[1]])
+            key = normalised_line(text[span[0] : span[1]])
             # A lone folio ("3", "- 3 -") repeats trivially; it is still furniture, so keep it.
             keys.setdefault(key, []).append(trimmed_span(text, span))
         edge_keys.append(keys)

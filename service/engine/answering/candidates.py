@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ingest.legal.ecf_stamps import find_stamps
-from ingest.legal.running_heads import line_number_spans
+from ingest.legal.running_heads import line_number_spans, normalised_line
 from service.core.domain import PageRecord, SearchHit
 from service.core.errors import NotFound
 from service.engine.answering.facts import Fact, facts_in, looks_like_caption
@@ -43,8 +43,8 @@ class Candidate:
     lead_document: bool
     """From the case of the best hit, the case the question is about as far as retrieval can tell (its document,
     or another filing with its court and docket number)."""
-    case_words: frozenset[str] = frozenset()
-    """Stems of the document's case name and title: which case the sentence belongs to."""
+    case: CaseIdentity = field(default_factory=lambda: CaseIdentity(frozenset(), frozenset()))
+    """Which case the sentence belongs to."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class PageSentences:
                 continue
             seen.add(key)
             page_hit, chunk = self._whole_page(hit)
-            case_words = case_words_of(hit)
+            case = case_identity(hit)
             lead = same_case(hit, hits[0])
             for span in clean_sentences(page_hit.text):
                 text = " ".join(page_hit.text[span.start : span.end].split())
@@ -81,7 +81,7 @@ class PageSentences:
                         facts=frozenset(facts_in(text)),
                         caption=looks_like_caption(text),
                         lead_document=lead,
-                        case_words=case_words,
+                        case=case,
                     )
                 )
             # A form's numbered question with the filer's answer below it, and a schedule's title with its
@@ -99,7 +99,7 @@ class PageSentences:
                         facts=frozenset(facts_in(" ".join(answer.split()))),
                         caption=False,
                         lead_document=lead,
-                        case_words=case_words,
+                        case=case,
                     )
                 )
         return without_repeats(found)
@@ -160,23 +160,16 @@ def dangles(sentence: str) -> bool:
     return _DANGLING_WORD.search(sentence) is not None
 
 
-_DIGITS = re.compile(r"\d+")
-
-
-def _head_key(line: str) -> str:
-    """A line with its digits and spacing folded: "Cite as: 569 U. S. ___ (2013) 7" repeats as "... 9"."""
-    return " ".join(_DIGITS.sub("#", line).split()).lower()
-
-
 def _after_running_head(page_text: str, previous_page_text: str) -> int:
     """Where the body of ``page_text`` begins: after its leading lines that are headings in capitals,
     folios, or lines that also head the previous page (a slip opinion's "Opinion of the Court")."""
     previous_heads = {
-        _head_key(line) for line in [line for line in previous_page_text.split("\n") if line.strip()][:_HEAD_LINES]
+        normalised_line(line)
+        for line in [line for line in previous_page_text.split("\n") if line.strip()][:_HEAD_LINES]
     }
     offset = 0
     for line in page_text.split("\n"):
-        if line.strip() and not (is_heading(line) or _head_key(line) in previous_heads):
+        if line.strip() and not (is_heading(line) or normalised_line(line) in previous_heads):
             break
         offset += len(line) + 1
     return min(offset, len(page_text))
@@ -194,17 +187,31 @@ def same_case(hit: SearchHit, other: SearchHit) -> bool:
     )
 
 
-def case_words_of(hit: SearchHit) -> frozenset[str]:
-    """Stems of the case name and title of ``hit``'s document: which case it belongs to."""
-    return frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
+@dataclass(frozen=True)
+class CaseIdentity:
+    """What says which case a document belongs to, as ``terms`` stems them."""
+
+    words: frozenset[str]
+    """The stems of its case name and title."""
+    dockets: frozenset[str]
+    """Its docket number ("21-2728")."""
+
+    def named_by(self, part: QuestionPart) -> bool:
+        """Whether ``part`` names this case: by docket number, or by its parties (two of them, or the only one)."""
+        if part.dockets & self.dockets:
+            return True
+        return bool(part.case_words) and len(part.case_words & self.words) >= min(2, len(part.case_words))
+
+
+def case_identity(hit: SearchHit) -> CaseIdentity:
+    """The case ``hit``'s document belongs to."""
+    words = frozenset(terms(f"{hit.title} {hit.metadata.get('case_name') or ''}"))
+    return CaseIdentity(words, frozenset(terms(str(hit.metadata.get("case_number") or ""))))
 
 
 def names_case(hit: SearchHit, part: QuestionPart) -> bool:
-    """Whether ``hit`` comes from a case that ``part`` names: by docket number, or by its parties (two of
-    them, or the only one)."""
-    if part.dockets & frozenset(terms(str(hit.metadata.get("case_number") or ""))):
-        return True
-    return bool(part.case_words) and len(part.case_words & case_words_of(hit)) >= min(2, len(part.case_words))
+    """Whether ``hit`` comes from a case that ``part`` names."""
+    return case_identity(hit).named_by(part)
 
 
 def clean_sentences(page_text: str) -> list[Span]:

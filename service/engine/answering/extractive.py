@@ -28,7 +28,6 @@ from service.engine.answering.candidates import (
     PageSentences,
     dangles,
     merge_adjacent,
-    names_case,
     same_place,
 )
 from service.engine.answering.citations import DraftCitation
@@ -233,9 +232,9 @@ class ExtractiveAnswerer:
         score += weights.rank / (1 + candidate.rank)
         if candidate.in_chunk:
             score += weights.in_chunk
-        if names_case(candidate.hit, part):
+        if candidate.case.named_by(part):
             score += weights.named_case
-        elif any(names_case(candidate.hit, other) for other in parts if other is not part):
+        elif any(candidate.case.named_by(other) for other in parts if other is not part):
             score -= weights.other_case
         if part.set_aside & candidate.words:
             score -= weights.set_aside
