@@ -49,6 +49,7 @@ from service.engine.answering.extractive import ExtractiveAnswerer
 from service.engine.answering.prompts import Prompts, load_prompts
 from service.engine.answering.qa import QaEngine
 from service.engine.audit import Audit
+from service.engine.documents.batch import BatchIngest
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
 from service.engine.entities import EntitiesService
@@ -173,6 +174,10 @@ class Components:
             lexical=self.lexical(collection),
             citations=find_citations,
         )
+
+    def batch_ingest(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> BatchIngest:
+        """A command-line batch into ``collection``: the pipeline, then the audit of every document change."""
+        return BatchIngest(self.pipeline(collection, extra_metadata), self.audit)
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -32,7 +32,7 @@ def ingest(
     extra = key_values(meta, "--meta")
     with components() as parts:
         try:
-            pipeline = parts.pipeline(collection, extra)
+            batch = parts.batch_ingest(collection, extra)
         except DocqaError as error:
             fail(error.message, code=2)
         for message in parts.repairs:
@@ -47,11 +47,10 @@ def ingest(
             )
         progress = terminal_bar(not as_json)
         try:
-            summary = pipeline.ingest(paths, prune=prune, progress=progress)
+            summary = batch.run(paths, prune=prune, progress=progress)
         finally:
             if progress:
                 progress.stop()
-        parts.audit.ingested(summary)
     if as_json:
         print(json.dumps(summary.as_dict(), indent=1))
     else:

@@ -42,16 +42,15 @@ def serve(
             if missing:
                 fail(f"no such file or folder: {', '.join(missing)}", code=2)
             try:
-                pipeline = parts.pipeline(collection)
+                batch = parts.batch_ingest(collection)
             except DocqaError as error:
                 fail(error.message, code=2)
             progress = terminal_bar()
             try:
-                summary = pipeline.ingest(ingest_paths, progress=progress)
+                summary = batch.run(ingest_paths, progress=progress)
             finally:
                 if progress:
                     progress.stop()
-            parts.audit.ingested(summary)
             print_summary(summary)
         bind, warning = bind_address(settings.server.host, not parts.keys.is_open())
         if warning:
