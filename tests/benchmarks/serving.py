@@ -90,7 +90,7 @@ def _ready(base: str) -> bool:
 
 def cpu_description() -> str:
     """The CPU's model name, family and model numbers (machines named alike differ: Zen 3 is family 25, Zen 5
-    family 26) and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only)."""
+    family 26) and the vector extensions that decide int8 speed (AVX-512 VNNI, or AVX2 only; AMX where present)."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -100,5 +100,7 @@ def cpu_description() -> str:
     name = fields.get("model name", "unknown")
     ranked = (("avx512_vnni", "AVX-512 VNNI"), ("avx512f", "AVX-512"), ("avx2", "AVX2 only"))
     extensions = next((label for flag, label in ranked if flag in flags), "no AVX2")
+    if "amx_int8" in flags:
+        extensions += ", AMX"
     generation = f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}"
     return f"{name} ({generation}), {extensions}"
