@@ -32,8 +32,11 @@ from service.core.seams import DocumentStore, Vectors
 from service.core.settings import IndexSettings
 
 MANIFEST_VERSION = 1
-_DIRECT_FRACTION = 8
-"""Search by scoring the allowed ids' vectors directly when they are at most 1/8 of what a search would visit."""
+_DIRECT_FRACTION = 32
+"""Search by scoring the allowed ids' vectors directly when they are at most 1/32 of what a search would visit.
+Gathering a vector by id costs several times reading it in a scan, and a filtered scan tests most vectors
+against a bitmap without scoring them (100k vectors, loaded 2-core machine: 10k allowed ids scored directly
+25-40 ms, a filtered scan 11 ms; 1k allowed: 0.5 against 0.8 ms)."""
 
 # One query is searched at a time per request: OpenMP threads inside a single flat search gain little on
 # 2 cores and cost 4x when the cores are busy with other work (measured: 27 vs 127 ms p50 for 31k vectors
@@ -162,15 +165,14 @@ class FaissIndex(SavedIndex):
         with self._lock:
             if self._index.ntotal == 0 or k <= 0:
                 return []
-            allowed = None if allowed_ids is None else len(allowed_ids)
-            if allowed == 0:
+            if allowed_ids is not None and not len(allowed_ids):
                 return []
-            if allowed is not None and allowed * _DIRECT_FRACTION <= faiss_layout.visited(
-                self._index, self.layout.nprobe, allowed
+            if allowed_ids is not None and len(allowed_ids) * _DIRECT_FRACTION <= faiss_layout.visited(
+                self._index, self.layout.nprobe, len(allowed_ids)
             ):
                 # A few allowed ids (a routed document, a narrow filter): score their stored vectors
                 # directly instead of scanning the whole index: 0.5 ms instead of 3+ for 700 of 31k.
-                held, scores = self._scores(query, allowed_ids or ())
+                held, scores = self._scores(query, allowed_ids)
                 best = np.lexsort((held, -scores))[:k]  # best first, ties by id
                 return [(int(held[i]), float(scores[i])) for i in best]
             params = self._search_parameters(allowed_ids)
@@ -181,7 +183,7 @@ class FaissIndex(SavedIndex):
 
     def _search_parameters(self, allowed_ids: Sequence[int] | None) -> Any:
         """The filter (``allowed_ids``) and, for ``ivf``, the lists to probe: more under a filter."""
-        selector = None if allowed_ids is None else faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+        selector = None if allowed_ids is None else faiss_layout.selector(allowed_ids)
         if self.kind == "exact":
             return None if selector is None else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]  # the stub lacks sel
         nprobe = faiss_layout.probes(self._index, self.layout.nprobe, None if allowed_ids is None else len(allowed_ids))
