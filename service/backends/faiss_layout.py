@@ -67,16 +67,15 @@ def visited(index: Any, nprobe: int, allowed: int | None) -> int:
 
 def selector(ids: Sequence[int]) -> Any:
     """A FAISS filter that lets through ``ids`` only: a bitmap of the ids (cheap to build and to test, the
-    usual case: chunk ids are SQL keys, dense from 1), else a hash set. Keep it alive during the search."""
+    usual case: chunk ids are SQL keys, dense from 1), else a hash set."""
     wanted = np.asarray(ids, dtype=np.int64)
     largest = int(wanted.max()) if len(wanted) else 0
     if len(wanted) and int(wanted.min()) >= 0 and largest < _BITMAP_IDS:
         bits = np.zeros(largest + 1, dtype=bool)
         bits[wanted] = True
         packed = np.packbits(bits, bitorder="little")  # FAISS reads bit (id % 8) of byte id // 8
-        chosen = faiss.IDSelectorBitmap(packed)
-        chosen.referenced_bitmap = packed  # the selector points into this array, which must outlive it
-        return chosen
+        # FAISS's wrapper keeps the array alive with the selector, and the search parameters keep the selector
+        return faiss.IDSelectorBitmap(packed)  # type: ignore[call-arg,arg-type]  # the stub has only (n, pointer)
     return faiss.IDSelectorBatch(wanted)
 
 
