@@ -50,12 +50,14 @@ def list_count(vectors: int) -> int:
 
 
 def probes(index: Any, nprobe: int, allowed: int | None) -> int:
-    """Lists to scan: ``nprobe``, times the inverse of the share of vectors a filter allows (a list then holds
-    that share of candidates, so as many allowed vectors are seen as without the filter), at most every list."""
+    """Lists to scan: ``nprobe``, times the inverse square root of the share of vectors a filter allows, at most
+    every list. A list holds only that share of candidates, so the allowed top k lie farther out; scaling by the
+    inverse share itself would see as many allowed vectors as an unfiltered search, but measured at 1 M vectors
+    that over-probes (recall@10 1.000 where unfiltered search has 0.96) and costs 2-3 times more."""
     nlist, count = int(index.nlist), int(index.ntotal)
     if allowed is None or allowed >= count:
         return min(nlist, nprobe)
-    return min(nlist, math.ceil(nprobe * count / max(1, allowed)))
+    return min(nlist, math.ceil(nprobe * math.sqrt(count / max(1, allowed))))
 
 
 def visited(index: Any, nprobe: int, allowed: int | None) -> int:

@@ -136,10 +136,10 @@ class IndexSettings(Group):
         "exact below half of it).",
     )
     nprobe: int = Field(
-        16,
+        32,
         ge=1,
         description="Lists of the approximate index searched per query (more: higher recall, slower); a filtered "
-        "search probes more in proportion to the share of vectors it allows.",
+        "search probes more, by the inverse square root of the share of vectors it allows.",
     )
     retrain_factor: float = Field(
         2.0,
