@@ -36,7 +36,7 @@ DIRECT_FRACTION = 64
 """Search by scoring the allowed ids' vectors directly when they are at most 1/64 of what a search would visit.
 Gathering a vector by id from a large index costs about 50 times testing one in a filtered scan, which tests most
 vectors against a bitmap without scoring them (1 M vectors, loaded 2-core machine: 6.5-7.6 us an id gathered,
-0.13-0.14 us a vector visited, exact and ivf alike; 10k allowed ids of 1 M in ivf: 47 ms gathered, 2.5 ms
+0.13-0.14 us a vector visited, exact and ivf alike; 10k allowed ids of 1 M in ivf: 47 ms gathered, 15 ms
 scanned)."""
 
 # One query is searched at a time per request: OpenMP threads inside a single flat search gain little on
