@@ -133,9 +133,10 @@ class FaissIndex(SavedIndex):
         outgrown = self.kind == "ivf" and count >= self._trained_at * self.layout.retrain_factor
         if wanted == self.kind and not outgrown:
             return
+        # Not marked dirty: the vectors are the same, so a rebuild at load must not stop this process from
+        # refreshing to what other processes save (``newer_on_disk``); the next save writes the new layout.
         self._index = faiss_layout.rebuild(self._index, wanted)
         self._trained_at = count if wanted == "ivf" else 0
-        self._dirty = True
 
     @property
     def count(self) -> int:

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pydantic import ValidationError
 
 from service.backends.faiss_index import FaissIndex, IndexManifest
 from service.backends.sql.store import SqlDocumentStore
-from service.core.settings import IndexSettings
+from service.core.settings import IndexSettings, Settings
 from tests.support.stored import document, drafts_for, facts
 
 DIMENSION = 32
@@ -117,6 +118,29 @@ def test_a_setting_forces_the_layout_of_a_saved_index(tmp_path: Path) -> None:
     exact.save()
     assert saved_manifest(tmp_path)["kind"] == "exact"
     assert FaissIndex(tmp_path, "m", MANIFEST, IndexSettings(ivf_from=100)).kind == "ivf"  # auto, past ivf_from
+
+
+def test_a_process_that_forces_another_layout_still_follows_what_others_save(tmp_path: Path) -> None:
+    rows = clustered(700, seed=9)
+    writer = FaissIndex(tmp_path, "m", MANIFEST, IndexSettings(kind="ivf"))
+    writer.add(list(range(600)), rows[:600])
+    writer.save()
+    reader = FaissIndex(tmp_path, "m", MANIFEST, IndexSettings(kind="exact"))  # rebuilt as exact at load
+    writer.add(list(range(600, 700)), rows[600:])
+    writer.save()
+    assert reader.refresh_if_changed() and reader.kind == "exact" and reader.count == 700
+    writer.remove([0])
+    writer.save()
+    assert reader.refresh_if_changed() and reader.ids() == set(range(1, 700))
+
+
+def test_env_selects_the_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCQA_INDEX__KIND", "ivf")
+    monkeypatch.setenv("DOCQA_INDEX__NPROBE", "48")
+    assert (Settings().index.kind, Settings().index.nprobe) == ("ivf", 48)
+    monkeypatch.setenv("DOCQA_INDEX__KIND", "hnsw")
+    with pytest.raises(ValidationError, match="kind"):
+        Settings()
 
 
 def test_a_manifest_written_before_layouts_existed_loads_as_exact(tmp_path: Path) -> None:
