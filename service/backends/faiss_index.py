@@ -99,6 +99,11 @@ class FaissIndex(SavedIndex):
         """The layout in use: ``exact`` or ``ivf``."""
         return faiss_layout.kind_of(self._index)
 
+    @property
+    def trained_at(self) -> int:
+        """Vectors the ``ivf`` index held when its lists were trained (0 for ``exact``)."""
+        return self._trained_at if self.kind == "ivf" else 0
+
     def _load(self) -> Any:
         if not self.manifest_path.exists() or not self.index_path.exists():
             self._trained_at = 0
@@ -232,7 +237,7 @@ class FaissIndex(SavedIndex):
                     "kind": self.kind,
                     "nlist": int(self._index.nlist) if ivf else 0,
                     "nprobe": self.layout.nprobe if ivf else 0,
-                    "trained_at": self._trained_at if ivf else 0,
+                    "trained_at": self.trained_at,
                 }
             )
             write_atomically(self.manifest_path, lambda path: path.write_text(json.dumps(asdict(manifest), indent=1)))
