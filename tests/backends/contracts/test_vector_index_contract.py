@@ -1,6 +1,6 @@
 """The ``VectorIndex`` contract (``service.core.seams``), over every implementation: ``FaissIndex`` exact, and
 ``FaissIndex`` forced to its approximate (IVF) layout, which probes every list of these small collections and so
-must give exactly the exact answers.
+must give exactly the exact answers (an empty one stays exact until it has vectors to train on).
 
 Ids are chunk ids; scores are the cosine of unit vectors (inner product), best first; ``allowed_ids`` restricts
 the candidates before ranking; a saved index is what another process (a second instance) loads or refreshes to.
