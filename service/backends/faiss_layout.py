@@ -27,8 +27,10 @@ Rows = npt.NDArray[np.float32]
 TRAIN_PER_LIST = 64
 """Training vectors per k-means list: FAISS asks for at least 39; more costs training time for little gain."""
 _BITMAP_IDS = 1 << 26
-"""Ids below this are filtered with a bitmap (at most 8 MiB, built in well under a millisecond for a few hundred
-thousand ids); larger ones with FAISS's hash set, whose construction costs 10 ms for 100k ids."""
+"""Ids below this are filtered with a bitmap (at most 8 MiB, 0.25 ms to build for 100k ids below 1 M), unless
+that bitmap would hold more than ``_BITMAP_BITS_PER_ID`` bits per allowed id (a few ids, large keys); other
+filters use FAISS's hash set, whose construction costs 10 ms for 100k ids but little for a few."""
+_BITMAP_BITS_PER_ID = 256
 _BLOCK = 65_536
 """Vectors of the exact layout copied into a new index per call (bounds the temporary copies)."""
 
@@ -72,7 +74,8 @@ def selector(ids: Sequence[int]) -> Any:
     usual case: chunk ids are SQL keys, dense from 1), else a hash set."""
     wanted = np.asarray(ids, dtype=np.int64)
     largest = int(wanted.max()) if len(wanted) else 0
-    if len(wanted) and int(wanted.min()) >= 0 and largest < _BITMAP_IDS:
+    bitmap_fits = largest < min(_BITMAP_IDS, _BITMAP_BITS_PER_ID * len(wanted) + _BLOCK)
+    if len(wanted) and int(wanted.min()) >= 0 and bitmap_fits:
         bits = np.zeros(largest + 1, dtype=bool)
         bits[wanted] = True
         packed = np.packbits(bits, bitorder="little")  # FAISS reads bit (id % 8) of byte id // 8

@@ -108,6 +108,21 @@ def test_probing_every_list_gives_exactly_the_exact_answers(tmp_path: Path) -> N
     assert [i for i, _ in restricted] == [i for i, _ in exact.search(query, 20, allowed_ids=allowed)]
 
 
+@pytest.mark.parametrize("first_id", [1, 2**40], ids=["bitmap", "hash-set"])
+def test_filters_on_small_and_huge_ids_give_the_exact_answers(tmp_path: Path, first_id: int) -> None:
+    rows, query = clustered(1000, seed=10), clustered(1, seed=11)
+    ids = [first_id + 3 * number for number in range(1000)]
+    exact = FaissIndex(tmp_path / "exact", "m", MANIFEST, IndexSettings(kind="exact"))
+    everything = FaissIndex(tmp_path / "ivf", "m", MANIFEST, IndexSettings(kind="ivf", nprobe=1000))
+    for index in (exact, everything):
+        index.add(ids, rows)
+    allowed = ids[::4]  # a quarter: a filtered scan, not direct scoring
+    expected = exact.search(query, 10, allowed_ids=allowed)
+    cosines = rows[::4] @ query[0]
+    assert [i for i, _ in expected] == [allowed[position] for position in np.argsort(-cosines)[:10]]
+    assert [i for i, _ in everything.search(query, 10, allowed_ids=allowed)] == [i for i, _ in expected]
+
+
 def test_a_setting_forces_the_layout_of_a_saved_index(tmp_path: Path) -> None:
     rows = clustered(600, seed=7)
     approximate = FaissIndex(tmp_path, "m", MANIFEST, IndexSettings(kind="ivf"))
