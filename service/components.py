@@ -152,7 +152,7 @@ class Components:
         self.indexes.prepare(collection)
 
     def _open_faiss(self, collection: str) -> VectorIndex:
-        return FaissIndex(self.index_dir, collection, self.manifest())
+        return FaissIndex(self.index_dir, collection, self.manifest(), self.settings.index)
 
     def _open_bm25(self, collection: str) -> LexicalIndex:
         retrieval = self.settings.retrieval

@@ -123,6 +123,32 @@ class OcrSettings(Group):
     workers: int = Field(0, ge=0, description="Pages OCR'd in parallel; 0 uses every core.")
 
 
+class IndexSettings(Group):
+    kind: Literal["auto", "exact", "ivf"] = Field(
+        "auto",
+        description="Vector index of a collection: exact (every vector scanned), ivf (approximate: an inverted file "
+        "of k-means lists trained on the collection's vectors), or auto: exact below ivf_from vectors, ivf from there.",
+    )
+    ivf_from: int = Field(
+        50_000,
+        ge=1,
+        description="With kind auto, collections of at least this many vectors get the approximate index (back to "
+        "exact below half of it).",
+    )
+    nprobe: int = Field(
+        32,
+        ge=1,
+        description="Lists of the approximate index searched per query (more: higher recall, slower); a filtered "
+        "search probes more, by the inverse square root of the share of vectors it allows.",
+    )
+    retrain_factor: float = Field(
+        2.0,
+        gt=1,
+        description="The approximate index is retrained when its collection has grown this many times past the size "
+        "it was trained at.",
+    )
+
+
 class RetrievalSettings(Group):
     default_k: int = Field(8, ge=1, le=200, description="Chunks retrieved when a request names no k.")
     max_k: int = Field(200, ge=1, description="Largest k a request may ask for.")
@@ -287,6 +313,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking.")
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingestion.")
     ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scanned pages.")
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Vector index.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
     answers: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering and refusing.")
     llm: LlmSettings = Field(default_factory=LlmSettings, description="Answer generation.")

@@ -48,13 +48,13 @@ def test_reconcile_repairs_faiss_from_sql(sql_store: SqlDocumentStore, tmp_path:
 
 def test_faiss_scores_a_few_allowed_ids_directly_with_the_same_result(tmp_path: Path) -> None:
     index = FaissIndex(tmp_path, "m", MANIFEST)
-    rows = vectors(40, seed=5)
-    index.add(list(range(100, 140)), rows)
+    rows = vectors(400, seed=5)
+    index.add(list(range(100, 500)), rows)
     query = rows[7:8]
-    allowed = [103, 117, 129, 107]  # 4 of 40: scored directly, not by a filtered scan of the index
+    allowed = [103, 117, 129, 107]  # 4 of 400: scored directly, not by a filtered scan of the index
     direct = index.search(query, 3, allowed_ids=allowed)
     expected = sorted(((i, float(rows[i - 100] @ query[0])) for i in allowed), key=lambda pair: -pair[1])[:3]
     assert [chunk_id for chunk_id, _ in direct] == [chunk_id for chunk_id, _ in expected]
     assert direct[0] == (107, pytest.approx(1.0, abs=1e-5))
-    scanned = index.search(query, 3, allowed_ids=list(range(100, 140)))  # all allowed: the scan
+    scanned = index.search(query, 3, allowed_ids=list(range(100, 500)))  # all allowed: the scan
     assert scanned[0][0] == 107

@@ -1,4 +1,6 @@
-"""The ``VectorIndex`` contract (``service.core.seams``), over every implementation: ``FaissIndex``.
+"""The ``VectorIndex`` contract (``service.core.seams``), over every implementation: ``FaissIndex`` exact, and
+``FaissIndex`` forced to its approximate (IVF) layout, which probes every list of these small collections and so
+must give exactly the exact answers (an empty one stays exact until it has vectors to train on).
 
 Ids are chunk ids; scores are the cosine of unit vectors (inner product), best first; ``allowed_ids`` restricts
 the candidates before ranking; a saved index is what another process (a second instance) loads or refreshes to.
@@ -14,6 +16,7 @@ import pytest
 
 from service.backends.faiss_index import FaissIndex, IndexManifest
 from service.core.seams import VectorIndex
+from service.core.settings import IndexSettings
 from tests.support.stored import DIMENSION, vectors
 
 MANIFEST = IndexManifest(embedder="test@unit", dimension=DIMENSION, chunk_tokens=64, overlap_tokens=8)
@@ -23,6 +26,7 @@ OpenIndex = Callable[[Path, str], VectorIndex]
 
 IMPLEMENTATIONS: dict[str, OpenIndex] = {
     "faiss": lambda folder, collection: FaissIndex(folder, collection, MANIFEST),
+    "faiss-ivf": lambda folder, collection: FaissIndex(folder, collection, MANIFEST, IndexSettings(kind="ivf")),
 }
 
 
