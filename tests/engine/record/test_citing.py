@@ -144,6 +144,18 @@ def test_reingest_delete_and_documents_from_before_the_index(court: Components) 
     assert court.citation_index.documents_without_citations(MATTER)
     assert court.authorities.table(MATTER, opinion) == before  # indexed on first use
     assert court.citation_index.documents_without_citations(MATTER) == []
+    with court.sql.engine.begin() as connection:  # as documents an older finder indexed: some citations missing
+        connection.execute(text("DELETE FROM citations WHERE kind = 'law'"))
+        connection.execute(text("UPDATE cited_documents SET finder = NULL"))
+    assert len(court.citation_index.documents_without_citations(MATTER)) == 2
+    assert court.authorities.table(MATTER, opinion) == before  # indexed again by this finder on first use
+    assert court.citation_index.documents_without_citations(MATTER) == []
+    with court.sql.engine.begin() as connection:  # a database from before finder versions were kept
+        connection.execute(text("ALTER TABLE cited_documents DROP COLUMN finder"))
+    court.sql.create_schema()  # what opening it does: the column comes back empty
+    assert len(court.citation_index.documents_without_citations(MATTER)) == 2
+    assert court.authorities.table(MATTER, opinion) == before
+    assert court.citation_index.documents_without_citations(MATTER) == []
     court.pipeline(MATTER).delete(opinion)
     assert court.citation_index.citations(MATTER, opinion) == []
     assert court.authorities.citing(MATTER, "28 U.S.C. § 1291") == ([], [])  # only the opinion cited it
