@@ -73,6 +73,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         health.router,
         qa.router,
         record.router,
+        record.pages_router,
         documents.router,
         entities.router,
         openai.router,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from service.api.params import Name, Text
 from service.api.schemas import Body, CollectionName, Filters
+from service.core.citations import CitationMention
 from service.engine.record.citing import AuthoritySummary, CitingDocument
 from service.engine.record.search import MAX_PAGE_SIZE, RecordHit, RecordSearchResult, TermReportResult
 
@@ -167,6 +168,19 @@ class CitationOut(BaseModel):
     text: str
     authority: str | None
     pin_cite: str | None
+    case_name: str | None = None
+
+    @classmethod
+    def from_mention(cls, mention: CitationMention) -> CitationOut:
+        return cls(**mention.__dict__)  # the same fields, by design
+
+
+class PageCitationsResponse(BaseModel):
+    """The citations on one page, for highlighting them in the source viewer."""
+
+    document_id: str
+    page: int
+    citations: list[CitationOut] = Field(description="In text order; spans are in the page text of /pages/{number}.")
 
 
 class CitingDocumentOut(BaseModel):
@@ -185,18 +199,7 @@ class CitingDocumentOut(BaseModel):
             title=document.title,
             mentions=len(document.mentions),
             pin_cites=list(document.pin_cites),
-            citations=[
-                CitationOut(
-                    page=mention.page,
-                    kind=mention.kind,
-                    char_start=mention.char_start,
-                    char_end=mention.char_end,
-                    text=mention.text,
-                    authority=mention.authority,
-                    pin_cite=mention.pin_cite,
-                )
-                for mention in document.mentions
-            ],
+            citations=[CitationOut.from_mention(mention) for mention in document.mentions],
         )
 
 

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+FINDER_VERSION = 2
+"""The version of the citation finder (``service.engine.record.authorities``) that indexed a document. Raise it
+when the finder finds more or other citations: documents indexed by an older one are indexed again on first
+use, like those stored before the index existed. 2: codes and court rules eyecite lacks, pin ranges, star-page
+and statute ids (tests/benchmarks/README.md, the hand-checked sample)."""
+
 
 @dataclass(frozen=True)
 class CitationMention:

@@ -379,7 +379,7 @@ class CitationIndex(Protocol):
 
     def documents_without_citations(self, collection: str) -> list[str]:
         """Ids of the documents stored before the citation index existed (whose citations were never looked
-        for)."""
+        for), or whose citations an older finder than ``service.core.citations.FINDER_VERSION`` found."""
         ...
 
     def set_citations(self, document_id: str, citations: Sequence[CitationMention]) -> None:

@@ -143,6 +143,8 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
     page: (id, page, { signal } = {}) => getJson(`/v1/documents/${enc(id)}/pages/${page}`, { signal }),
     highlight: (id, page, start, end, { signal } = {}) =>
       getJson(`/v1/documents/${enc(id)}/pages/${page}/highlight?start=${start}&end=${end}`, { signal }),
+    /** The citations on one page (spans in its text, normalised authorities), for the source viewer. */
+    pageCitations: (id, page, { signal } = {}) => getJson(`/v1/documents/${enc(id)}/pages/${page}/citations`, { signal }),
     job: (jobId) => getJson(`/v1/jobs/${enc(jobId)}`),
 
     /** Every hit of a record query, in document order: one page of `limit` hits from `offset`. */

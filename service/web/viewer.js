@@ -1,6 +1,7 @@
 // The source viewer: one document page at a time, the cited passage highlighted in the page text
 // (<mark>) and, for PDFs, on the rendered page image. A side panel on wide screens, full screen on phones.
 
+import { textWithCitations } from "./citations.js";
 import { h, percent } from "./render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -150,21 +151,12 @@ export function createViewer(api) {
     els.imageView.replaceChildren();
   }
 
-  function renderText(pageText, range) {
+  function renderText(pageText, range, citations) {
     if (!pageText) {
       els.textView.replaceChildren(h("p", { class: "muted" }, "This page has no text."));
       return;
     }
-    const text = reflow(pageText);
-    if (!range) {
-      els.textView.replaceChildren(text);
-      return;
-    }
-    els.textView.replaceChildren(
-      text.slice(0, range.start),
-      h("mark", { id: "viewer-mark" }, text.slice(range.start, range.end)),
-      text.slice(range.end),
-    );
+    els.textView.replaceChildren(...textWithCitations(reflow(pageText), range, citations));
   }
 
   /** Page image plus highlight boxes; returns false when the server has no image (not a PDF). */
@@ -214,7 +206,15 @@ export function createViewer(api) {
     panel.setAttribute("aria-busy", "true");
     releaseImage();
     try {
-      const [data, imagesExist] = await Promise.all([api.page(documentId, pageNumber, { signal }), hasPageImages(documentId)]);
+      const [data, imagesExist, cited] = await Promise.all([
+        api.page(documentId, pageNumber, { signal }),
+        hasPageImages(documentId),
+        // The page's citations are an extra: without them (an older server) the page still shows.
+        api.pageCitations(documentId, pageNumber, { signal }).catch((error) => {
+          if (error.name === "AbortError") throw error;
+          return null;
+        }),
+      ]);
       if (mine !== generation) return;
       title = data.title || title;
       pageCount = data.page_count ?? pageCount;
@@ -235,7 +235,7 @@ export function createViewer(api) {
       // Text goes in only once the image is settled, so the view does not flip text -> image.
       hasImage = imagesExist && (await renderImage(pageNumber, range, signal));
       if (mine !== generation) return;
-      renderText(text, range);
+      renderText(text, range, cited?.citations);
       els.notice.textContent = notices.join(" ");
       els.notice.hidden = notices.length === 0;
       setView(preferText ?? isNarrow());

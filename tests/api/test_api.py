@@ -680,6 +680,14 @@ PROBES = [
         field="end",
     ),
     Probe(("GET", PAGE + "/highlight"), "GET", "/v1/documents/{txt}/pages/1/highlight?start=0&end=5", 404, "not_found"),
+    *(
+        Probe(("GET", PAGE + "/citations"), "GET", f"/v1/documents/{document}/pages/{number}/citations", status, code)
+        for document, number, status, code in [
+            ("0123456789abcdef", 1, 404, "not_found"),
+            ("{pdf}", 99, 404, "not_found"),
+            ("{pdf}", 0, 422, "invalid_input"),
+        ]
+    ),
     # Threads
     json_probe("/v1/ask", 404, "not_found", {**ASK, "thread_id": "0123456789abcdef"}),
     Probe(("GET", "/v1/threads"), "GET", "/v1/threads", 422, "invalid_input", field="collection"),

@@ -373,6 +373,16 @@ def test_a_sentence_its_source_does_not_bear_out_is_marked_everywhere(corpus: Co
     assert whole["claims"] == last["claims"] == answer["claims"] and whole["state"] == "low_support"
 
 
+def test_an_authority_its_source_does_not_cite_is_marked(corpus: Corpus, tiny_chat_model: Path) -> None:
+    raw = "The settlement fee is $40,000 [1]. The fee is owed under Bell Atlantic Corp. v. Twombly, 550 U.S. 544 [1]."
+    answer, _events = ask_canned(corpus, tiny_chat_model, raw)
+    assert (answer["state"], answer["refused"], answer["answer"]) == ("low_support", False, raw)
+    fee, authority = answer["claims"]
+    assert fee["supported"] and not authority["supported"]
+    assert authority["facts"] == ["Bell Atlantic Corp. v. Twombly", "550 U.S. 544"]
+    assert "550 U.S. 544 is not in source [1]" in authority["reasons"]
+
+
 def test_an_answer_with_no_supported_fact_is_withheld(corpus: Corpus, tiny_chat_model: Path) -> None:
     raw = "Here is the answer. The jury awarded Apple $1.1 billion [1]."
     answer, events = ask_canned(corpus, tiny_chat_model, raw)

@@ -46,6 +46,7 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/documents/{document_id}/pages/{number}"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/image"): "read",
     ("GET", "/v1/documents/{document_id}/pages/{number}/highlight"): "read",
+    ("GET", "/v1/documents/{document_id}/pages/{number}/citations"): "read",
     ("GET", "/v1/entities"): "read",
     ("GET", "/v1/entities/{entity_id}/mentions"): "read",
     ("POST", "/v1/collections/{collection}/documents"): "write",

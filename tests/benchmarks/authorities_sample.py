@@ -4,6 +4,9 @@
     PYTHONPATH=. .venv/bin/python tests/benchmarks/authorities_sample.py --live [FOLDER]
         runs ``authorities_in_document`` again on the PDFs (default /work/shared/data/court-filings,
         text by pypdfium2 ``get_text_range()``), re-judges every item and says which verdicts changed
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/authorities_sample.py --live --write
+        the same, and stores docqa's new answers in the fixture (the ``docqa_*`` fields; the hand-checked
+        ``verdict``, ``text``, span and ``expected_authority`` are never written)
 
 The fixture (``tests/data/authorities_sample.json``) holds 134 citation-like strings drawn with seed 18
 from the union of what docqa found and what a generous regular expression found (reporters, "§",
@@ -91,11 +94,16 @@ def live_items(folder: Path, items: list[dict[str, Any]]) -> list[dict[str, Any]
 def main(arguments: list[str]) -> None:
     items: list[dict[str, Any]] = json.loads(FIXTURE.read_text(encoding="utf-8"))["items"]
     if arguments[:1] == ["--live"]:
-        fresh = live_items(Path(arguments[1]) if len(arguments) > 1 else DEFAULT_FOLDER, items)
+        folders = [argument for argument in arguments[1:] if not argument.startswith("--")]
+        fresh = live_items(Path(folders[0]) if folders else DEFAULT_FOLDER, items)
         for old, new in zip(items, fresh, strict=True):
             if old["docqa_right"] != new["docqa_right"]:
                 print(f"changed #{old['id']}: {old['text']!r} right {old['docqa_right']} -> {new['docqa_right']}")
         items = fresh
+        if "--write" in arguments:
+            fixture = json.loads(FIXTURE.read_text(encoding="utf-8"))
+            fixture["items"] = items
+            FIXTURE.write_text(json.dumps(fixture, indent=1, ensure_ascii=False), encoding="utf-8")
     result = figures(items)
     print(f"citations {result['citations']}, found with the right span and authority {result['found']}")
     print(f"recall    {result['recall']:.1%}")

@@ -2,7 +2,8 @@
 index and the citation index add to ingestion.
 
     PYTHONPATH=. .venv/bin/python tests/benchmarks/record_search.py [--pages 10000] [--repeat 15]
-        [--ingest-folder /work/shared/data/court-filings] [--folders DIR ...]
+        [--ingest-folder /work/shared/data/court-filings] [--folders DIR ...] [--databases sqlite postgresql]
+        [--analyze]
 
 1. **Ingest cost.** Ingests the court filings end to end (parse, OCR off, chunk, embed, store) into a fresh
    SQLite store with the real pipeline, timing the two additions inside it: writing the pages' words to
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text
 
 from ingest.parsers import parser_for
 from service.backends.sql.record_index import SqlRecordIndex
@@ -157,19 +159,24 @@ def measure(function: Callable[[], Any], repeat: int) -> tuple[list[float], Any]
     return times, result
 
 
-def databases(work: Path) -> Iterator[tuple[str, str]]:
-    for kind in ("sqlite", "postgresql"):
+def databases(work: Path, kinds: list[str]) -> Iterator[tuple[str, str]]:
+    for kind in kinds:
         (work / kind).mkdir(exist_ok=True)
         with fresh_database(kind, work / kind) as url:
             yield kind, url
 
 
-def query_times(documents: list[tuple[str, ParsedDocument]], pages: int, repeat: int, work: Path) -> None:
+def query_times(
+    documents: list[tuple[str, ParsedDocument]], pages: int, repeat: int, work: Path, kinds: list[str], analyze: bool
+) -> None:
     rows: dict[str, dict[str, tuple[float, float, int]]] = {}
-    for kind, url in databases(work):
+    for kind, url in databases(work, kinds):
         store = SqlDocumentStore(make_engine(url))
         store.create_schema()
         stored, seconds = fill(store, documents, pages)
+        if analyze:  # what PostgreSQL's autovacuum does within a minute of a large ingest (SQLite never does)
+            with store.engine.begin() as connection:
+                connection.execute(text("ANALYZE"))
         search = RecordSearch(lambda store=store: store.record_index)  # type: ignore[misc]
         print(f"{kind}: stored {stored} pages in {seconds:.1f} s", file=sys.stderr)
         rows[kind] = {}
@@ -185,13 +192,15 @@ def query_times(documents: list[tuple[str, ParsedDocument]], pages: int, repeat:
         )
         store.close()
     print(f"\n## Query time: {stored} pages, {cpu()}\n")
-    print("| query | hits | SQLite p50 ms | SQLite p90 ms | PostgreSQL p50 ms | PostgreSQL p90 ms |")
-    print("|---|---|---|---|---|---|")
+    titles = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    print("| query | hits | " + " | ".join(f"{titles[k]} p50 ms | {titles[k]} p90 ms" for k in kinds) + " |")
+    print("|---|---|" + "---|---|" * len(kinds))
     for name in [*QUERIES, "50-query report"]:
-        lite, pg = rows["sqlite"][name], rows["postgresql"][name]
+        measured = [rows[kind][name] for kind in kinds]
         shown = QUERIES.get(name, f"{len(REPORT_TERMS)} queries")
-        same = "" if lite[2] == pg[2] else f" (PostgreSQL: {pg[2]}!)"
-        print(f"| {name}: `{shown}` | {lite[2]:,}{same} | {lite[0]:.1f} | {lite[1]:.1f} | {pg[0]:.1f} | {pg[1]:.1f} |")
+        same = "" if len({hits for *_, hits in measured}) == 1 else f" ({[hits for *_, hits in measured]}!)"
+        times = " | ".join(f"{p50:.1f} | {p90:.1f}" for p50, p90, _ in measured)
+        print(f"| {name}: `{shown}` | {measured[0][2]:,}{same} | {times} |")
 
 
 def main() -> None:
@@ -201,6 +210,8 @@ def main() -> None:
     parser.add_argument("--ingest-folder", type=Path, default=SHARED / "court-filings")
     parser.add_argument("--folders", type=Path, nargs="+", default=[SHARED / "court-filings", SHARED / "contracts-pdf"])
     parser.add_argument("--skip-ingest", action="store_true", help="Only the query times.")
+    parser.add_argument("--analyze", action="store_true", help="ANALYZE the database after storing the pages.")
+    parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--models", type=Path, default=Path(".cache/models"), help="The exported-model cache.")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
@@ -209,7 +220,7 @@ def main() -> None:
             ingest_cost(arguments.ingest_folder, work / "ingest", arguments.models)
         documents = parsed_documents(arguments.folders)
         print(f"parsed {len(documents)} documents", file=sys.stderr)
-        query_times(documents, arguments.pages, arguments.repeat, work)
+        query_times(documents, arguments.pages, arguments.repeat, work, arguments.databases, arguments.analyze)
 
 
 if __name__ == "__main__":

@@ -212,7 +212,14 @@ def forbidden_and_missing(matters: Matters) -> Iterator[tuple[Probe, str, Probe,
     """Pairs of requests: one for something of alpha's, one for something that does not exist."""
     for document in matters.alpha_documents:
         missing = secrets.token_hex(len(document.id) // 2)
-        for suffix in ("", "/pages/1", "/pages/2", "/pages/1/image", "/pages/1/highlight?start=0&end=9"):
+        for suffix in (
+            "",
+            "/pages/1",
+            "/pages/2",
+            "/pages/1/image",
+            "/pages/1/highlight?start=0&end=9",
+            "/pages/1/citations",
+        ):
             for method in ("GET", "DELETE") if suffix == "" else ("GET",):
                 yield (
                     Probe(method, f"/v1/documents/{document.id}{suffix}"),

@@ -818,3 +818,37 @@ def test_the_term_report_and_its_csv(desk: Screen, main_server: Server) -> None:
     exported = Path(saved.path()).read_text()
     assert exported.splitlines()[0].startswith("query,documents_with_hits,total_hits,unique_documents")
     assert [line.split(",")[0] for line in exported.splitlines()[1:]] == terms
+
+
+def test_the_viewer_underlines_a_pages_citations_with_their_authority(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-record")
+    found = main_server.api("POST", "/v1/record/search", json={"query": "1291", "collection": "filings"}).json()
+    hit = next(hit for hit in found["hits"] if hit["source"].endswith("ca1_00117684624.pdf"))
+    path = f"/v1/documents/{hit['document_id']}/pages/{hit['page']}/citations"
+    cited = main_server.api("GET", path).json()["citations"]
+    assert "28 U.S.C. \u00a7 1291" in [citation["authority"] for citation in cited]
+    page.fill("#record-query", "1291")
+    page.click("#record-button")
+    page.locator("#record-hits li.record-hit").filter(has_text=f"p. {hit['page']}").first.locator("button").click()
+    page.wait_for_selector("#viewer:not([aria-busy])")
+    show_view(page, "text")
+    expect(page.locator("#viewer-page")).to_contain_text(f"Page {hit['page']} of ")
+    spans = page.locator("#viewer-text span.authority")
+    expect(spans.first).to_be_visible()
+    # Every citation of the page is underlined, its text exactly the span's (one crossing the highlight is two
+    # pieces), with its authority in the tooltip.
+    shown = spans.evaluate_all("(spans) => spans.map((s) => [s.dataset.authority, s.title, s.textContent])")
+    by_authority: dict[str, str] = {}
+    for authority, _title, piece in shown:
+        by_authority[authority] = by_authority.get(authority, "") + piece
+    assert {c["authority"] or "" for c in cited} == {authority for authority, _title, _piece in shown}
+    assert squash(by_authority["28 U.S.C. \u00a7 1291"]).startswith("28 U.S.C. \u00a7 1291")
+    assert "28 U.S.C. \u00a7 1291" in [
+        title for authority, title, _piece in shown if authority == "28 U.S.C. \u00a7 1291"
+    ]
+    expect(page.locator("#viewer-text mark#viewer-mark")).to_have_text("1291")
+    page.locator("#viewer-text span.authority").first.scroll_into_view_if_needed()
+    screenshot(page, "viewer-citations.png")
+    close_viewer(page)

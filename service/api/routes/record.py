@@ -1,6 +1,7 @@
 """The whole record: ``/v1/record/search`` (every hit, in document order), ``/v1/record/terms`` (search-term
 reports, JSON or CSV), ``/v1/record/authorities`` (tables of authorities) and ``/v1/record/citing`` (the
-filings citing an authority). Each is walled by the caller's collections, takes the metadata filters of
+filings citing an authority), and ``/v1/documents/{id}/pages/{number}/citations`` (one page's citations,
+for the source viewer). Each is walled by the caller's collections, takes the metadata filters of
 ``/v1/search`` and is audited like it; the work is ``RecordSearch`` (``service/engine/record/search.py``)."""
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from service.api.params import DocumentIdPath, PageNumber
 from service.api.record_schemas import (
     AuthoritiesRequest,
     AuthoritiesResponse,
     AuthorityOut,
+    CitationOut,
     CitingDocumentOut,
     CitingRequest,
     CitingResponse,
+    PageCitationsResponse,
     RecordSearchRequest,
     RecordSearchResponse,
     TermReportRequest,
@@ -33,6 +37,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorEnvelope} for code in (400, 401, 404, 413, 415, 422, 429)
 }
 router = APIRouter(prefix="/v1/record", tags=["record"], responses=ERRORS)
+pages_router = APIRouter(prefix="/v1", tags=["record"], responses=ERRORS)
+"""The citations of one page, beside the page's other routes (``/v1/documents/{id}/pages/{number}/...``)."""
 
 
 @router.post(
@@ -117,3 +123,22 @@ def citing(body: CitingRequest, state: StateDep, principal: PrincipalDep) -> Cit
     payload = {"cites": body.cites, "filters": body.filters, "authorities": keys, "documents": len(documents)}
     state.components.audit.record_search(principal, "citing", collection, payload)
     return CitingResponse(authorities=keys, documents=[CitingDocumentOut.from_document(d) for d in documents])
+
+
+@pages_router.get(
+    "/documents/{document_id}/pages/{number}/citations",
+    response_model=PageCitationsResponse,
+    summary="The citations on one page (found at ingest), with exact spans and normalised authorities.",
+)
+def page_citations(
+    document_id: DocumentIdPath, number: PageNumber, state: StateDep, principal: PrincipalDep
+) -> PageCitationsResponse:
+    """What the source viewer highlights: each citation's span in the page text of
+    ``/v1/documents/{document_id}/pages/{number}`` and its authority ("550 U.S. 544")."""
+    record, _page = state.documents.page(document_id, number, principal)  # the walls, and a 404 past the last page
+    found = state.components.authorities.on_page(record.collection, document_id, number)
+    payload = {"document_id": document_id, "page": number, "citations": len(found)}
+    state.components.audit.record_search(principal, "page_citations", record.collection, payload)
+    return PageCitationsResponse(
+        document_id=document_id, page=number, citations=[CitationOut.from_mention(mention) for mention in found]
+    )

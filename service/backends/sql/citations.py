@@ -1,19 +1,20 @@
 """``SqlCitationIndex``: the citation index in SQL (tables ``citations`` and ``cited_documents``).
 
 The store writes a document's citations in the transaction that writes its pages, and drops them with
-the pages; ``cited_documents`` tells a document whose citations were looked for (and may have none)
-from one stored before the index existed, which the engine indexes on first use.
+the pages; ``cited_documents`` tells a document whose citations were looked for (and may have none), and by which
+version of the finder, from one stored before the index existed or indexed by an older finder, which the
+engine indexes (again) on first use.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 from sqlalchemy.orm import Session
 
 from service.backends.sql.tables import CitationRow, CitedDocumentRow, CollectionRow, DocumentRow
-from service.core.citations import CitationMention, StoredCitation
+from service.core.citations import FINDER_VERSION, CitationMention, StoredCitation
 
 
 def _clip(value: str | None, limit: int) -> str | None:
@@ -30,7 +31,7 @@ class SqlCitationIndex:
 
     def write(self, session: Session, document_id: str, citations: Sequence[CitationMention]) -> None:
         """Store ``citations`` as the document's (after ``remove``), in ``session``'s transaction."""
-        session.add(CitedDocumentRow(document_id=document_id))
+        session.add(CitedDocumentRow(document_id=document_id, finder=FINDER_VERSION))
         session.add_all(
             CitationRow(
                 document_id=document_id,
@@ -63,14 +64,22 @@ class SqlCitationIndex:
     # --- reading -------------------------------------------------------------------------------------
 
     def documents_without_citations(self, collection: str) -> list[str]:
-        """Ids of the documents of ``collection`` whose citations were never looked for."""
+        """Ids of the documents of ``collection`` whose citations were never looked for, or looked for by an
+        older finder than ``FINDER_VERSION``."""
         with Session(self.engine) as session:
             return list(
                 session.scalars(
                     select(DocumentRow.id)
                     .join(CollectionRow, CollectionRow.id == DocumentRow.collection_id)
                     .outerjoin(CitedDocumentRow, CitedDocumentRow.document_id == DocumentRow.id)
-                    .where(CollectionRow.name == collection, CitedDocumentRow.document_id.is_(None))
+                    .where(
+                        CollectionRow.name == collection,
+                        or_(
+                            CitedDocumentRow.document_id.is_(None),
+                            CitedDocumentRow.finder.is_(None),
+                            CitedDocumentRow.finder < FINDER_VERSION,
+                        ),
+                    )
                     .order_by(DocumentRow.source)
                 )
             )

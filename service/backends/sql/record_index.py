@@ -61,6 +61,8 @@ JOIN documents d ON d.id = p.document_id
 JOIN collections c ON c.id = d.collection_id
 WHERE c.name = :collection AND p.id IN ({index})
 """
+_IN_ORDER = " ORDER BY d.source, p.number"
+"""Appended to ``_MATCHING``: the same order as ``_PAGE_ORDER``."""
 _PAGES = text(
     "SELECT p.id, p.document_id, d.source, d.title, CAST(d.metadata AS TEXT) AS metadata, p.number, p.label, "
     "p.char_start, p.text FROM pages p JOIN documents d ON d.id = p.document_id WHERE p.id IN :ids"
@@ -168,12 +170,19 @@ class SqlRecordIndex:
         in document order.
         """
         with self.engine.connect() as connection:
-            ordered = list(connection.execute(text(_PAGE_ORDER), {"collection": collection}).scalars())
-            may_match: dict[int, list[int]] = {}
-            for index, query in enumerate(queries):
-                for page_id in self._page_ids(connection, collection, query, ordered):
-                    may_match.setdefault(page_id, []).append(index)
-        wanted = [page_id for page_id in ordered if page_id in may_match]
+            ordered_match = self._ordered_page_ids(connection, collection, queries[0]) if len(queries) == 1 else None
+            if ordered_match is not None:
+                # One query the index can ask (a search): its pages come in document order from the index
+                # query itself, without reading the order of every page of the collection first.
+                wanted = list(ordered_match)
+                may_match = {page_id: [0] for page_id in wanted}
+            else:
+                ordered = list(connection.execute(text(_PAGE_ORDER), {"collection": collection}).scalars())
+                may_match = {}
+                for index, query in enumerate(queries):
+                    for page_id in self._page_ids(connection, collection, query, ordered):
+                        may_match.setdefault(page_id, []).append(index)
+                wanted = [page_id for page_id in ordered if page_id in may_match]
         metadata: dict[str, dict[str, Any]] = {}
         for start in range(0, len(wanted), _READ_BATCH):
             batch = wanted[start : start + _READ_BATCH]
@@ -198,19 +207,36 @@ class SqlRecordIndex:
 
     def _page_ids(self, connection: Connection, collection: str, query: Query, every: list[int]) -> Iterable[int]:
         """The ids of the pages of ``collection`` that may match ``query``."""
+        asked = self._index_query(query)
+        if asked is None:
+            return every
+        statement, match = asked
+        return connection.execute(text(statement), {"collection": collection, "match": match}).scalars()
+
+    def _ordered_page_ids(self, connection: Connection, collection: str, query: Query) -> list[int] | None:
+        """The ids of the pages of ``collection`` that may match ``query``, in document order; ``None`` when
+        the index cannot narrow ``query`` (every page may match)."""
+        asked = self._index_query(query)
+        if asked is None:
+            return None
+        statement, match = asked
+        return list(
+            connection.execute(text(statement + _IN_ORDER), {"collection": collection, "match": match}).scalars()
+        )
+
+    def _index_query(self, query: Query) -> tuple[str, str] | None:
+        """The SQL naming the pages that may match ``query`` and its ``:match`` parameter; ``None`` when the
+        index cannot narrow ``query``."""
         if self.postgres:
             tsquery = _tsquery(query)
             if tsquery is None:
-                return every
+                return None
             statement = _MATCHING.format(index="SELECT page_id FROM page_words WHERE words @@ CAST(:match AS tsquery)")
-            match = f"({tsquery}) | {_lexeme(WHOLE_PAGE)}"
-        else:
-            expression = _fts5(query)
-            if expression is None:
-                return every
-            statement = _MATCHING.format(index="SELECT rowid FROM page_words WHERE page_words MATCH :match")
-            match = expression
-        return connection.execute(text(statement), {"collection": collection, "match": match}).scalars()
+            return statement, f"({tsquery}) | {_lexeme(WHOLE_PAGE)}"
+        expression = _fts5(query)
+        if expression is None:
+            return None
+        return _MATCHING.format(index="SELECT rowid FROM page_words WHERE page_words MATCH :match"), expression
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

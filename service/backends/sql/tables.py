@@ -111,6 +111,8 @@ class CitedDocumentRow(Base):
     __tablename__ = "cited_documents"
 
     document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    finder: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """``FINDER_VERSION`` of the finder that looked (``NULL``: one from before versions were kept)."""
 
 
 class ChunkRow(Base):

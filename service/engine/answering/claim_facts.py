@@ -1,7 +1,8 @@
 """Checkable facts in legal prose, normalised so that two spellings of one fact compare equal.
 
 ``extract_facts(text)`` finds, in this order (a span taken by one kind is not read again by the
-next): case and statute citations (``eyecite``: "550 U.S. 544", "28 U.S.C. § 1291"), docket numbers
+next): case and statute citations (``eyecite``, with the codes and rules the citation index adds:
+"550 U.S. 544", "28 U.S.C. § 1291", "Fed. R. Civ. P. 12(b)(6)", "N.C.G.S. § 14-306.4"), docket numbers
 ("No. 20-1507", "2:18-cv-10166-JAK"), dates ("January 19, 2021" = "Jan. 19, 2021" = "1/19/2021";
 "June 2019"), money ("$142,500.00", "$1.1 billion"), percentages, plain numbers ("100,000" =
 "100000"), and names: runs of capitalised words ("Calvary Chapel of Bangor", "Apple v. Samsung"),
@@ -26,6 +27,8 @@ from functools import cached_property
 
 from eyecite import get_citations
 from eyecite.models import CaseCitation, FullCaseCitation, FullLawCitation, ShortCaseCitation
+
+from service.engine.record.laws import TOKENIZER, law_key
 
 # eyecite logs a warning for every pair of overlapping citations it cannot classify; one per
 # parallel or pin cite in a filing is noise here, never an error of ours.
@@ -179,7 +182,8 @@ def _civil_key(match: re.Match[str]) -> str:
 def _citation_key(citation: CaseCitation | FullLawCitation) -> tuple[str, ...]:
     if isinstance(citation, FullLawCitation):
         # eyecite leaves corrected_citation() and corrected_reporter() unannotated; both return str.
-        return ("law", fold(citation.corrected_citation()).replace(" ", ""))  # type: ignore[no-untyped-call]
+        written = law_key(citation) or citation.corrected_citation()  # type: ignore[no-untyped-call]
+        return ("law", fold(written).replace(" ", ""))
     reporter = fold(citation.corrected_reporter()).replace(" ", "")  # type: ignore[no-untyped-call]
     if isinstance(citation, ShortCaseCitation):  # "550 U.S., at 556": the page is a pin cite
         return ("case", citation.groups.get("volume", ""), reporter)
@@ -188,7 +192,7 @@ def _citation_key(citation: CaseCitation | FullLawCitation) -> tuple[str, ...]:
 
 def _citations(text: str) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
     found: list[tuple[tuple[int, int], tuple[str, ...]]] = []
-    for citation in get_citations(text):
+    for citation in get_citations(text, tokenizer=TOKENIZER):  # the citation index's codes and rules too
         if isinstance(citation, FullCaseCitation | ShortCaseCitation | FullLawCitation):
             span: tuple[int, int] = citation.span()  # type: ignore[no-untyped-call]  # unannotated in eyecite
             found.append((span, _citation_key(citation)))

@@ -2,7 +2,8 @@
 
 The answer (markers already checked by ``service.engine.answering.citations.check_citations``) is split into
 sentences. In each sentence, every checkable fact (``service.engine.answering.claim_facts``: numbers, money, dates,
-percentages, docket numbers, case citations, names) must appear in one of the sources the sentence
+percentages, docket numbers, case and statute citations with the codes and court rules the
+citation index reads, names) must appear in one of the sources the sentence
 cites with ``[n]`` (marker n is ``sources[n - 1]``, read as the prompt showed it: title, page and
 text, plus its document's docket number, filing date and case name), and every disposition word
 (affirm, reverse, dismiss, grant, deny, vacate, remand) must have its stem in one of them. A name

@@ -16,9 +16,14 @@ A **mention** is one citation on a page (``AuthorityMention``):
 
 ``authorities_in_document`` resolves across the pages of a document, in page order, so an "Id." at
 the top of page 5 refers to the last citation of page 4. eyecite's own warnings about overlapping
-citations are silenced (they are noise about its heuristics, not errors of ours). Citations eyecite
-does not recognise (an unknown code such as "O.C.G.A. § 44-13-100", a bare "§ 362(a)") are not
-mentions.
+citations are silenced (they are noise about its heuristics, not errors of ours).
+
+eyecite is helped where it falls short on court filings, each time by a rule that holds for any
+filing: codes and rules its data lacks and sections with a letter (``service.engine.record.laws``,
+extractors given to its tokenizer); pin pages it stops short of (en-dash ranges, "1265 n. 6"), a law's
+further subsections ("(a)(2.1)") and further sections ("§§ 152, 1341, and 3571"); an id. with a star
+page after a Westlaw citation, and an id. with a page after a statute (``_id_resolver``). A bare
+"§ 362(a)" of an unnamed code is no mention.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from eyecite.models import (
     ShortCaseCitation,
     SupraCitation,
 )
+from eyecite.resolve import _resolve_id_citation  # eyecite's default, which _id_resolver corrects
+
+from service.engine.record.laws import TOKENIZER, law_key
 
 # eyecite logs a warning for every pair of overlapping citations it cannot classify; one per
 # parallel or pin cite in a filing is noise here, never an error of ours.
@@ -67,9 +75,23 @@ _KINDS: dict[type[CitationBase], AuthorityKind] = {
     SupraCitation: AuthorityKind.SUPRA,
 }
 # "at 289-92" (any dash) that eyecite's page pattern stops short of (it reads no ranges after "at").
-_AT_PAGES = re.compile(r"\s*at\s+(?P<pin>\d+(?:\s*[-\u2013\u2014]\s*\d+)?)")
+_AT_PAGES = re.compile(r"[\s,]*at\s+(?P<pin>\d+(?:\s*[-\u2013\u2014]\s*\d+)?)")
 _PAGE_RANGE_END = re.compile(r"[-\u2013\u2014]\d+\b")
+_DASH_SPACE = re.compile(r"\s*([-\u2013\u2014])\s*")  # "283-\r\n288" -> "283-288"
 _PIN_NOISE = re.compile(r"^[\s,]*(?:at\s+)?|[\s,.;]+$")
+# Pin pages eyecite stops short of: a range with an en dash ("141, 152\u2013153"), more pages after it
+# ("1239, 1242, 1245\u20131246"), a footnote after the page ("1265 n. 6"). It ends where eyecite's
+# own pin cites must end (punctuation or a parenthesis), so a parallel citation ("1 U.S. 1, 2 S. Ct.
+# 3") is never read as a pin.
+_MORE_PINS = re.compile(
+    r"(?:,\s?\d+(?:\s?[-\u2013\u2014]\s?\d+)?|,?\s?nn?\.\s?\d+(?:\s?[-\u2013\u2014]\s?\d+)?)+(?=[,.;)\]]|\s?[(\[]|$)"
+)
+# A law's subsections, "(a)(2.1)", beyond the letters and numbers eyecite's subsection pattern reads.
+_SUBSECTIONS = re.compile(r"(?:\([0-9A-Za-z.]{1,6}\))+")
+# The further sections of "18 U.S.C. §§ 152, 1341, 1519, and 3571" (eyecite reads the first).
+_MORE_SECTIONS = re.compile(
+    r"(?:,? (?:and |or )?\d+[A-Za-z]{0,2}(?:[-.:]\d+[A-Za-z]{0,2})*(?:\([0-9A-Za-z.]{1,6}\))*(?!\w))+"
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +136,8 @@ def _authority_key(citation: FullCitation) -> str:
     """The normalised key of a full citation (see the module docstring)."""
     cited = _untyped(citation)
     if isinstance(citation, FullLawCitation):  # "11 USC §522" and "18 U.S.C. §§ 152, 1341" -> "... § 522", "... § 152"
+        if key := law_key(citation):
+            return key
         return _SECTION_SIGN.sub("§ ", " ".join(str(cited.corrected_citation()).split()))
     groups = citation.groups
     if groups.get("reporter") == _RECORD_REPORTER:
@@ -154,6 +178,13 @@ def _mention(text: str, citation: CitationBase, authority: str | None) -> Author
     pin: str | None = getattr(citation.metadata, "pin_cite", None)
     if pin and text.startswith(pin, end):  # a law's subsection: "11 U.S.C. § 342(b)"
         end += len(pin)
+    if kind is AuthorityKind.LAW:
+        if subsections := _SUBSECTIONS.match(text, end):
+            end, pin = subsections.end(), (pin or "") + subsections.group()
+        if "§§" in text[start:end] and (more := _MORE_SECTIONS.match(text, end)):
+            end = more.end()
+    if kind in (AuthorityKind.CASE, AuthorityKind.SHORT) and (pages := _MORE_PINS.match(text, end)):
+        end, pin = pages.end(), (pin or "") + pages.group()
     if not pin and kind in (AuthorityKind.SHORT, AuthorityKind.ID, AuthorityKind.SUPRA):
         core_end = len(text[start:end].rstrip(" ,\r\n\t").removesuffix("at").rstrip())
         if at_pages := _AT_PAGES.match(text, start + core_end):
@@ -164,7 +195,7 @@ def _mention(text: str, citation: CitationBase, authority: str | None) -> Author
         end, pin = page_range.end(), pin + page_range.group()
     while end > start and text[end - 1] in " ,;\r\n\t":
         end -= 1
-    pin = _PIN_NOISE.sub("", pin) if pin else None
+    pin = _PIN_NOISE.sub("", _DASH_SPACE.sub(r"\1", pin)) if pin else None
     return AuthorityMention(kind, start, end, text[start:end], authority, pin or None, _case_name(citation))
 
 
@@ -180,8 +211,14 @@ def authorities_in_document(pages: Iterable[tuple[int, str]]) -> list[tuple[int,
         if text.strip():  # eyecite refuses empty text
             spaced, origin = _one_spaced(text)
             originals[page_number] = (text, origin)
-            found.extend((page_number, spaced, cited) for cited in get_citations(spaced) if type(cited) in _KINDS)
-    resolutions = resolve_citations([citation for _, _, citation in found], resolve_full_citation=_authority_key)
+            cited_here = get_citations(spaced, tokenizer=TOKENIZER)
+            found.extend((page_number, spaced, cited) for cited in cited_here if type(cited) in _KINDS)
+    citations = [citation for _, _, citation in found]
+    resolutions = resolve_citations(
+        citations,
+        resolve_full_citation=_authority_key,
+        resolve_id_citation=_id_resolver({id(citation): place for place, citation in enumerate(citations)}),
+    )
     authority_of = {id(citation): str(key) or None for key, cited in resolutions.items() for citation in cited}
     spaced_mentions = _resolve_short_forms(
         [
@@ -196,6 +233,47 @@ def authorities_in_document(pages: Iterable[tuple[int, str]]) -> list[tuple[int,
         start, end = origin[mention.char_start], origin[mention.char_end - 1] + 1
         mentions.append((page_number, replace(mention, char_start=start, char_end=end, text=text[start:end])))
     return mentions
+
+
+def _is_database(citation: CitationBase) -> bool:
+    """Whether ``citation`` is of a database with star pages ("2023 WL 128600", "2019 U.S. Dist. LEXIS 5")."""
+    reporter = str(citation.groups.get("reporter") or "")
+    return isinstance(citation, FullCaseCitation) and (reporter == "WL" or reporter.endswith("LEXIS"))
+
+
+_PAGE_PIN = re.compile(r"(?:at )?\d")
+
+
+def _id_resolver(order: dict[int, int]) -> Any:
+    """eyecite's resolution of an id., with two corrections; ``order`` gives each citation's place.
+
+    - A star page ("Id. at *4") refers to the last citation when that is a Westlaw or Lexis citation
+      ("2023 WL 128600"), whose pages are starred: eyecite takes every pin not starting with a digit
+      for one that cannot be right (its check is meant for "Id. at ¶ 10" after a reporter citation).
+    - A page ("Id. at 5") cannot be of a law cited by section ("N.C.G.S. § 14-306.4" named in the
+      sentence before): it refers to the latest case cited before it.
+    """
+
+    def resolve(id_citation: IdCitation, last_resolution: Any, resolutions: Any) -> Any:
+        pin = str(id_citation.metadata.pin_cite or "")
+        last_cited = resolutions.get(last_resolution) or []
+        if pin.removeprefix("at ").startswith("*") and any(_is_database(cited) for cited in last_cited):
+            return last_resolution
+        if _PAGE_PIN.match(pin) and any(
+            isinstance(cited, FullLawCitation) and not cited.groups.get("page") for cited in last_cited
+        ):
+            cases = (
+                (order[id(cited)], resource)
+                for resource, citations in resolutions.items()
+                if any(isinstance(cited, FullCaseCitation) for cited in citations)
+                for cited in citations
+            )
+            last_resolution = max(cases, default=(0, None), key=lambda placed: placed[0])[1]
+            if last_resolution is None:
+                return None
+        return _resolve_id_citation(id_citation, last_resolution, resolutions)
+
+    return resolve
 
 
 _READ_AS_FULL = re.compile(r"^(?P<volume>\d+)\s+(?P<reporter>.+?),?\s+at\s+(?P<page>\d+)")

@@ -151,6 +151,11 @@ class Authorities:
         found = self._filtered(collection, self._ready(collection).citations(collection, document_id), filters)
         return _summaries(found, one_document=document_id is not None)
 
+    def on_page(self, collection: str, document_id: str, page: int) -> list[CitationMention]:
+        """The citations on one page of a document of ``collection``, in text order (for the source viewer)."""
+        found = self._ready(collection).citations(collection, document_id)
+        return [citation.mention for citation in found if citation.mention.page == page]
+
     def citing(
         self, collection: str, cites: str, filters: Mapping[str, str] | None = None
     ) -> tuple[list[str], list[CitingDocument]]:

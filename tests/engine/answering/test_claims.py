@@ -21,6 +21,7 @@ CALVARY = ("doctor__recap_documents__ca1_00117684624.pdf", 3)  # 1st Cir.: "we d
 JAGELS = ("doctor__missouri.pdf", 1)  # Mo. Ct. App.: "Filed: January 19, 2021", "we affirm", "remand"
 EXPERIAN = ("doctor__recap_extract__gov.uscourts.cacd.652774.40.0.pdf", 2)  # C.D. Cal.: TRO dates, Esteban Leon
 TARRANT = ("doctor__vector-pdf.pdf", 1)  # SCOTUS syllabus: "200 U. S. 321", "3,000 cubic feet"
+OKLAHOMA = ("doctor__vector-pdf.pdf", 11)  # "Okla. Stat., Tit. 82, \u00a7105.9 (West 2013)"
 BRIEFS = ("courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf", 2)  # no disposition
 
 
@@ -51,6 +52,8 @@ def check(sentence: str, *sources: tuple[str, int]) -> ClaimCheck:
         ("The C.D. Cal. court held a hearing on August 4, 2016 [1].", EXPERIAN),  # a court, not a party
         ("Subbasin 5 water is shared when the flow is 3000 cubic feet per second [1].", TARRANT),
         ("The syllabus cites United States v. Detroit Timber & Lumber Co., 200 U.S. 321 [1].", TARRANT),
+        # the page writes "Okla. Stat., Tit. 82, \u00a7105.9", a form eyecite alone does not read: one authority
+        ("Appropriating water needs a permit under Okla. Stat. tit. 82, \u00a7 105.9 [1].", OKLAHOMA),
     ],
 )
 def test_a_sentence_whose_facts_are_in_its_source_is_supported(sentence: str, source: tuple[str, int]) -> None:
@@ -73,6 +76,17 @@ def test_a_date_matches_in_any_form(written: str) -> None:
         ("The appeal is docketed as No. 20-1508 [1].", CALVARY, "No. 20-1508 is not in source [1]"),
         ("The order was entered in No. 2:18-cv-10166-JAK [1].", EXPERIAN, "2:18-cv-10166-JAK is not in source [1]"),
         ("The syllabus relies on 550 U.S. 544 [1].", TARRANT, "550 U.S. 544 is not in source [1]"),
+        (
+            "The syllabus applies Bell Atlantic Corp. v. Twombly, 550 U.S. 544, 556 (2007) [1].",
+            TARRANT,
+            "550 U.S. 544 is not in source [1]",
+        ),
+        ("The court applied Fed. R. Civ. P. 12(b)(6) [1].", CALVARY, "Fed. R. Civ. P. 12 is not in source [1]"),
+        (
+            "A permit is needed under Okla. Stat., Tit. 82, \u00a7105.12 [1].",
+            OKLAHOMA,
+            "Okla. Stat., Tit. 82, \u00a7105.12 is not in source [1]",
+        ),
         ("The jury awarded damages in Apple v. Samsung [1].", EXPERIAN, "Apple v. Samsung is not in source [1]"),
         ("The court affirmed the dismissal [1].", CALVARY, "'affirmed' but source [1] says deny, dismiss"),
         ("The court reversed the injunction [1].", EXPERIAN, "'reversed' but source [1] says grant"),

@@ -1,6 +1,7 @@
 """The citation index over real filings, on SQLite and PostgreSQL: found at ingest with exact spans, grouped
 per authority, kept through re-ingest and deletes, built for documents stored before it existed, and
-served by ``/v1/record/authorities``, ``/v1/record/citing`` and ``docqa authorities``."""
+served by ``/v1/record/authorities``, ``/v1/record/citing``, ``/v1/documents/{id}/pages/{n}/citations`` and
+``docqa authorities``."""
 
 from __future__ import annotations
 
@@ -112,6 +113,28 @@ def test_the_api_and_the_cli(court: Components, monkeypatch: pytest.MonkeyPatch)
     assert cited.exit_code == 0 and f"{CA1_OPINION}: {document['mentions']} mentions" in cited.stdout
 
 
+def test_a_pages_citations_for_the_source_viewer(court: Components) -> None:
+    opinion = document_id(court, CA1_OPINION)
+    with api_client(court) as client:
+        response = client.get(f"/v1/documents/{opinion}/pages/8/citations")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        text = client.get(f"/v1/documents/{opinion}/pages/8").json()["text"]
+        past_the_end = client.get(f"/v1/documents/{opinion}/pages/999/citations")
+    stored = [c.mention for c in court.citation_index.citations(MATTER, opinion) if c.mention.page == 8]
+    assert (body["document_id"], body["page"]) == (opinion, 8)
+    assert [(c["char_start"], c["char_end"], c["authority"]) for c in body["citations"]] == [
+        (m.char_start, m.char_end, m.authority) for m in stored
+    ]
+    assert ("28 U.S.C. \u00a7 1291", "28 U.S.C. \u00a7 1291") in [
+        (c["text"], c["authority"]) for c in body["citations"]
+    ]
+    assert all(text[c["char_start"] : c["char_end"]] == c["text"] for c in body["citations"])
+    assert_envelope(past_the_end, 404, "not_found")
+    rows = [row for row in court.audit.export() if row["action"] == "page_citations"]
+    assert rows and rows[-1]["collection"] == MATTER
+
+
 def test_reingest_delete_and_documents_from_before_the_index(court: Components) -> None:
     opinion = document_id(court, CA1_OPINION)
     before = court.authorities.table(MATTER, opinion)
@@ -120,6 +143,18 @@ def test_reingest_delete_and_documents_from_before_the_index(court: Components) 
         connection.execute(text("DELETE FROM cited_documents"))
     assert court.citation_index.documents_without_citations(MATTER)
     assert court.authorities.table(MATTER, opinion) == before  # indexed on first use
+    assert court.citation_index.documents_without_citations(MATTER) == []
+    with court.sql.engine.begin() as connection:  # as documents an older finder indexed: some citations missing
+        connection.execute(text("DELETE FROM citations WHERE kind = 'law'"))
+        connection.execute(text("UPDATE cited_documents SET finder = NULL"))
+    assert len(court.citation_index.documents_without_citations(MATTER)) == 2
+    assert court.authorities.table(MATTER, opinion) == before  # indexed again by this finder on first use
+    assert court.citation_index.documents_without_citations(MATTER) == []
+    with court.sql.engine.begin() as connection:  # a database from before finder versions were kept
+        connection.execute(text("ALTER TABLE cited_documents DROP COLUMN finder"))
+    court.sql.create_schema()  # what opening it does: the column comes back empty
+    assert len(court.citation_index.documents_without_citations(MATTER)) == 2
+    assert court.authorities.table(MATTER, opinion) == before
     assert court.citation_index.documents_without_citations(MATTER) == []
     court.pipeline(MATTER).delete(opinion)
     assert court.citation_index.citations(MATTER, opinion) == []
