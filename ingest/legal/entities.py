@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -306,7 +307,7 @@ class _Page:
 _NOT_IN_NAMES = {
     "suite", "tel", "case", "number", "notice", "form", "curiam", "docket", "originating", "pursuant", "no",
     "docketing", "enforcement", "re", "dear", "via", "page", "exhibit", "order", "schedule", "memo",
-    "litigation", "guide", "zip",
+    "litigation", "guide", "zip", "background", "respectfully", "submitted",
 }  # fmt: skip
 """A person's or organisation's name never holds these words: letterhead and docket labels taken for names."""
 
@@ -489,9 +490,21 @@ def model_text(text: str) -> str:
     return cased if len(cased) == len(text) else text
 
 
+_STATE = re.compile(r"^(?:State|STATE|Commonwealth|COMMONWEALTH) (?:of|OF) ")
+
+
+def _places(mentions: list[EntityMention]) -> list[EntityMention]:
+    """ "State of Maine", which the model calls an organisation, is a place (as the sample labels it)."""
+    return [
+        replace(mention, type="place") if mention.type == "org" and _STATE.match(mention.name) else mention
+        for mention in mentions
+    ]
+
+
 def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
-    """Every entity mention on ``pages``, in page and text order, with page-relative spans; spaCy's NER runs
-    on the pages that have text in batches (``nlp.pipe``), rules first so that courts and judges are never cut."""
+    """Every entity mention on ``pages`` (one document's), in page and text order, with page-relative spans;
+    spaCy's NER runs on the pages that have text in batches (``nlp.pipe``), rules first so that courts and judges
+    are never cut."""
     written = [page for page in pages if page.text.strip()]  # a blank or image-only page costs the model nothing
     with _MODEL_LOCK:
         docs = list(_nlp().pipe((model_text(page.text) for page in written), batch_size=BATCH_PAGES))
@@ -502,4 +515,4 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
         _model(current, doc)
         _role_names(current)
         found.extend(sorted(current.mentions, key=lambda mention: mention.char_start))
-    return found
+    return _places(found)
