@@ -64,7 +64,7 @@ _ADDRESS = re.compile(
     r"^[ \t]*(?:\d+[ \t]+\S|(?:One|Two|Three|Four|Five)[ \t]+[A-Z]|P\.?[ \t]?O\.?[ \t]+Box|Suite[ \t]|Room[ \t]"
     r"|\d+(?:st|nd|rd|th)[ \t]+Floor)"
 )
-_GIVEN = r"[A-Z][a-zA-Z'\u2019\-]+"
+_GIVEN = r"[A-Z][^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 _HONORIFIC = r"(?:(?P<honorific>Mr|Ms|Mrs|Dr|Hon)\.?[ \t]+)?"
 _SUFFIXED = r"(?:,?[ \t]+(?:Jr\.|Sr\.|III|II|IV|Esq\.))?"
 _PERSON_LINE = re.compile(
@@ -76,6 +76,7 @@ _ORG_CUES = {
     "department", "office", "bureau", "board", "commission", "agency", "administration", "division", "council",
     "law", "llp", "llc", "inc", "pc", "pa", "pllc", "group", "firm", "associates", "attorney", "attorneys",
     "defender", "services", "corporation", "company", "university", "foundation", "union", "association",
+    "society", "center", "centre", "clinic", "institute", "project", "fund", "trust", "bank", "church", "aid",
 }  # fmt: skip
 
 
@@ -103,26 +104,57 @@ def rule_orgs(text: str) -> Iterator[tuple[int, int]]:
                 yield start, end
 
 
+_CONTACT = re.compile(r"@|^[ \t]*(?:Tel|Telephone|Phone|Fax|Facsimile|Email|E-mail)\b", re.IGNORECASE)
+_JOINING = {"of", "for", "the", "and", "&", "in"}
+
+
+def _one_org_per_name(lines: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    """Firm or office lines in reading order, as organisations: a line that ends or begins with a joining word, or
+    that has no word of an organisation's, runs on into the next ("AMERICAN CIVIL LIBERTIES / UNION FOUNDATION OF
+    / NORTHERN CALIFORNIA" is one); "U.S. Department of Labor / Office of the Solicitor" are two."""
+    start: int | None = None
+    for index, line in enumerate(lines):
+        words = _words(line.group(0))
+        start = line.start() if start is None else start
+        following = _words(lines[index + 1].group(0)) if index + 1 < len(lines) else []
+        runs_on = bool(following) and (
+            words[-1] in _JOINING or following[0] in _JOINING or not any(word in _ORG_CUES for word in words)
+        )
+        if not runs_on:
+            yield start, line.start() + len(line.group(0).rstrip(" \t,"))
+            start = None
+
+
 def counsel_orgs(text: str) -> Iterator[tuple[int, int]]:
-    """Lines between a person's name and an address: the person's firm or office ("Mr. William S. Mattingly /
-    Jackson Kelly / 175 E. Main Street")."""
+    """Lines between a person's name (and e-mail) and an address: the person's firm or office ("Mr. William S.
+    Mattingly / Jackson Kelly / 175 E. Main Street")."""
     lines = list(re.finditer(r"[^\n]*", text))
     lines = [line for line in lines if line.start() == 0 or text[line.start() - 1] == "\n"]
     for index, line in enumerate(lines):
         if not _ADDRESS.match(line.group(0)):
             continue
         between: list[re.Match[str]] = []
-        for above in reversed(lines[max(0, index - 3) : index]):
+        window = lines[max(0, index - 6) : index]
+        for position in range(len(window) - 1, -1, -1):
+            above = window[position]
+            if between and _CONTACT.search(above.group(0)):
+                continue  # the lawyer's e-mail or telephone, under the name
             person = _PERSON_LINE.match(above.group(0)) if between else None
-            if person:
-                strong = person.group("honorific") or person.group("initial")
-                for org in between:
-                    cued = any(word in _ORG_CUES for word in _words(org.group(0)))
-                    if strong or cued:
-                        yield org.start(), org.start() + len(org.group(0).rstrip(" \t,"))
+            strong = person and (person.group("honorific") or person.group("initial"))
+            # an e-mail above it and none below: "AMERICAN CIVIL LIBERTIES" is the first line of a firm, under the
+            # last lawyer's e-mail; a lawyer's own e-mail is under the name
+            under_contact = position > 0 and bool(_CONTACT.search(window[position - 1].group(0)))
+            over_contact = position + 1 < len(window) and bool(_CONTACT.search(window[position + 1].group(0)))
+            firm_line = under_contact and not over_contact
+            if person and (strong or not firm_line) and not set(_words(above.group(0))) & (_ORG_CUES | _JOINING):
+                named = list(reversed(between))
+                if strong or any(word in _ORG_CUES for org in named for word in _words(org.group(0))):
+                    yield from _one_org_per_name(named)
                 break
             if not _ORG_LINE.match(above.group(0)) or any(char.isdigit() for char in above.group(0)):
                 break
+            if court_system(above.group(0)) or "court" in _words(above.group(0)):
+                break  # a court's letterhead ("Clerk", "United States Court of Appeals"), not a firm
             between.append(above)
 
 
@@ -160,6 +192,9 @@ def split_list(text: str, start: int, end: int) -> list[tuple[int, int]]:
     pieces: list[tuple[int, int]] = []
     piece_start = start
     for separator in re.finditer(rf"(?:,[ \t]+|[ \t]*\n[ \t]*)(?!{_SUFFIX}(?!\w)|and\b|&)", text[start:end]):
+        before, after = text[piece_start : start + separator.start()], text[start + separator.end() : end]
+        if "\n" in separator.group(0) and before and len(after.split()[:2]) < 2:
+            continue  # "EXPERIAN CONSUMER / SERVICES": one name broken over two lines
         pieces.append((piece_start, start + separator.start()))
         piece_start = start + separator.end()
     pieces.append((piece_start, end))

@@ -36,6 +36,20 @@ def test_the_line_between_a_lawyer_and_an_address_is_the_firm() -> None:
     assert found == ["Jackson Kelly", "Ogletree Deakins Nash Smoak & Stewart"]  # not "John Doe": no sign of a firm
 
 
+def test_an_office_broken_over_lines_under_a_lawyer_and_an_email_is_one_organisation() -> None:
+    block = (
+        "Harriet Vane\nhvane@example.org\nLEGAL AID SOCIETY OF\nNORTHERN MAINE\n12 Water Street\n"
+        "Mary Quant\nmquant@example.org\nPine Tree Civil Rights\nUnion Foundation\n30 Elm Street\n"
+        "Peter Wimsey\nU.S. Department of Justice\nOffice of the Solicitor\n950 Main Street\n"
+    )
+    assert spans(block, counsel_orgs(block)) == [
+        "LEGAL AID SOCIETY OF\nNORTHERN MAINE",
+        "Pine Tree Civil Rights\nUnion Foundation",  # under the lawyer's e-mail: the firm's first line, no one's name
+        "U.S. Department of Justice",
+        "Office of the Solicitor",
+    ]
+
+
 def test_suffixes_firms_and_bodies_are_organisations() -> None:
     text = (
         "Appellees Midland Funding LLC and Crowder McGaha, LLP wrote to the U.S. Department of Labor and to Latham "
