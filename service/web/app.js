@@ -3,6 +3,7 @@
 
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
+import { createEntitiesTab } from "./entities.js";
 import { createRecordTab } from "./record.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createViewer } from "./viewer.js";
@@ -31,6 +32,11 @@ const documents = createDocumentsTab(api, {
   onChange: () => refreshMatterCounts(),
 });
 const record = createRecordTab(api, {
+  getCollection: () => state.collection,
+  showError,
+  openDocument: (target, opener) => viewer.open(target, opener),
+});
+const entities = createEntitiesTab(api, {
   getCollection: () => state.collection,
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
@@ -122,6 +128,7 @@ function resetWorkspace() {
   viewer.close();
   documents.reset();
   record.reset();
+  entities.reset();
 }
 
 function onUnauthorized(error) {
@@ -199,13 +206,16 @@ function selectCollection(name) {
   $("ask-matter").textContent = name ? `— asking in ${name}` : "";
   $("documents-matter").textContent = name ?? "";
   $("record-matter").textContent = name ?? "";
+  $("entities-matter").textContent = name ?? "";
   record.reset();
+  entities.reset();
   cancelAsk();
   resetThread();
   resetAnswer();
   viewer.close();
   documents.reset();
   if (name && !$("panel-documents").hidden) documents.load();
+  if (name && !$("panel-entities").hidden) entities.load();
 }
 
 $("matter-select").addEventListener("change", (event) => selectCollection(event.target.value));
@@ -236,7 +246,7 @@ $("sign-out").addEventListener("click", () => {
 
 // ---- tabs -----------------------------------------------------------------------------------
 
-const tabs = [$("tab-ask"), $("tab-documents"), $("tab-record")];
+const tabs = [$("tab-ask"), $("tab-documents"), $("tab-record"), $("tab-entities")];
 
 function showTab(tab, { focus = false } = {}) {
   for (const other of tabs) {
@@ -248,6 +258,7 @@ function showTab(tab, { focus = false } = {}) {
   if (focus) tab.focus();
   clearError(); // an error from the other view would only confuse here
   if (tab.id === "tab-documents" && state.collection) documents.load();
+  if (tab.id === "tab-entities" && state.collection) entities.load();
 }
 
 for (const tab of tabs) {

@@ -1,15 +1,19 @@
 """What the entity index costs at ingest, on the court filings.
 
-    PYTHONPATH=. .venv/bin/python tests/benchmarks/entities_cost.py [FOLDER] [--ingest N]
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/entities_cost.py [FOLDER] [--ingest N] [--rounds R]
 
 Parses every PDF of FOLDER (default /work/shared/data/court-filings) as ingest does (pypdfium2, then the court
 structure: running heads and stamps), then times ``extract_entities`` over all pages (model load reported apart):
-pages/s and characters/s, mentions per type. With ``--ingest N`` it also ingests the first N files into two fresh
-stores, entity index off and on (the shipped embedder), and prints both times and the ratio.
+wall and CPU seconds (``time.process_time``, less moved by other processes on a shared machine), pages/s and
+characters/s, mentions per type. With ``--ingest N`` it also ingests the first N files into fresh stores, entity
+index off then on, R times interleaved (default 2), and prints each run's wall and CPU seconds, the medians, the
+ratios and the load average before and after.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
 import sys
 import tempfile
 import time
@@ -37,40 +41,58 @@ def parse_all(folder: Path) -> list[ParsedDocument]:
     return documents
 
 
-def ingest_times(folder: Path, count: int) -> tuple[float, float]:
-    """Seconds to ingest the first ``count`` files with the entity index off, then on (fresh stores)."""
+def ingest_once(files: list[Path], entities: bool) -> tuple[float, float]:
+    """Wall and CPU seconds to ingest ``files`` into a fresh store, entity index on or off."""
     from service.components import Components
     from service.core.settings import Settings
 
+    with tempfile.TemporaryDirectory() as root:
+        source = Path(root) / "in"
+        source.mkdir()
+        for path in files:
+            (source / path.name).symlink_to(path)
+        groups: dict[str, object] = {"ingest": {"entities": entities}, "ocr": {"enabled": False}}
+        settings = Settings.model_validate({"data_dir": Path(root) / "data", **groups})
+        parts = Components(settings)
+        parts.embedder.embed_documents(["warm up"])
+        started, cpu = time.perf_counter(), time.process_time()
+        summary = parts.pipeline("bench").ingest([source])
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+        pages = sum(result.pages or 0 for result in summary.files)
+        stored = len(parts.store.mentions("bench"))
+        state = "on " if entities else "off"
+        print(f"entities {state}: {pages} pages, {stored} mentions, {seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+        parts.close()
+    return seconds, cpu
+
+
+def ingest_times(folder: Path, count: int, rounds: int) -> None:
+    """Ingest the first ``count`` files with the entity index off then on, ``rounds`` times, interleaved (the
+    machine's load moves between runs); the model is loaded before, as a server has it."""
     files = sorted(folder.glob("*.pdf"))[:count]
-    seconds = []
-    for entities in (False, True):
-        with tempfile.TemporaryDirectory() as root:
-            source = Path(root) / "in"
-            source.mkdir()
-            for path in files:
-                (source / path.name).symlink_to(path)
-            groups: dict[str, object] = {"ingest": {"entities": entities}, "ocr": {"enabled": False}}
-            settings = Settings.model_validate({"data_dir": Path(root) / "data", **groups})
-            parts = Components(settings)
-            parts.embedder.embed_documents(["warm up"])
-            started = time.perf_counter()
-            summary = parts.pipeline("bench").ingest([source])
-            seconds.append(time.perf_counter() - started)
-            pages = sum(result.pages or 0 for result in summary.files)
-            stored = len(parts.store.mentions("bench"))
-            print(f"entities {'on' if entities else 'off'}: {pages} pages, {stored} mentions, {seconds[-1]:.1f} s")
-            parts.close()
-    return seconds[0], seconds[1]
+    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    for _ in range(rounds):
+        for entities in (False, True):
+            runs[entities].append(ingest_once(files, entities))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    for column, label in ((0, "wall"), (1, "CPU")):
+        off = statistics.median(run[column] for run in runs[False])
+        on = statistics.median(run[column] for run in runs[True])
+        print(
+            f"ingest of {count} files, median {label}: entities off {off:.1f} s, on {on:.1f} s: {(on - off) / off:+.0%}"
+        )
 
 
 def main() -> None:
     args = sys.argv[1:]
-    count = 0
-    if "--ingest" in args:
-        at = args.index("--ingest")
-        count = int(args[at + 1])
-        del args[at : at + 2]
+    count, rounds = 0, 2
+    for flag in ("--ingest", "--rounds"):
+        if flag in args:
+            at = args.index(flag)
+            value = int(args[at + 1])
+            del args[at : at + 2]
+            count, rounds = (value, rounds) if flag == "--ingest" else (count, value)
     folder = Path(args[0]) if args else DEFAULT_FOLDER
     documents = parse_all(folder)
     pages = [page for document in documents for page in document.pages]
@@ -78,18 +100,20 @@ def main() -> None:
     started = time.perf_counter()
     _nlp()
     loaded = time.perf_counter() - started
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     mentions = [mention for document in documents for mention in extract_entities(document.pages)]
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     print(f"{len(documents)} documents, {len(pages)} pages, {characters:,} characters; model load {loaded:.2f} s")
-    print(f"extract_entities: {seconds:.1f} s, {len(pages) / seconds:.1f} pages/s, {characters / seconds:,.0f} chars/s")
+    print(
+        f"extract_entities: {seconds:.1f} s wall, {cpu:.1f} s CPU, {len(pages) / seconds:.1f} pages/s, "
+        f"{characters / seconds:,.0f} chars/s (load average {os.getloadavg()[0]:.1f})"
+    )
     print(
         f"{len(mentions)} mentions: "
         + ", ".join(f"{k} {v}" for k, v in Counter(m.type for m in mentions).most_common())
     )
     if count:
-        off, on = ingest_times(folder, count)
-        print(f"ingest of {count} files: entities off {off:.1f} s, on {on:.1f} s: +{(on - off) / off:.0%}")
+        ingest_times(folder, count, rounds)
 
 
 if __name__ == "__main__":

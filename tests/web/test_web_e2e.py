@@ -852,3 +852,50 @@ def test_the_viewer_underlines_a_pages_citations_with_their_authority(desk: Scre
     page.locator("#viewer-text span.authority").first.scroll_into_view_if_needed()
     screenshot(page, "viewer-citations.png")
     close_viewer(page)
+
+
+def test_entity_pages_list_counts_and_open_a_mention_at_its_span(desk: Screen, main_server: Server) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-entities")
+    expect(page.locator("#entities-matter")).to_have_text("filings")
+    listed = main_server.api("GET", "/v1/entities?collection=filings").json()["entities"]
+    rows = page.locator("#entities-table tbody tr")
+    expect(rows).to_have_count(len(listed))
+    top = listed[0]  # most mentioned first, as the server gives them
+    expect(rows.first).to_have_text(
+        re.compile(rf"{re.escape(top['name'])}\s*\w+\s*{top['documents']}\s*{top['mentions']:,}")
+    )
+    people = main_server.api("GET", "/v1/entities?collection=filings&type=person").json()["entities"]
+    page.select_option("#entities-type", "person")
+    expect(rows).to_have_count(len(people))
+    expect(rows.first.locator("td").first).to_have_text("Person")
+    screenshot(page, "entities-list.png", full_page=True)
+
+    # the most mentioned person's page: every mention (one page of them), each opening the viewer at its span
+    person = people[0]
+    page.fill("#entities-filter", person["name"])
+    expect(rows.filter(has_text=person["name"]).first).to_be_visible()
+    rows.filter(has_text=person["name"]).first.locator("button").click()
+    expect(page.locator("#entity-name")).to_have_text(person["name"])
+    expect(page.locator("#entity-name")).to_be_focused()
+    documents = f"{person['documents']} document{'s' if person['documents'] != 1 else ''}"
+    expect(page.locator("#entity-facts")).to_contain_text(f"{person['mentions']} mentions in {documents}")
+    mentions = main_server.api("GET", f"/v1/entities/{person['id']}/mentions?limit=100").json()["mentions"]
+    items = page.locator("#entity-mentions li")
+    expect(items).to_have_count(len(mentions))
+    one_line = [index for index, mention in enumerate(mentions) if "\n" not in mention["text"]]
+    chosen = max(one_line, key=lambda index: mentions[index]["page"])  # a later page: the viewer must turn to it
+    mention = mentions[chosen]
+    expect(items.nth(chosen).locator("mark")).to_have_text(mention["text"])
+    expect(items.nth(chosen).locator("button")).to_have_text(f"{mention['title']}, p. {mention['page']}")
+    screenshot(page, "entity-page.png", full_page=True)
+    items.nth(chosen).locator("button").click()
+    show_view(page, "text")
+    expect(page.locator("#viewer-page")).to_have_text(re.compile(rf"^Page {mention['page']} of \d+$"))
+    expect(page.locator("#viewer-text mark#viewer-mark")).to_have_text(mention["text"])
+    screenshot(page, "entity-viewer.png")
+    close_viewer(page)
+    page.click("#entity-back")
+    expect(page.locator("#entities-list-view")).to_be_visible()
+    expect(rows.first.locator("button")).to_be_focused()  # back where the reader left the list
