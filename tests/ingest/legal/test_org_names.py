@@ -5,7 +5,7 @@ inside wrapped prose, court-system words left out."""
 from __future__ import annotations
 
 from ingest.legal.entities import extract_entities, model_text
-from ingest.legal.org_names import counsel_orgs, court_system, extend_org, rule_orgs, split_list
+from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
 from service.core.domain import ParsedPage
 
 COUNSEL = """Mr. William S. Mattingly
@@ -97,3 +97,9 @@ def test_wrapped_prose_is_read_on_one_line_and_short_lines_keep_their_breaks() -
     assert "Aaron  M. Frey" in read and "Smith\nSmith Jones" in read
     assert "Aaron M. Frey" in names(prose, "person")
     assert "Smith Jones LLP" in names(prose, "org")
+
+
+def test_a_list_of_names_with_initials_is_a_list_of_people() -> None:
+    text = "By the Court:\nR. Daniel Prentiss\nRaymond Matthew Ripple\nDeming E. Sherman\nLegal Aid Society\nJane Roe\n"
+    assert spans(text, listed_people(text)) == ["R. Daniel Prentiss", "Raymond Matthew Ripple", "Deming E. Sherman"]
+    assert {"R. Daniel Prentiss", "Raymond Matthew Ripple", "Deming E. Sherman"} <= set(names(text, "person"))
