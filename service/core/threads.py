@@ -27,6 +27,8 @@ class ThreadTurn:
     cited: tuple[tuple[str, str], ...]
     """``(document_id, title)`` of each document the answer quotes, without repeats."""
     created_at: datetime
+    answer_id: str | None = None
+    """The answer as kept for feedback (``service.core.feedback``); None for turns saved before."""
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ _CHUNKS_BY_ID = (
 ADDED_COLUMNS = (
     ("api_keys", "role", "VARCHAR(16)"),
     ("pages", "ocr_words", "JSON"),
+    ("thread_turns", "answer_id", "VARCHAR(32)"),
 )
 """Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
 

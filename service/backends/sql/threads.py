@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.backends.sql.store import SqlDocumentStore
-from service.backends.sql.tables import ThreadRow, ThreadTurnRow, as_utc, utcnow
+from service.backends.sql.tables import AnswerRow, FeedbackRow, ThreadRow, ThreadTurnRow, as_utc, utcnow
 from service.core.errors import Conflict, NotFound
 from service.core.threads import ThreadRecord, ThreadTurn
 
@@ -73,6 +73,7 @@ class SqlThreadStore:
                 row.state,
                 tuple((document_id, title) for document_id, title in row.cited),
                 as_utc(row.created_at),
+                row.answer_id,
             )
             for row in rows
         ]
@@ -97,6 +98,7 @@ class SqlThreadStore:
                             state=turn.state,
                             cited=[list(pair) for pair in turn.cited],
                             created_at=turn.created_at,
+                            answer_id=turn.answer_id,
                         )
                     )
                     session.execute(update(ThreadRow).where(ThreadRow.id == thread_id).values(updated_at=utcnow()))
@@ -119,6 +121,10 @@ class SqlThreadStore:
         return record
 
     def delete(self, thread_id: str) -> None:
+        """Delete the thread, its turns, and the answers kept of them with their feedback (``answers``)."""
+        answers = select(AnswerRow.id).where(AnswerRow.thread_id == thread_id)
         with self.store.session() as session, session.begin():
+            session.execute(delete(FeedbackRow).where(FeedbackRow.answer_id.in_(answers)))
+            session.execute(delete(AnswerRow).where(AnswerRow.thread_id == thread_id))
             session.execute(delete(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id))
             session.execute(delete(ThreadRow).where(ThreadRow.id == thread_id))
