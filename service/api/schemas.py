@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -355,6 +355,7 @@ class ThreadTurnOut(BaseModel):
     cited_documents: list[dict[str, str]] = Field(description="{document_id, title} of each document quoted.")
     created_at: str
     answer_id: str | None = Field(description="The answer as kept, for feedback (null for turns saved before).")
+    rating: Rating | None = Field(description="The answer's feedback so far: up, down, or null.")
 
     @classmethod
     def from_turn(cls, turn: ThreadTurn) -> ThreadTurnOut:
@@ -367,6 +368,7 @@ class ThreadTurnOut(BaseModel):
             cited_documents=[{"document_id": document_id, "title": title} for document_id, title in turn.cited],
             created_at=turn.created_at.isoformat(),
             answer_id=turn.answer_id,
+            rating=cast(Rating | None, turn.rating),
         )
 
 

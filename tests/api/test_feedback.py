@@ -109,6 +109,8 @@ def test_every_answer_can_be_rated_behind_the_walls_and_is_audited(matters: Matt
         "created_at": None,
     }
     assert client.get(f"/v1/answers/{answer_id}", headers=alpha).json()["feedback"]["reason"] == "incomplete"
+    turn = client.get(f"/v1/threads/{first['thread_id']}", headers=alpha).json()["turns"][0]
+    assert (turn["answer_id"], turn["rating"]) == (answer_id, "down")
     admin_view = client.get(f"/v1/answers/{answer_id}", headers=matters.headers("admin"))
     assert admin_view.status_code == 200
     feedback_rows = [row for row in matters.parts.audit.export() if row["action"] == "feedback"]

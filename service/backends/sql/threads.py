@@ -61,9 +61,14 @@ class SqlThreadStore:
             return [_record(row, turns) for row, turns in session.execute(query).all()]
 
     def turns(self, thread_id: str) -> list[ThreadTurn]:
-        query = select(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id).order_by(ThreadTurnRow.ordinal)
+        query = (
+            select(ThreadTurnRow, FeedbackRow.rating)
+            .outerjoin(FeedbackRow, FeedbackRow.answer_id == ThreadTurnRow.answer_id)
+            .where(ThreadTurnRow.thread_id == thread_id)
+            .order_by(ThreadTurnRow.ordinal)
+        )
         with self.store.session() as session:
-            rows = session.scalars(query).all()
+            rows = session.execute(query).all()
         return [
             ThreadTurn(
                 row.ordinal,
@@ -74,8 +79,9 @@ class SqlThreadStore:
                 tuple((document_id, title) for document_id, title in row.cited),
                 as_utc(row.created_at),
                 row.answer_id,
+                rating,
             )
-            for row in rows
+            for row, rating in rows
         ]
 
     def add_turn(self, thread_id: str, turn: ThreadTurn) -> int:
