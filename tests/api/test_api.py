@@ -292,7 +292,8 @@ def test_ask_stream_sends_deltas_then_citations_then_done(api: Api) -> None:
     assert events[-2][1] == {"claims": []} == {"claims": done["claims"]}  # extractive quotes need no claim check
     whole = ask(api, question)
     assert done["thread_id"] and whole["thread_id"] and done["thread_id"] != whole["thread_id"]  # a thread each
-    for key in ("timings", "thread_id"):
+    assert done["answer_id"] and whole["answer_id"] and done["answer_id"] != whole["answer_id"]  # kept each
+    for key in ("timings", "thread_id", "answer_id"):
         done.pop(key), whole.pop(key)
     assert done == whole  # the final event carries the full response
 
