@@ -23,6 +23,7 @@ from service.backends.embedders import (
 from service.backends.faiss_index import FaissIndex, IndexManifest
 from service.backends.lexical.bm25 import Bm25Index
 from service.backends.rate_limit import SHARED_FILE, RateLimiter, SharedRateLimiter
+from service.backends.sql.answers import SqlAnswerStore
 from service.backends.sql.api_keys import SqlKeyStore
 from service.backends.sql.audit_log import SqlAuditLog
 from service.backends.sql.store import SqlDocumentStore, make_engine
@@ -30,6 +31,7 @@ from service.backends.sql.threads import SqlThreadStore
 from service.backends.sql.upload_jobs import SqlJobStore
 from service.core.errors import InvalidInput
 from service.core.seams import (
+    AnswerStore,
     AuditLog,
     CitationIndex,
     DocumentStore,
@@ -53,6 +55,7 @@ from service.engine.documents.batch import BatchIngest
 from service.engine.documents.jobs import JobRunner
 from service.engine.documents.service import DocumentsService
 from service.engine.entities import EntitiesService
+from service.engine.feedback import AnswersService
 from service.engine.record.citing import Authorities, find_citations
 from service.engine.record.search import RecordSearch
 from service.engine.retrieval.index_registry import IndexRegistry
@@ -263,6 +266,15 @@ class Components:
     def threads(self) -> ThreadsService:
         """Saved conversation threads, walled and audited."""
         return ThreadsService(lambda: self.thread_store, self.audit)
+
+    @cached_property
+    def answer_store(self) -> AnswerStore:
+        return SqlAnswerStore(self.sql)
+
+    @cached_property
+    def answers(self) -> AnswersService:
+        """Every answer kept once for feedback, the feedback and its export, walled and audited."""
+        return AnswersService(lambda: self.answer_store, self.audit, lambda: self.prompts)
 
     @cached_property
     def keys(self) -> KeyStore:

@@ -65,6 +65,15 @@ def components(settings: Settings, embedder: Embedder) -> Iterator[Components]:
     parts.close()
 
 
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    """``settings`` in the environment, where a ``docqa`` command run in this process (``CliRunner``) reads them."""
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
+    return settings
+
+
 # --- LLMs: a tiny random-weight chat model and SmolLM2, in-process and behind `transformers serve` -----
 
 

@@ -67,4 +67,7 @@ JobIdPath = Annotated[
 ThreadIdPath = Annotated[
     str, Path(max_length=MAX_NAME_CHARS, description="Thread id (an answer's thread_id)."), AfterValidator(check_name)
 ]
+AnswerIdPath = Annotated[
+    str, Path(max_length=MAX_NAME_CHARS, description="Answer id (an answer's answer_id)."), AfterValidator(check_name)
+]
 PageNumber = Annotated[int, Path(ge=1, le=MAX_INT, description="Physical page, from 1.")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -10,6 +10,15 @@ from service.api.params import MAX_NAME_CHARS, Name, Text
 from service.core.access import Role
 from service.core.answers import AnswerResult, Citation, ClaimCheck
 from service.core.domain import AnswerState, DocumentRecord, PageRecord, SearchHit
+from service.core.feedback import (
+    COMMENT_MAX_CHARS,
+    CORRECTION_MAX_CHARS,
+    REASONS,
+    AnswerRecord,
+    Feedback,
+    Rating,
+    Reason,
+)
 from service.core.ingestion import JobStatus
 from service.core.threads import TITLE_MAX_CHARS, ThreadRecord, ThreadTurn
 
@@ -153,12 +162,18 @@ class AskResponse(BaseModel):
         None, description="A follow-up as the standalone question it was answered as; null when it stood alone."
     )
     thread_id: str | None = Field(None, description="The thread this turn was saved in; pass it to ask a follow-up.")
+    answer_id: str | None = Field(
+        None, description="The answer as kept: POST /v1/answers/{answer_id}/feedback rates it."
+    )
 
     @classmethod
-    def from_result(cls, result: AnswerResult, thread_id: str | None = None) -> AskResponse:
+    def from_result(
+        cls, result: AnswerResult, thread_id: str | None = None, answer_id: str | None = None
+    ) -> AskResponse:
         return cls(
             rewritten_question=result.rewritten_question,
             thread_id=thread_id,
+            answer_id=answer_id,
             answer=result.answer,
             citations=[CitationOut.from_citation(c) for c in result.citations],
             state=result.state,
@@ -339,6 +354,8 @@ class ThreadTurnOut(BaseModel):
     state: AnswerState
     cited_documents: list[dict[str, str]] = Field(description="{document_id, title} of each document quoted.")
     created_at: str
+    answer_id: str | None = Field(description="The answer as kept, for feedback (null for turns saved before).")
+    rating: Rating | None = Field(description="The answer's feedback so far: up, down, or null.")
 
     @classmethod
     def from_turn(cls, turn: ThreadTurn) -> ThreadTurnOut:
@@ -350,6 +367,8 @@ class ThreadTurnOut(BaseModel):
             state=AnswerState(turn.state),
             cited_documents=[{"document_id": document_id, "title": title} for document_id, title in turn.cited],
             created_at=turn.created_at.isoformat(),
+            answer_id=turn.answer_id,
+            rating=cast(Rating | None, turn.rating),
         )
 
 
@@ -363,3 +382,78 @@ class ThreadsOut(BaseModel):
 
 class ThreadRename(Body):
     title: Text = Field(description=f"The thread's new name, 1 to {TITLE_MAX_CHARS} characters.")
+
+
+class FeedbackIn(Body):
+    """A thumb on an answer; a thumb down may say why, and what the answer should have said."""
+
+    rating: Rating = Field(description="up or down.")
+    reason: Reason | None = Field(
+        None, description=f"Why a thumb down: one of {', '.join(REASONS)}. A thumb up takes none."
+    )
+    comment: Text | None = Field(
+        None, description=f"What was wrong, in the reviewer's words (at most {COMMENT_MAX_CHARS} characters)."
+    )
+    correction: Text | None = Field(
+        None,
+        description=f"The answer as it should have been (at most {CORRECTION_MAX_CHARS} characters); "
+        "exported as the preferred answer.",
+    )
+
+
+class FeedbackOut(BaseModel):
+    answer_id: str
+    rating: Rating
+    reason: Reason | None
+    comment: str | None
+    correction: str | None
+    key_name: str | None = Field(description="The key that gave it (null: the API was open).")
+    created_at: str
+
+    @classmethod
+    def from_feedback(cls, feedback: Feedback) -> FeedbackOut:
+        return cls(
+            answer_id=feedback.answer_id,
+            rating=feedback.rating,
+            reason=feedback.reason,
+            comment=feedback.comment,
+            correction=feedback.correction,
+            key_name=feedback.key_name,
+            created_at=feedback.created_at.isoformat(),
+        )
+
+
+class AnswerOut(BaseModel):
+    """An answer as kept, with its feedback (null when it has none)."""
+
+    answer_id: str
+    collection: str
+    thread_id: str | None
+    question: str
+    rewritten_question: str | None
+    answer: str
+    state: AnswerState
+    mode: str
+    model: str
+    prompt_version: str
+    retrieved_chunk_ids: list[int]
+    created_at: str
+    feedback: FeedbackOut | None
+
+    @classmethod
+    def from_record(cls, record: AnswerRecord, feedback: Feedback | None) -> AnswerOut:
+        return cls(
+            answer_id=record.id,
+            collection=record.collection,
+            thread_id=record.thread_id,
+            question=record.question,
+            rewritten_question=record.rewritten_question,
+            answer=record.answer,
+            state=AnswerState(record.state),
+            mode=record.mode,
+            model=record.model,
+            prompt_version=record.prompt_version,
+            retrieved_chunk_ids=[source.chunk_id for source in record.sources],
+            created_at=record.created_at.isoformat(),
+            feedback=None if feedback is None else FeedbackOut.from_feedback(feedback),
+        )

@@ -4,7 +4,8 @@ A key has a role and reads only its collections:
 
     reader   search, ask, read documents, pages and upload jobs, in its collections
     editor   what a reader may, and upload and delete documents, in its collections
-    admin    everything, in every collection (keys and the audit export are the admin's, on the command line)
+    admin    everything, in every collection (keys and the audit export are the admin's, on the command line;
+             the export of feedback on answers too, over HTTP as well)
 
 When no key has ever existed the service is open (``OPEN``, an admin). A collection or document a key may
 not read answers exactly like one that does not exist: ``NotFound``, with the same message. A role that
@@ -64,6 +65,11 @@ class Principal:
                 "an 'editor' or 'admin' key may (docqa keys create --role editor)",
                 detail={"role": self.role, "needs": sorted(WRITERS)},
             )
+
+    def owns(self, key_name: str | None, collection: str) -> bool:
+        """Whether a thing a key keeps for itself (a thread, an answer) is this principal's to see: its own, in
+        a collection it still reads, or any for an admin."""
+        return self.admin or (key_name == self.key_name and self.can_read(collection))
 
     def visible(self, collections: Iterable[str]) -> list[str]:
         return sorted(name for name in collections if self.can_read(name))

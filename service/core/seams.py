@@ -26,6 +26,7 @@ from service.core.domain import (
     StoredChunk,
     StoredMention,
 )
+from service.core.feedback import AnswerRecord, Feedback
 from service.core.ingestion import Job, StoredJob
 from service.core.record_query import Query
 from service.core.threads import ThreadRecord, ThreadTurn
@@ -189,7 +190,27 @@ class ThreadStore(Protocol):
     def rename(self, thread_id: str, title: str) -> ThreadRecord: ...
 
     def delete(self, thread_id: str) -> None:
-        """Delete the thread and every turn of it."""
+        """Delete the thread, every turn of it, and the answers kept of its turns with their feedback."""
+        ...
+
+
+class AnswerStore(Protocol):
+    """Answers as kept for feedback, and the feedback on them (``service.core.feedback``). ``SqlAnswerStore``."""
+
+    def add(self, record: AnswerRecord) -> None: ...
+
+    def get(self, answer_id: str) -> AnswerRecord | None:
+        """The answer, whoever's it is (walls are the caller's: ``AnswersService``)."""
+        ...
+
+    def set_feedback(self, feedback: Feedback) -> None:
+        """Keep ``feedback`` as the answer's feedback, replacing any earlier."""
+        ...
+
+    def feedback(self, answer_id: str) -> Feedback | None: ...
+
+    def rated(self, collection: str) -> list[tuple[AnswerRecord, Feedback]]:
+        """Every answer of ``collection`` that has feedback, with it, oldest first."""
         ...
 
 

@@ -27,6 +27,10 @@ class ThreadTurn:
     cited: tuple[tuple[str, str], ...]
     """``(document_id, title)`` of each document the answer quotes, without repeats."""
     created_at: datetime
+    answer_id: str | None = None
+    """The answer as kept for feedback (``service.core.feedback``); None for turns saved before."""
+    rating: str | None = None
+    """The answer's feedback so far, ``up`` or ``down`` (None: none yet)."""
 
 
 @dataclass(frozen=True)

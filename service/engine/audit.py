@@ -18,6 +18,7 @@ from service.core.answers import AnswerResult
 from service.core.audit import Verification, content_hash
 from service.core.domain import DocumentRecord, SearchHit
 from service.core.errors import DocqaError
+from service.core.feedback import Feedback
 from service.core.ingestion import FileResult, IngestSummary, Job
 from service.core.seams import AuditLog
 from service.core.threads import ThreadRecord
@@ -50,14 +51,16 @@ class Audit:
         """A read that is neither a search nor an answer (``entities``, ``mentions``): what was asked."""
         self._log().record(action, key_name, collection, "ok", payload)
 
-    def answer(self, principal: Principal, action: str, result: AnswerResult) -> None:
-        """An ask or a chat that was answered (or refused)."""
+    def answer(self, principal: Principal, action: str, result: AnswerResult, answer_id: str | None = None) -> None:
+        """An ask or a chat that was answered (or refused); ``answer_id`` names the answer kept for feedback
+        (``service.engine.feedback``)."""
         self._log().record(
             action,
             principal.key_name,
             result.collection,
             "refused" if result.refused else result.state.value,
             {
+                "answer_id": answer_id,
                 "question": result.question,
                 "rewritten_question": result.rewritten_question,
                 "retrieved": retrieved_for_audit(result.retrieved),
@@ -104,6 +107,22 @@ class Audit:
         """A thread created, renamed or deleted (``thread_create``, ``thread_rename``, ``thread_delete``), by id:
         titles are not kept, so deleting a thread leaves none behind. Its turns are audited as the asks they were."""
         self._log().record(action, principal.key_name, thread.collection, "ok", {"thread_id": thread.id})
+
+    def feedback(self, principal: Principal, collection: str, feedback: Feedback) -> None:
+        """Feedback given on an answer: the thumb, the reason, and the lawyer's words."""
+        payload = {
+            "answer_id": feedback.answer_id,
+            "rating": feedback.rating,
+            "reason": feedback.reason,
+            "comment": feedback.comment,
+            "correction": feedback.correction,
+        }
+        self._log().record("feedback", principal.key_name, collection, feedback.rating, payload)
+
+    def feedback_export(self, principal: Principal, collection: str, fmt: str, rows: int, skipped: int) -> None:
+        """A collection's feedback exported for training or evaluation: the format and how many rows."""
+        payload = {"format": fmt, "rows": rows, "skipped": skipped}
+        self._log().record("feedback_export", principal.key_name, collection, "ok", payload)
 
     def key_created(self, name: str, collections: list[str], role: str) -> None:
         payload = {"name": name, "collections": collections, "role": role, "admin": role == "admin"}

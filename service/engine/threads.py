@@ -5,8 +5,8 @@ Another key's thread, or one in a collection the key may no longer read, answers
 thread, unless the caller is an admin. Each turn is stored with the standalone form it was answered as and
 the documents it quoted, which is what a follow-up inherits (``service.engine.answering.followup``).
 Creating, renaming and deleting a thread are audited (by id: titles are the caller's words); each turn is
-audited as the ask it was. Deleting a thread deletes its turns: no question or answer of it stays in the
-thread tables (SQLite overwrites deleted rows: ``secure_delete``).
+audited as the ask it was. Deleting a thread deletes its turns and the answers kept of them for feedback: no
+question or answer of it stays in the thread and answer tables (SQLite overwrites deleted rows: ``secure_delete``).
 """
 
 from __future__ import annotations
@@ -65,15 +65,9 @@ class ThreadsService:
         """The thread if the principal may see it (its own, in a collection it reads; any for an admin);
         otherwise the same 404 as a missing one."""
         found = self._store().get(thread_id)
-        if found is None or not self.visible(found, principal):
+        if found is None or not principal.owns(found.key_name, found.collection):
             raise thread_not_found(thread_id)
         return found
-
-    @staticmethod
-    def visible(thread: ThreadRecord, principal: Principal) -> bool:
-        if principal.admin:
-            return True
-        return thread.key_name == principal.key_name and principal.can_read(thread.collection)
 
     def listed(self, collection: str, principal: Principal) -> list[ThreadRecord]:
         """The principal's threads in ``collection`` (an admin's list holds every key's), newest first;
@@ -99,12 +93,13 @@ class ThreadsService:
         self.audit.thread_changed(principal, "thread_create", record)
         return record
 
-    def record_turn(self, thread: ThreadRecord, result: AnswerResult) -> None:
-        """Keep an answered (or refused) question as the thread's next turn."""
+    def record_turn(self, thread: ThreadRecord, result: AnswerResult, answer_id: str | None = None) -> None:
+        """Keep an answered (or refused) question as the thread's next turn; ``answer_id`` names the answer
+        kept for feedback (``service.engine.feedback``)."""
         cited = tuple({citation.document_id: citation.title for citation in result.citations}.items())
         turn = ThreadTurn(
             0, result.question, result.rewritten_question, result.answer, result.state.value, cited,
-            datetime.now(UTC),
+            datetime.now(UTC), answer_id,
         )  # fmt: skip
         self._store().add_turn(thread.id, turn)
 

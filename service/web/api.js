@@ -188,6 +188,21 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
       await send("DELETE", `/v1/documents/${enc(id)}`);
     },
 
+    /** The caller's saved conversations in a matter, newest first; one with its turns; rename; delete. */
+    threads: async (collection) => (await getJson(`/v1/threads?collection=${enc(collection)}`)).threads,
+    thread: (id) => getJson(`/v1/threads/${enc(id)}`),
+    async renameThread(id, title) {
+      return (await send("PATCH", `/v1/threads/${enc(id)}`, { json: { title } })).json();
+    },
+    async deleteThread(id) {
+      await send("DELETE", `/v1/threads/${enc(id)}`);
+    },
+
+    /** Rate an answer: `{rating, reason?, comment?, correction?}`. */
+    async giveFeedback(answerId, body) {
+      return (await send("POST", `/v1/answers/${enc(answerId)}/feedback`, { json: body })).json();
+    },
+
     /**
      * Ask a question with streaming. `onEvent({event, data})` sees every SSE event; the promise
      * resolves with the `done` payload (the full answer object). A plain JSON reply (a server that

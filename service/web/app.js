@@ -4,8 +4,10 @@
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
 import { createEntitiesTab } from "./entities.js";
+import { renderFeedback } from "./feedback.js";
 import { createRecordTab } from "./record.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
+import { createThreadsList } from "./threads.js";
 import { createViewer } from "./viewer.js";
 
 const KEY_STORAGE = "docqa.apiKey"; // sessionStorage only: the key dies with the tab
@@ -41,6 +43,19 @@ const entities = createEntitiesTab(api, {
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
 });
+const threads = createThreadsList(api, {
+  getCollection: () => state.collection,
+  getThreadId: () => state.threadId,
+  showError,
+  onOpen: openThread,
+  onDeleted: (id) => {
+    if (state.threadId !== id) return;
+    cancelAsk();
+    resetThread();
+    resetAnswer();
+  },
+});
+const feedbackParts = { api, showError: (error) => showError(error) };
 
 // ---- errors -------------------------------------------------------------------------------
 
@@ -129,6 +144,7 @@ function resetWorkspace() {
   documents.reset();
   record.reset();
   entities.reset();
+  threads.reset();
 }
 
 function onUnauthorized(error) {
@@ -216,6 +232,7 @@ function selectCollection(name) {
   documents.reset();
   if (name && !$("panel-documents").hidden) documents.load();
   if (name && !$("panel-entities").hidden) entities.load();
+  threads.load();
 }
 
 $("matter-select").addEventListener("change", (event) => selectCollection(event.target.value));
@@ -295,8 +312,27 @@ function keepTurn(question, result) {
   }
   const text = result.refused ? `Not found in these documents. ${refusalDetail(result.message)}` : (result.answer ?? "");
   item.append(Object.assign(document.createElement("p"), { className: "thread-answer", textContent: text }));
+  const feedback = document.createElement("div");
+  renderFeedback(feedback, result.answer_id, feedbackParts, result.rating);
+  item.append(feedback);
   $("thread-turns").append(item);
   $("thread").hidden = false;
+}
+
+/** Show a saved conversation (from the list) as the one on screen: its turns above, ready for a follow-up. */
+function openThread(thread) {
+  cancelAsk();
+  resetThread();
+  resetAnswer();
+  for (const turn of thread.turns) {
+    const refused = turn.state === "not_found";
+    keepTurn(turn.question, { ...turn, refused, message: null });
+  }
+  state.threadId = thread.id;
+  $("new-conversation").hidden = false;
+  $("ask-status").textContent = `Reopened “${thread.title}”: ask a follow-up.`;
+  threads.load();
+  $("question").focus();
 }
 
 $("new-conversation").addEventListener("click", () => {
@@ -326,6 +362,7 @@ function resetAnswer() {
   $("copy-button").hidden = true;
   $("copy-status").textContent = "";
   $("ask-status").textContent = "";
+  $("answer-feedback").replaceChildren();
   setAsking(false);
 }
 
@@ -351,6 +388,8 @@ function showResult(result) {
   }
   $("answer-area").removeAttribute("aria-busy");
   $("answer-area").dataset.state = result.state ?? (result.refused ? "not_found" : "answered");
+  renderFeedback($("answer-feedback"), result.answer_id, feedbackParts);
+  threads.load(); // a new conversation, or one more question in this one
   if (result.refused) {
     state.closest = result.closest ?? [];
     $("answer-text").hidden = true;

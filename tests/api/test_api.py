@@ -292,7 +292,8 @@ def test_ask_stream_sends_deltas_then_citations_then_done(api: Api) -> None:
     assert events[-2][1] == {"claims": []} == {"claims": done["claims"]}  # extractive quotes need no claim check
     whole = ask(api, question)
     assert done["thread_id"] and whole["thread_id"] and done["thread_id"] != whole["thread_id"]  # a thread each
-    for key in ("timings", "thread_id"):
+    assert done["answer_id"] and whole["answer_id"] and done["answer_id"] != whole["answer_id"]  # kept each
+    for key in ("timings", "thread_id", "answer_id"):
         done.pop(key), whole.pop(key)
     assert done == whole  # the final event carries the full response
 
@@ -523,6 +524,9 @@ CHAT = {"model": f"docqa/{COLLECTION}", "messages": [{"role": "user", "content":
 DOCS = "/v1/collections/{collection}/documents"
 PAGE = "/v1/documents/{document_id}/pages/{number}"
 THREAD = "/v1/threads/{thread_id}"
+ANSWER = "/v1/answers/{answer_id}"
+FEEDBACK = "/v1/answers/{answer_id}/feedback"
+EXPORT = "/v1/collections/{collection}/feedback/export"
 PROBES = [
     Probe(("GET", "/healthz"), "POST", "/healthz", 405, "method_not_allowed"),
     Probe(("GET", "/readyz"), "DELETE", "/readyz", 405, "method_not_allowed"),
@@ -697,6 +701,35 @@ PROBES = [
     Probe(("PATCH", THREAD), "PATCH", "/v1/threads/0123456789abcdef", 422, "invalid_input", {"json": {}}, "title"),
     Probe(("PATCH", THREAD), "PATCH", "/v1/threads/x", 415, "unsupported_media_type", {"content": b"t"}),
     Probe(("DELETE", THREAD), "DELETE", "/v1/threads/0123456789abcdef", 404, "not_found"),
+    # feedback on answers and its export
+    Probe(("GET", ANSWER), "GET", "/v1/answers/0123456789abcdef", 404, "not_found"),
+    Probe(
+        ("POST", FEEDBACK),
+        "POST",
+        "/v1/answers/0123456789abcdef/feedback",
+        404,
+        "not_found",
+        {"json": {"rating": "up"}},
+    ),
+    Probe(
+        ("POST", FEEDBACK),
+        "POST",
+        "/v1/answers/x/feedback",
+        422,
+        "invalid_input",
+        {"json": {"rating": "meh"}},
+        "rating",
+    ),
+    Probe(("POST", FEEDBACK), "POST", "/v1/answers/x/feedback", 415, "unsupported_media_type", {"content": b"up"}),
+    Probe(("GET", EXPORT), "GET", "/v1/collections/nope/feedback/export", 404, "not_found", field="collection"),
+    Probe(
+        ("GET", EXPORT),
+        "GET",
+        f"/v1/collections/{COLLECTION}/feedback/export?format=csv",
+        422,
+        "invalid_input",
+        field="format",
+    ),
     Probe(("NONE", "unknown"), "GET", "/v1/no-such-endpoint", 404, "not_found"),
 ]
 

@@ -36,6 +36,10 @@ def known_values(corpus: Corpus) -> dict[str, list[Any]]:
         "query": ["monthly rent", "rent\x00"],
         "thread_id": ["0123456789abcdef", "ab\x00cd"],
         "title": ["Rent questions", "Rent\x00questions"],
+        "answer_id": ["0123456789abcdef", "ab\x00cd"],
+        "comment": ["The rent is wrong.", "wrong\x00", "x" * 2001],
+        "correction": ["The rent is $4,200.", "rent\x00"],
+        "format": ["kto", "dpo", "eval", "csv"],
     }
 
 

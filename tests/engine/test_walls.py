@@ -316,6 +316,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "/v1/record/terms": {"terms": ["rent"], "collection": BRAVO},
     "/v1/record/authorities": {"collection": BRAVO},
     "/v1/record/citing": {"cites": "550 U.S. 544", "collection": BRAVO},
+    "/v1/answers/{answer_id}/feedback": {"rating": "up"},
 }
 
 

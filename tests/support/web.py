@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tests.support.llm import free_port
@@ -28,6 +29,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def skip_without_chromium() -> None:
+    """Skip the calling test module when Debian's chromium is not installed (as outside ``docker/install.sh``)."""
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"Debian's chromium is not installed at {CHROMIUM} (docker/install.sh --dev installs it)",
+            allow_module_level=True,
+        )
 
 
 # ---- live servers -------------------------------------------------------------------------------

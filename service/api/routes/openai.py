@@ -6,7 +6,8 @@ question it stands for (``rewritten_question``, an extra field). Citations trave
 references appended to the content, and as the
 extra top-level field ``citations`` (on the response, or on the last chunk of a stream). So do the
 claim checks: sentences not supported by their sources are listed after the references, with the
-reasons, and every sentence's check is in the extra field ``claims``.
+reasons, and every sentence's check is in the extra field ``claims``. The extra field ``answer_id`` names the
+answer as kept, for ``POST /v1/answers/{answer_id}/feedback``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from service.api.params import check_text
-from service.api.routes.qa import ERRORS, audit_answer, audit_failure, start_stream, stream_failure
+from service.api.routes.qa import ERRORS, audit_failure, record_answer, start_stream, stream_failure
 from service.api.schemas import ChatCompletionRequest, ChatMessageIn, CitationOut, ClaimOut
 from service.api.state import JsonBody, PrincipalDep, StateDep
 from service.core.answers import AnswerResult, Citation, ClaimCheck
@@ -111,7 +112,7 @@ def collection_of(model: str) -> str:
     return model[len(MODEL_PREFIX) :] if model.startswith(MODEL_PREFIX) else model
 
 
-def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str) -> dict[str, Any]:
+def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id: str, answer_id: str) -> dict[str, Any]:
     # A refusal shows none of the withheld sentences, so there is nothing to mark.
     notes = "" if result.refused else unsupported_notes(result.claims)
     content = result.answer + trailer(result) + notes
@@ -130,6 +131,7 @@ def completion(body: ChatCompletionRequest, result: AnswerResult, completion_id:
         "message": result.message,
         "mode": result.mode,
         "rewritten_question": result.rewritten_question,
+        "answer_id": answer_id,
     }
 
 
@@ -147,8 +149,7 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
         except DocqaError as error:
             audit_failure(state, principal, "chat", collection, question, error)
             raise
-        audit_answer(state, principal, "chat", result)
-        return completion(body, result, completion_id)
+        return completion(body, result, completion_id, record_answer(state, principal, "chat", result))
     try:
         first, rest = start_stream(qa.stream(question, collection, k, principal=principal, history=history))
     except DocqaError as error:
@@ -173,7 +174,7 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                 if kind == "delta" and payload:
                     yield chunk({"content": payload})
                 elif kind == "done":
-                    audit_answer(state, principal, "chat", payload)
+                    answer_id = record_answer(state, principal, "chat", payload)
                     heading = WITHHELD_HEADING if payload.refused else UNSUPPORTED_HEADING
                     yield chunk({"content": trailer(payload) + unsupported_notes(payload.claims, heading)})
                     yield chunk(
@@ -186,6 +187,7 @@ def chat_completions(body: ChatCompletionRequest, state: StateDep, principal: Pr
                         message=payload.message,
                         answer=payload.answer,
                         rewritten_question=payload.rewritten_question,
+                        answer_id=answer_id,
                     )
         except Exception as caught:  # the status line has gone out: the stream itself must say what failed
             error = stream_failure(caught)

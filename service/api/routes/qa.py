@@ -66,8 +66,11 @@ async def search(body: SearchRequest, state: StateDep, principal: PrincipalDep) 
     return SearchResponse(hits=[HitOut.from_hit(hit) for hit in hits], took_ms=took_ms)
 
 
-def audit_answer(state: AppState, principal: Principal, action: str, result: AnswerResult) -> None:
-    state.components.audit.answer(principal, action, result)
+def record_answer(
+    state: AppState, principal: Principal, action: str, result: AnswerResult, thread_id: str | None = None
+) -> str:
+    """Keep the answer for feedback and audit it (``AnswersService.record``); its ``answer_id``."""
+    return state.components.answers.record(principal, action, result, thread_id)
 
 
 def audit_failure(
@@ -118,11 +121,12 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
     if body.thread_id is not None:
         thread, history = state.threads.history(body.thread_id, collection, principal)
 
-    def saved(result: AnswerResult) -> str:
-        """Keep the turn in its thread (a new one for a first question); the thread's id."""
+    def saved(result: AnswerResult) -> AskResponse:
+        """Keep the answer, audited, and the turn in its thread (a new one for a first question)."""
         kept = thread or state.threads.start(principal, collection, body.question)
-        state.threads.record_turn(kept, result)
-        return kept.id
+        answer_id = record_answer(state, principal, "ask", result, kept.id)
+        state.threads.record_turn(kept, result, answer_id)
+        return AskResponse.from_result(result, kept.id, answer_id)
 
     if not body.stream:
         try:
@@ -130,8 +134,7 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
         except DocqaError as error:
             audit_failure(state, principal, "ask", collection, body.question, error)
             raise
-        audit_answer(state, principal, "ask", result)
-        return AskResponse.from_result(result, saved(result))
+        return saved(result)
     try:
         first, rest = start_stream(
             qa.stream(body.question, collection, k, body.filters, principal=principal, history=history)
@@ -150,8 +153,7 @@ def ask(body: AskRequest, state: StateDep, principal: PrincipalDep) -> Any:
                 elif kind == "claims":
                     yield sse("claims", {"claims": [ClaimOut.from_claim(claim).model_dump() for claim in payload]})
                 elif kind == "done":
-                    audit_answer(state, principal, "ask", payload)
-                    yield sse("done", AskResponse.from_result(payload, saved(payload)).model_dump())
+                    yield sse("done", saved(payload).model_dump())
         except Exception as caught:  # the status line has gone out: the stream itself must say what failed
             error = stream_failure(caught)
             audit_failure(state, principal, "ask", collection, body.question, error)

@@ -87,6 +87,7 @@ ADDED_COLUMNS = (
     ("api_keys", "role", "VARCHAR(16)"),
     ("pages", "ocr_words", "JSON"),
     ("cited_documents", "finder", "INTEGER"),
+    ("thread_turns", "answer_id", "VARCHAR(32)"),
 )
 """Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
 

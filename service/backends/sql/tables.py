@@ -222,6 +222,8 @@ class ThreadTurnRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     cited: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
     """``[document_id, title]`` of each document the answer quotes."""
+    answer_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The answer kept for feedback (``answers``); NULL in turns saved before answers were kept."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -242,3 +244,43 @@ class EntityMentionRow(Base):
     text: Mapped[str] = mapped_column(String(512))
     name: Mapped[str] = mapped_column(String(512))
     role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+
+class AnswerRow(Base):
+    """One answer as kept for feedback (``service.core.feedback.AnswerRecord``); deleted with its thread."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_collection", "collection", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    collection: Mapped[str] = mapped_column(String(128))
+    thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    """The thread the answer is a turn of (None for a chat completion): deleting the thread deletes it."""
+    action: Mapped[str] = mapped_column(String(16))
+    question: Mapped[str] = mapped_column(Text)
+    rewritten_question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answer: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(256))
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """The retrieved passages in rank order: chunk_id, document_id, source, title, page, text."""
+    cited_pages: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    """``[source, page]`` of each page the answer cites."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FeedbackRow(Base):
+    """The latest feedback on an answer; deleted with it."""
+
+    __tablename__ = "answer_feedback"
+
+    answer_id: Mapped[str] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True)
+    key_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    rating: Mapped[str] = mapped_column(String(8))
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    correction: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

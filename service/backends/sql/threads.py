@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.backends.sql.store import SqlDocumentStore
-from service.backends.sql.tables import ThreadRow, ThreadTurnRow, as_utc, utcnow
+from service.backends.sql.tables import AnswerRow, FeedbackRow, ThreadRow, ThreadTurnRow, as_utc, utcnow
 from service.core.errors import Conflict, NotFound
 from service.core.threads import ThreadRecord, ThreadTurn
 
@@ -61,9 +61,14 @@ class SqlThreadStore:
             return [_record(row, turns) for row, turns in session.execute(query).all()]
 
     def turns(self, thread_id: str) -> list[ThreadTurn]:
-        query = select(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id).order_by(ThreadTurnRow.ordinal)
+        query = (
+            select(ThreadTurnRow, FeedbackRow.rating)
+            .outerjoin(FeedbackRow, FeedbackRow.answer_id == ThreadTurnRow.answer_id)
+            .where(ThreadTurnRow.thread_id == thread_id)
+            .order_by(ThreadTurnRow.ordinal)
+        )
         with self.store.session() as session:
-            rows = session.scalars(query).all()
+            rows = session.execute(query).all()
         return [
             ThreadTurn(
                 row.ordinal,
@@ -73,8 +78,10 @@ class SqlThreadStore:
                 row.state,
                 tuple((document_id, title) for document_id, title in row.cited),
                 as_utc(row.created_at),
+                row.answer_id,
+                rating,
             )
-            for row in rows
+            for row, rating in rows
         ]
 
     def add_turn(self, thread_id: str, turn: ThreadTurn) -> int:
@@ -97,6 +104,7 @@ class SqlThreadStore:
                             state=turn.state,
                             cited=[list(pair) for pair in turn.cited],
                             created_at=turn.created_at,
+                            answer_id=turn.answer_id,
                         )
                     )
                     session.execute(update(ThreadRow).where(ThreadRow.id == thread_id).values(updated_at=utcnow()))
@@ -119,6 +127,10 @@ class SqlThreadStore:
         return record
 
     def delete(self, thread_id: str) -> None:
+        """Delete the thread, its turns, and the answers kept of them with their feedback (``answers``)."""
+        answers = select(AnswerRow.id).where(AnswerRow.thread_id == thread_id)
         with self.store.session() as session, session.begin():
+            session.execute(delete(FeedbackRow).where(FeedbackRow.answer_id.in_(answers)))
+            session.execute(delete(AnswerRow).where(AnswerRow.thread_id == thread_id))
             session.execute(delete(ThreadTurnRow).where(ThreadTurnRow.thread_id == thread_id))
             session.execute(delete(ThreadRow).where(ThreadRow.id == thread_id))

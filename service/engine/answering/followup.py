@@ -128,6 +128,18 @@ def _thread_scope(history: Sequence[Turn]) -> tuple[Scope, tuple[str, ...]]:
     return found, titles[:MAX_TITLES]
 
 
+def _once(parts: list[str]) -> list[str]:
+    """``parts`` without repeats, whatever their case: a document title that an earlier standalone form named
+    as a proper name ("... (in Casco Bay Ferries; Equipment Lease)?") is added once, not twice."""
+    seen: set[str] = set()
+    kept: list[str] = []
+    for part in parts:
+        if part.lower() not in seen:
+            seen.add(part.lower())
+            kept.append(part)
+    return kept
+
+
 def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
     """``question`` with the thread's subject added ("... (in X v. Y, No. 20-1507)"), or None when it
     needs none: it names its own case, or nothing earlier named one."""
@@ -140,7 +152,7 @@ def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
     subject = [*scope.cases, *scope.dockets, *scope.names]
     lowered = question.lower()
     subject = [part for part in subject if part.lower() not in lowered]
-    context = [*subject, *(title for title in titles if title.lower() not in lowered)]
+    context = _once([*subject, *(title for title in titles if title.lower() not in lowered)])
     if not context:
         return None
     body = question.rstrip(" ?")

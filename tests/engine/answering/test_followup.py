@@ -45,6 +45,16 @@ def test_without_a_case_name_the_proper_names_and_the_quoted_documents_are_inher
     )
     # what the follow-up already says is not added again
     assert standalone_by_rule("Did CEVA Logistics appeal the expedited hearing order?", history) is None
+    # nor is a title that the earlier standalone form named already
+    earlier = Turn(
+        "How long is the lease term?",
+        "How long is the lease term (in Casco Bay Ferries; Equipment Lease)?",
+        cited_titles=("Equipment Lease",),
+    )
+    assert (
+        standalone_by_rule("When does the lease term begin?", [earlier])
+        == "When does the lease term begin (in Casco Bay Ferries; Equipment Lease)?"
+    )
 
 
 def test_scope_leaves_out_courts_question_words_and_months() -> None:
