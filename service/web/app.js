@@ -3,7 +3,9 @@
 
 import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
+import { createChronology } from "./chronology.js";
 import { createRecordTab } from "./record.js";
+import { createSummaryPanel } from "./summary.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createViewer } from "./viewer.js";
 
@@ -23,7 +25,8 @@ const state = {
 };
 
 const api = createClient({ getKey: () => sessionStorage.getItem(KEY_STORAGE), onUnauthorized });
-const viewer = createViewer(api);
+const viewer = createViewer(api, { onDocument: (id, title) => summaryPanel.show(id, title) });
+const summaryPanel = createSummaryPanel(api, { openDocument: (target, opener) => viewer.open(target, opener) });
 const documents = createDocumentsTab(api, {
   getCollection: () => state.collection,
   showError,
@@ -31,6 +34,12 @@ const documents = createDocumentsTab(api, {
   onChange: () => refreshMatterCounts(),
 });
 const record = createRecordTab(api, {
+  getCollection: () => state.collection,
+  showError,
+  openDocument: (target, opener) => viewer.open(target, opener),
+});
+
+const chronology = createChronology(api, {
   getCollection: () => state.collection,
   showError,
   openDocument: (target, opener) => viewer.open(target, opener),
@@ -121,6 +130,7 @@ function resetWorkspace() {
   $("question").value = "";
   viewer.close();
   documents.reset();
+  chronology.reset();
   record.reset();
 }
 
@@ -205,6 +215,7 @@ function selectCollection(name) {
   resetAnswer();
   viewer.close();
   documents.reset();
+  chronology.reset();
   if (name && !$("panel-documents").hidden) documents.load();
 }
 
