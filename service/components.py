@@ -289,7 +289,11 @@ class Components:
         """Document summaries and collection chronologies (walls through ``documents``, the server's own when
         given)."""
         return SummariesService(
-            lambda: self.store, lambda: self.summary_index, documents or self.documents(), self.audit
+            lambda: self.store,
+            lambda: self.summary_index,
+            documents or self.documents(),
+            self.audit,
+            llm=lambda: (self.generator, self.prompts, self.settings.llm.answer_tokens),
         )
 
     @property

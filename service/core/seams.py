@@ -406,6 +406,10 @@ class SummaryIndex(Protocol):
         """Store the digest of a stored document if it is still version ``sha256``; False when it is not."""
         ...
 
+    def set_generated(self, document_id: str, sha256: str, generated: dict[str, object]) -> bool:
+        """Keep a checked LLM summary beside the stored one if the document is still version ``sha256``."""
+        ...
+
     def events(self, collection: str, kinds: Iterable[str] | None = None) -> list[StoredEvent]:
         """The dated events of ``collection`` (of ``kinds`` only, when given), by date."""
         ...

@@ -62,6 +62,8 @@ class StoredSummary:
     sha256: str
     lines: tuple[SummaryLine, ...]
     created_at: datetime
+    generated: dict[str, object] | None = None
+    """The checked LLM summary of this version, as stored (``GeneratedSummary.to_json``), once one was made."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from typer.testing import CliRunner
 from service.backends.sql.tables import DatedEventRow, DocumentSummaryRow
 from service.cli import app as cli
 from service.components import Components
+from service.core.settings import LlmSettings
+from tests.support.llm import ServedModel
 from tests.support.matters import ALPHA, BRAVO, MISSING, Matters, build_matters, ingest_court_filings
 
 OPINION = "doctor__recap_documents__ca1_00117684624.pdf"
@@ -93,7 +96,9 @@ def test_walls_and_audit(matters: Matters) -> None:
     unknown = client.get("/v1/documents/0123456789abcdef/summary", headers=matters.headers(ALPHA))
     assert hidden.status_code == unknown.status_code == 404
     own = client.get(f"/v1/documents/{bravo_document}/summary", headers=matters.headers(BRAVO))
-    assert own.status_code == 200 and own.json()["collection"] == BRAVO
+    assert own.status_code == 200 and own.json()["collection"] == BRAVO and own.json()["generated"] is None
+    no_llm = client.get(f"/v1/documents/{bravo_document}/summary?generated=true", headers=matters.headers(BRAVO))
+    assert no_llm.status_code == 422 and no_llm.json()["error"]["detail"]["field"] == "generated"
     client.get("/v1/chronology", params={"collection": ALPHA}, headers=matters.headers(ALPHA))
     client.get("/v1/summaries", params={"collection": ALPHA}, headers=matters.headers(ALPHA))
     actions = {(row["action"], row["key_name"], row["collection"]) for row in matters.parts.audit.export()}
@@ -156,3 +161,51 @@ def test_the_command_line_prints_summaries_and_chronologies(
     assert listed.exit_code == 0 and {row["kind"] for row in json.loads(listed.stdout)} == {"due"}
     unknown = CliRunner().invoke(cli, ["summary", "0123456789abcdef"])
     assert unknown.exit_code != 0 and "0123456789abcdef" in unknown.output
+
+
+def test_a_generated_summary_from_a_served_model_is_checked_and_kept_per_version(
+    matters: Matters,
+    tiny_chat_server: ServedModel,
+    make_components: Callable[..., Components],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    models_cache: Path,
+) -> None:
+    """The tiny model's text is gibberish: what is tested is the path (served model, check, cache), not prose."""
+    settings = matters.parts.settings
+    llm = LlmSettings(
+        backend="openai",
+        base_url=tiny_chat_server.base_url,
+        model=tiny_chat_server.model,
+        tokenizer_dir=tiny_chat_server.model_dir,
+        answer_tokens=24,  # the tiny model always writes all it may, slowly on a shared CPU
+        timeout_s=240,
+        max_retries=0,
+    )
+    parts = make_components(settings.model_copy(update={"llm": llm}), matters.parts.embedder)
+    order = document_id(matters, ORDER)
+    made = parts.summaries().summary(order, generated=True).generated
+    assert made is not None and made.model == tiny_chat_server.model and made.text
+    assert made.state in ("answered", "low_support", "not_found")
+    assert all(claim.supported == (not claim.reasons) for claim in made.claims)
+    kept = parts.summary_index.summaries([order])[order].generated
+    assert kept is not None and kept["text"] == made.text
+    assert parts.summaries().summary(order, generated=True).generated == made  # from the store, not asked again
+    environment = {
+        "DOCQA_DATA_DIR": str(settings.data_dir),
+        "DOCQA_DATABASE_URL": settings.resolved_database_url,
+        "DOCQA_EMBEDDING__CACHE_DIR": str(models_cache),
+        "DOCQA_LLM__BACKEND": "openai",
+        "DOCQA_LLM__BASE_URL": tiny_chat_server.base_url,
+        "DOCQA_LLM__MODEL": tiny_chat_server.model,
+        "DOCQA_LLM__TOKENIZER_DIR": str(tiny_chat_server.model_dir),
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    shown = CliRunner().invoke(cli, ["summary", order, "--generated", "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["generated"]["text"] == made.text
+    copy = tmp_path / "court" / ORDER
+    copy.write_bytes(copy.read_bytes() + b"\n%")  # a new version has no generated summary until one is asked for
+    parts.pipeline(ALPHA).ingest([tmp_path / "court"])
+    assert parts.summary_index.summaries([order])[order].generated is None

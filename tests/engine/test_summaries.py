@@ -4,8 +4,9 @@ cites or one a party asks for), dates are read whole."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -13,13 +14,16 @@ import pytest
 
 from ingest.legal.structure import court_structure
 from ingest.parsers import parser_for
-from service.core.domain import ParsedDocument
+from service.core.domain import DocumentRecord, DocumentStatus, ParsedDocument
+from service.core.seams import ChatMessage
 from service.core.summaries import DocumentDigest, SummaryLine
+from service.engine.answering.prompts import load_prompts
 from service.engine.summaries.dates import full_dates
 from service.engine.summaries.events import event_kind
 from service.engine.summaries.extractive import digest, summary_lines
+from service.engine.summaries.generated import GeneratedSummary, generate_summary
 from service.engine.summaries.sentences import one_line
-from tests.support.paths import COURT
+from tests.support.paths import COURT, REPO
 
 OPINION = "doctor__recap_documents__ca1_00117684624.pdf"
 ORDER = "courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf"
@@ -153,3 +157,62 @@ def test_a_stamp_repeated_on_every_page_is_one_event() -> None:
     assert stamped[0].sentence.startswith("Case: 20-1507 Document: 00117684624 Page: 1 Date Filed: 12/22/2020")
     order = summarised(ORDER)
     assert ("2013-03-08", "due") in {(event.date, event.kind) for event in order.events}
+
+
+class ScriptedGenerator:
+    """A generator that writes one fixed text (the claim check is what is tested, not a model)."""
+
+    mode = "scripted"
+    model = "scripted"
+    context_window = 4096
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.asked: list[list[ChatMessage]] = []
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[str]:
+        yield self.generate(messages, max_tokens)
+
+    def generate(self, messages: Sequence[ChatMessage], max_tokens: int) -> str:
+        self.asked.append(list(messages))
+        return self.text
+
+
+def test_a_generated_summary_is_checked_against_the_lines_it_cites() -> None:
+    document = parsed(OPINION)
+    lines = summarised(OPINION).lines
+    record = DocumentRecord(
+        id="d1",
+        collection="c",
+        source=OPINION,
+        title=document.title or OPINION,
+        sha256="0" * 64,
+        size_bytes=1,
+        mtime_ns=0,
+        media_type="application/pdf",
+        page_count=len(document.pages),
+        metadata=dict(document.metadata),
+        status=DocumentStatus.INGESTED,
+        error=None,
+        needs_ocr_pages=(),
+        created_at=datetime.now(UTC),
+        updated_at=datetime.now(UTC),
+    )
+    numbered = {line.field: number for number, line in enumerate(lines, 1)}
+    text = (
+        f"The First Circuit heard Calvary Chapel of Bangor's appeal in No. 20-1507 [{numbered['docket']}]. "
+        f"The appeal was dismissed without prejudice for lack of appellate jurisdiction [{numbered['disposition']}]. "
+        f"The court awarded $50,000 in costs on March 3, 2021 [{numbered['disposition']}]."
+    )
+    generator = ScriptedGenerator(text)
+    made = generate_summary(generator, load_prompts(REPO / "prompts"), record, lines)
+    assert "Summarise this court filing" in generator.asked[0][-1].content
+    assert "dismissed without prejudice" in generator.asked[0][-1].content  # the lines are its sources
+    assert [claim.supported for claim in made.claims] == [True, True, False]
+    reasons = " ".join(made.claims[2].reasons)
+    assert "$50,000" in reasons and "March 3, 2021" in reasons
+    assert made.state == "low_support" and made.model == "scripted"
+    assert GeneratedSummary.from_json(made.to_json()) == made

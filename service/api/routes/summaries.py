@@ -10,10 +10,11 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from service.api.params import MAX_NAME_CHARS, DocumentIdPath, check_name
-from service.api.schemas import ErrorEnvelope
+from service.api.schemas import ClaimOut, ErrorEnvelope
 from service.api.state import AppState, PrincipalDep, StateDep
 from service.core.summaries import StoredEvent, SummaryLine
 from service.engine.summaries.export import chronology_csv, event_row
+from service.engine.summaries.generated import GeneratedSummary
 from service.engine.summaries.service import SummariesService, headline
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorEnvelope} for code in (401, 404, 422, 429)}
@@ -46,6 +47,24 @@ class SummaryLineOut(BaseModel):
         )
 
 
+class GeneratedOut(BaseModel):
+    model: str = Field(description="The LLM that wrote it.")
+    text: str = Field(description="The summary, each sentence citing the numbered summary lines it rests on ([n]).")
+    state: Literal["answered", "low_support", "not_found"] = Field(
+        description="answered: every sentence supported; low_support: some are marked; not_found: none supported."
+    )
+    claims: list[ClaimOut] = Field(description="Each sentence checked like an answer: supported, or why not.")
+
+    @classmethod
+    def of(cls, generated: GeneratedSummary) -> GeneratedOut:
+        return cls(
+            model=generated.model,
+            text=generated.text,
+            state=generated.state,
+            claims=[ClaimOut.from_claim(claim) for claim in generated.claims],
+        )
+
+
 class SummaryOut(BaseModel):
     document_id: str
     collection: str
@@ -55,6 +74,10 @@ class SummaryOut(BaseModel):
     headline: SummaryLineOut | None = Field(description="The one line that says most: disposition, relief sought...")
     lines: list[SummaryLineOut] = Field(
         description="Court, parties, docket, type, date, disposition or relief, holdings."
+    )
+    generated: GeneratedOut | None = Field(
+        None,
+        description="With generated=true: the LLM's summary of the lines, checked like an answer ([n] is lines[n-1]).",
     )
 
 
@@ -93,11 +116,18 @@ def _service(state: AppState) -> SummariesService:
 
 
 @router.get("/documents/{document_id}/summary", response_model=SummaryOut, summary="A document's extractive summary.")
-def document_summary(document_id: DocumentIdPath, state: StateDep, principal: PrincipalDep) -> SummaryOut:
+def document_summary(
+    document_id: DocumentIdPath,
+    state: StateDep,
+    principal: PrincipalDep,
+    generated: Annotated[
+        bool, Query(description="Also the configured LLM's summary, checked like an answer (422 without an LLM).")
+    ] = False,
+) -> SummaryOut:
     """Court, parties, docket number, document type, date, disposition or relief sought and key holdings, each line
     the document's own words with its page and page-text span (which open the source viewer). Made at ingest for
     each version of the document."""
-    found = _service(state).summary(document_id, principal)
+    found = _service(state).summary(document_id, principal, generated)
     top = headline(found.lines)
     return SummaryOut(
         document_id=found.document.id,
@@ -107,6 +137,7 @@ def document_summary(document_id: DocumentIdPath, state: StateDep, principal: Pr
         sha256=found.document.sha256,
         headline=SummaryLineOut.of(top) if top is not None else None,
         lines=[SummaryLineOut.of(line) for line in found.lines],
+        generated=GeneratedOut.of(found.generated) if found.generated is not None else None,
     )
 
 

@@ -88,6 +88,7 @@ _CHUNKS_BY_ID = (
 ADDED_COLUMNS = (
     ("api_keys", "role", "VARCHAR(16)"),
     ("pages", "ocr_words", "JSON"),
+    ("document_summaries", "generated", "JSON"),
 )
 """Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
 

@@ -71,6 +71,15 @@ class SqlSummaryIndex:
             self.write(session, row, digest)
             return True
 
+    def set_generated(self, document_id: str, sha256: str, generated: dict[str, object]) -> bool:
+        """Keep a generated summary beside the extractive one if the document is still version ``sha256``."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(DocumentSummaryRow, document_id)
+            if row is None or row.sha256 != sha256:
+                return False
+            row.generated = generated
+            return True
+
     # --- reading -----------------------------------------------------------------------------------
 
     def summaries(self, document_ids: Sequence[str]) -> dict[str, StoredSummary]:
@@ -81,7 +90,9 @@ class SqlSummaryIndex:
                 batch = list(document_ids[start : start + 500])
                 for row in session.scalars(select(DocumentSummaryRow).where(DocumentSummaryRow.document_id.in_(batch))):
                     lines = tuple(_line(line) for line in row.lines)
-                    found[row.document_id] = StoredSummary(row.document_id, row.sha256, lines, as_utc(row.created_at))
+                    found[row.document_id] = StoredSummary(
+                        row.document_id, row.sha256, lines, as_utc(row.created_at), row.generated
+                    )
         return found
 
     def documents_without_summary(self, collection: str) -> list[str]:

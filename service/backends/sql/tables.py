@@ -252,6 +252,8 @@ class DocumentSummaryRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     """``SummaryLine`` fields, one object a line."""
+    generated: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """The LLM's summary of this version, checked (``GeneratedSummary.to_json``), once one was asked for."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from service.core.access import Principal
 from service.core.domain import DocumentRecord, DocumentStatus, EntityMention, ParsedDocument
 from service.core.errors import InvalidInput, NotFound
-from service.core.seams import DocumentStore, SummaryIndex
+from service.core.seams import DocumentStore, Generator, SummaryIndex
 from service.core.summaries import EVENT_KINDS, DocumentDigest, StoredEvent, SummaryLine
+from service.engine.answering.prompts import Prompts
 from service.engine.audit import Audit
 from service.engine.documents.service import DocumentsService
 from service.engine.summaries.extractive import digest
+from service.engine.summaries.generated import GeneratedSummary, generate_summary
 
 HEADLINE_FIELDS = ("disposition", "relief", "holding")
 """What a document's one-line headline is, in order of preference."""
@@ -42,10 +44,12 @@ def headline(lines: Sequence[SummaryLine]) -> SummaryLine | None:
 
 @dataclass(frozen=True)
 class DocumentSummary:
-    """A document and its summary lines (none for a document that failed to ingest)."""
+    """A document and its summary lines (none for a document that failed to ingest), with the checked LLM summary
+    when one was asked for."""
 
     document: DocumentRecord
     lines: tuple[SummaryLine, ...]
+    generated: GeneratedSummary | None = None
 
 
 def check_kinds(kinds: Sequence[str] | None) -> list[str] | None:
@@ -67,21 +71,46 @@ class SummariesService:
         index: Callable[[], SummaryIndex],
         documents: DocumentsService,
         audit: Audit,
+        llm: Callable[[], tuple[Generator | None, Prompts, int]] | None = None,
     ) -> None:
         self._store = store
         self._index = index
         self._documents = documents
         self.audit = audit
+        self._llm = llm
+        """The configured generator (None: extractive mode), the prompts and the most tokens an answer may take;
+        built only when a generated summary is asked for."""
 
-    def summary(self, document_id: str, principal: Principal | None = None) -> DocumentSummary:
-        """A document's extractive summary (made now if it was stored before summaries existed)."""
+    def summary(self, document_id: str, principal: Principal | None = None, generated: bool = False) -> DocumentSummary:
+        """A document's extractive summary (made now if it was stored before summaries existed); with
+        ``generated``, also the configured LLM's summary of it, checked like an answer and kept per version and
+        model (a 422 naming ``generated`` when no LLM is configured)."""
         record = self._documents.document(document_id, principal)
         lines: tuple[SummaryLine, ...] = ()
+        stored = None
         if record.status != DocumentStatus.FAILED:
             stored = self._index().summaries([record.id]).get(record.id)
             lines = stored.lines if stored is not None else self._make(record).lines
-        self._record(principal, "summary", record.collection, {"document_id": record.id})
-        return DocumentSummary(record, lines)
+        written = self._generated(record, lines, stored.generated if stored else None) if generated else None
+        self._record(principal, "summary", record.collection, {"document_id": record.id, "generated": generated})
+        return DocumentSummary(record, lines, written)
+
+    def _generated(
+        self, record: DocumentRecord, lines: Sequence[SummaryLine], kept: dict[str, object] | None
+    ) -> GeneratedSummary | None:
+        generator, prompts, max_tokens = self._llm() if self._llm is not None else (None, None, 0)
+        if generator is None or prompts is None:
+            raise InvalidInput(
+                "generated: no LLM is configured (DOCQA_LLM__BACKEND is extractive); ask without generated=true",
+                {"field": "generated"},
+            )
+        if kept is not None and kept.get("model") == generator.model:
+            return GeneratedSummary.from_json(kept)
+        if not lines:
+            return None
+        made = generate_summary(generator, prompts, record, lines, max_tokens)
+        self._index().set_generated(record.id, record.sha256, made.to_json())
+        return made
 
     def headlines(self, collection: str, principal: Principal | None = None) -> dict[str, SummaryLine]:
         """Each summarised document's one-line headline, by document id."""
