@@ -26,11 +26,19 @@ from ingest.ocr.processor import OcrProcessor
 from ingest.parse_worker import ParseCancelled
 from ingest.parsers import PARSERS, ParseLimits, parser_for
 from service.core.citations import CitationMention
-from service.core.domain import DocumentRecord, DocumentStatus, FileFacts, ParsedDocument, document_name
+from service.core.domain import (
+    DocumentRecord,
+    DocumentStatus,
+    EntityMention,
+    FileFacts,
+    ParsedDocument,
+    document_name,
+)
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
 from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex
 from service.core.settings import IngestSettings
+from service.core.summaries import DocumentDigest
 from service.core.writer_lock import writer_lock
 
 
@@ -69,6 +77,7 @@ class IngestPipeline:
         extra_metadata: Mapping[str, str] | None = None,
         lexical: LexicalIndex | None = None,
         citations: Callable[[ParsedDocument], Sequence[CitationMention]] | None = None,
+        summarise: Callable[[ParsedDocument, Sequence[EntityMention]], DocumentDigest] | None = None,
     ) -> None:
         self.store = store
         self.index = index
@@ -76,6 +85,8 @@ class IngestPipeline:
         self.lexical = lexical
         self.citations = citations
         """Finds a document's citations for the citation index (eyecite; ``None``: not indexed at ingest)."""
+        self.summarise = summarise
+        """Makes a document's summary and dated events from its pages, metadata, mentions (``None``: on first use)."""
         self.collection = index.collection
         self._embedder = embedder  # a factory: an all-unchanged batch never loads the model
         self.chunker = chunker
@@ -190,8 +201,9 @@ class IngestPipeline:
         mentions = extract_entities(parsed.pages) if self.settings.entities else []
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
         citations = self.citations(parsed) if self.citations is not None else None
+        digest = self.summarise(parsed, mentions) if self.summarise is not None else None
         document_id, new_ids, replaced_ids = self.store.replace_document(
-            self.collection, facts, parsed, drafts, vectors, citations, mentions
+            self.collection, facts, parsed, drafts, vectors, citations, mentions, digest
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)

@@ -43,6 +43,7 @@ from service.core.seams import (
     RateLimit,
     RecordIndex,
     Reranker,
+    SummaryIndex,
     ThreadStore,
     VectorIndex,
 )
@@ -60,6 +61,7 @@ from service.engine.record.citing import Authorities, find_citations
 from service.engine.record.search import RecordSearch
 from service.engine.retrieval.index_registry import IndexRegistry
 from service.engine.retrieval.retriever import Retriever
+from service.engine.summaries.service import SummariesService, summarise_parsed
 from service.engine.threads import ThreadsService
 
 HEADING_TOKENS = 32
@@ -176,6 +178,7 @@ class Components:
             extra_metadata=extra_metadata,
             lexical=self.lexical(collection),
             citations=find_citations,
+            summarise=summarise_parsed,
         )
 
     def batch_ingest(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> BatchIngest:
@@ -298,6 +301,22 @@ class Components:
     def entities(self, documents: DocumentsService | None = None) -> EntitiesService:
         """The entity index's queries (walls through ``documents``, the server's own when given)."""
         return EntitiesService(lambda: self.store, documents or self.documents(), self.audit)
+
+    def summaries(self, documents: DocumentsService | None = None) -> SummariesService:
+        """Document summaries and collection chronologies (walls through ``documents``, the server's own when
+        given)."""
+        return SummariesService(
+            lambda: self.store,
+            lambda: self.summary_index,
+            documents or self.documents(),
+            self.audit,
+            llm=lambda: (self.generator, self.prompts, self.settings.llm.answer_tokens),
+        )
+
+    @property
+    def summary_index(self) -> SummaryIndex:
+        """Each document's summary and dated events (in the SQL database, kept by the store)."""
+        return self.sql.summary_index
 
     @cached_property
     def audit(self) -> Audit:

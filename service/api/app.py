@@ -18,7 +18,7 @@ from fastapi_offline import FastAPIOffline
 
 from service.api.errors import add_error_handlers
 from service.api.middleware import add_middleware, metrics_registry
-from service.api.routes import documents, entities, feedback, health, openai, qa, record, threads
+from service.api.routes import documents, entities, feedback, health, openai, qa, record, summaries, threads
 from service.api.state import AppState
 from service.components import Components, rate_limiter
 from service.core.settings import Settings
@@ -76,6 +76,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         record.pages_router,
         documents.router,
         entities.router,
+        summaries.router,
         openai.router,
         threads.router,
         feedback.router,

@@ -6,7 +6,7 @@ importing this package registers every command on it.
 
 # isort: off
 # Imported for their registration on ``app``, in the order ``docqa --help`` lists the commands.
-from service.cli import ingest, search, record, documents, entities, serve, keys, audit, eval, feedback  # noqa: F401
+from service.cli import ingest, search, record, documents, entities, summaries, serve, keys, audit, eval, feedback  # noqa: F401
 from service.cli.app import app
 
 # isort: on

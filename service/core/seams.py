@@ -29,6 +29,7 @@ from service.core.domain import (
 from service.core.feedback import AnswerRecord, Feedback
 from service.core.ingestion import Job, StoredJob
 from service.core.record_query import Query
+from service.core.summaries import DocumentDigest, StoredEvent, StoredSummary
 from service.core.threads import ThreadRecord, ThreadTurn
 
 Vectors = npt.NDArray[np.float32]
@@ -68,11 +69,13 @@ class DocumentStore(Protocol):
         vectors: Vectors,
         citations: Sequence[CitationMention] | None = None,
         mentions: Sequence[EntityMention] = (),
+        digest: DocumentDigest | None = None,
     ) -> tuple[str, list[int], list[int]]:
         """Store a new or changed document in one transaction; ``(document_id, new_chunk_ids, replaced_chunk_ids)``.
 
         ``citations`` are the citations found on its pages, for the citation index (``None``: not looked for);
-        ``mentions`` its entity mentions (``ingest.legal.entities``), replacing those stored before.
+        ``mentions`` its entity mentions (``ingest.legal.entities``), replacing those stored before; ``digest``
+        its summary and dated events (``service.engine.summaries``; ``None``: made on first use).
         """
         ...
 
@@ -405,6 +408,31 @@ class CitationIndex(Protocol):
 
     def set_citations(self, document_id: str, citations: Sequence[CitationMention]) -> None:
         """Store the citations of an already stored document (replacing any), in one transaction."""
+        ...
+
+
+class SummaryIndex(Protocol):
+    """Each document's extractive summary and dated events, kept by the document store in the transaction that
+    writes the pages (``SqlSummaryIndex``)."""
+
+    def summaries(self, document_ids: Sequence[str]) -> dict[str, StoredSummary]:
+        """The stored summaries of those of ``document_ids`` that have one."""
+        ...
+
+    def documents_without_summary(self, collection: str) -> list[str]:
+        """Ids of the readable documents of ``collection`` stored before summaries existed."""
+        ...
+
+    def set_digest(self, document_id: str, sha256: str, digest: DocumentDigest) -> bool:
+        """Store the digest of a stored document if it is still version ``sha256``; False when it is not."""
+        ...
+
+    def set_generated(self, document_id: str, sha256: str, generated: dict[str, object]) -> bool:
+        """Keep a checked LLM summary beside the stored one if the document is still version ``sha256``."""
+        ...
+
+    def events(self, collection: str, kinds: Iterable[str] | None = None) -> list[StoredEvent]:
+        """The dated events of ``collection`` (of ``kinds`` only, when given), by date."""
         ...
 
 

@@ -140,6 +140,12 @@ export function createClient({ getKey, onUnauthorized = () => {} }) {
     collections: async () => (await getJson("/v1/collections")).collections,
     documents: async (collection) => (await getJson(`/v1/collections/${enc(collection)}/documents`)).documents,
     document: (id) => getJson(`/v1/documents/${enc(id)}`),
+    summary: (id) => getJson(`/v1/documents/${enc(id)}/summary`),
+    headlines: async (collection) => (await getJson(`/v1/summaries?collection=${enc(collection)}`)).headlines,
+    chronology: async (collection) => (await getJson(`/v1/chronology?collection=${enc(collection)}`)).events,
+    async chronologyCsv(collection) {
+      return (await send("GET", `/v1/chronology?collection=${enc(collection)}&format=csv`, { accept: "text/csv" })).blob();
+    },
     page: (id, page, { signal } = {}) => getJson(`/v1/documents/${enc(id)}/pages/${page}`, { signal }),
     highlight: (id, page, start, end, { signal } = {}) =>
       getJson(`/v1/documents/${enc(id)}/pages/${page}/highlight?start=${start}&end=${end}`, { signal }),

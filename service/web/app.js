@@ -5,7 +5,9 @@ import { createClient } from "./api.js";
 import { createDocumentsTab } from "./documents.js";
 import { createEntitiesTab } from "./entities.js";
 import { renderFeedback } from "./feedback.js";
+import { createChronology } from "./chronology.js";
 import { createRecordTab } from "./record.js";
+import { createSummaryPanel } from "./summary.js";
 import { buildCopyText, refusalDetail, renderAnswerText, renderClosest, renderReferences } from "./render.js";
 import { createThreadsList } from "./threads.js";
 import { createViewer } from "./viewer.js";
@@ -26,7 +28,8 @@ const state = {
 };
 
 const api = createClient({ getKey: () => sessionStorage.getItem(KEY_STORAGE), onUnauthorized });
-const viewer = createViewer(api);
+const viewer = createViewer(api, { onDocument: (id, title) => summaryPanel.show(id, title) });
+const summaryPanel = createSummaryPanel(api, { openDocument: (target, opener) => viewer.open(target, opener) });
 const documents = createDocumentsTab(api, {
   getCollection: () => state.collection,
   showError,
@@ -56,6 +59,12 @@ const threads = createThreadsList(api, {
   },
 });
 const feedbackParts = { api, showError: (error) => showError(error) };
+
+const chronology = createChronology(api, {
+  getCollection: () => state.collection,
+  showError,
+  openDocument: (target, opener) => viewer.open(target, opener),
+});
 
 // ---- errors -------------------------------------------------------------------------------
 
@@ -142,6 +151,7 @@ function resetWorkspace() {
   $("question").value = "";
   viewer.close();
   documents.reset();
+  chronology.reset();
   record.reset();
   entities.reset();
   threads.reset();
@@ -230,6 +240,7 @@ function selectCollection(name) {
   resetAnswer();
   viewer.close();
   documents.reset();
+  chronology.reset();
   if (name && !$("panel-documents").hidden) documents.load();
   if (name && !$("panel-entities").hidden) entities.load();
   threads.load();

@@ -2,6 +2,7 @@
 // with progress and per-file results from the ingest job), and delete behind a confirmation dialog.
 
 import { documentStatus, formatDate, h, percent } from "./render.js";
+import { addHeadlines } from "./summary.js";
 
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,6 +106,7 @@ export function createDocumentsTab(api, { getCollection, showError, openDocument
       if (mine !== generation) return;
       documents = loaded;
       renderDocuments();
+      addHeadlines(api, collection, els.list);
       const count = `${documents.length} document${documents.length === 1 ? "" : "s"}.`;
       els.status.textContent = note ? `${note} ${count}` : count;
     } catch (error) {

@@ -65,10 +65,12 @@ const isNarrow = () => window.matchMedia("(max-width: 899px)").matches;
 
 /**
  * @param api the client from api.js
+ * @param {{onDocument?: (documentId: string, title: string) => void}} hooks `onDocument` runs as each
+ *   document is opened (its summary goes above the page).
  * Targets passed to open(): {documentId, title, page, start?, end?, quote?} where start/end are
  * offsets inside that page's text (a citation's page_char_start/end).
  */
-export function createViewer(api) {
+export function createViewer(api, { onDocument = () => {} } = {}) {
   const panel = $("viewer");
   const els = {
     title: $("viewer-title"),
@@ -254,6 +256,7 @@ export function createViewer(api) {
     target = newTarget;
     documentId = newTarget.documentId;
     title = newTarget.title ?? "";
+    onDocument(documentId, title);
     opener = openerElement;
     panel.hidden = false;
     document.body.classList.add("viewer-open");

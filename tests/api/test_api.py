@@ -517,6 +517,7 @@ def json_probe(route: str, status: int, code: str, body: Any, field_name: str | 
 
 
 ASK = {"question": "What rent?", "collection": COLLECTION}
+SUMMARY = "/v1/documents/{document_id}/summary"
 SEARCH = {"query": "rent", "collection": COLLECTION}
 RECORD = {"query": "rent", "collection": COLLECTION}
 TERMS = {"terms": ["rent", "lease"], "collection": COLLECTION}
@@ -625,6 +626,23 @@ PROBES = [
         "invalid_input",
         field="limit",
     ),
+    # Summaries and the chronology
+    Probe(("GET", SUMMARY), "GET", "/v1/documents/0123456789abcdef/summary", 404, "not_found"),
+    Probe(
+        ("GET", SUMMARY), "GET", "/v1/documents/{txt}/summary?generated=true", 422, "invalid_input", field="generated"
+    ),
+    Probe(("GET", "/v1/summaries"), "GET", "/v1/summaries?collection=nope", 404, "not_found", field="collection"),
+    Probe(("GET", "/v1/summaries"), "GET", "/v1/summaries", 422, "invalid_input", field="collection"),
+    Probe(
+        ("GET", "/v1/chronology"),
+        "GET",
+        f"/v1/chronology?collection={COLLECTION}&kind=birthday",
+        422,
+        "invalid_input",
+        field="kind.0",  # the first (and only) kind given
+    ),
+    Probe(("GET", "/v1/chronology"), "GET", "/v1/chronology?collection=nope", 404, "not_found", field="collection"),
+    Probe(("GET", "/v1/chronology"), "POST", "/v1/chronology", 405, "method_not_allowed"),
     # Collections, documents, pages, jobs
     Probe(("GET", "/v1/whoami"), "POST", "/v1/whoami", 405, "method_not_allowed"),
     Probe(("GET", "/v1/collections"), "DELETE", "/v1/collections", 405, "method_not_allowed"),

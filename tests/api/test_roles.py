@@ -50,6 +50,9 @@ RIGHTS: dict[tuple[str, str], Right] = {
     ("GET", "/v1/documents/{document_id}/pages/{number}/citations"): "read",
     ("GET", "/v1/entities"): "read",
     ("GET", "/v1/entities/{entity_id}/mentions"): "read",
+    ("GET", "/v1/documents/{document_id}/summary"): "read",
+    ("GET", "/v1/summaries"): "read",
+    ("GET", "/v1/chronology"): "read",
     ("POST", "/v1/collections/{collection}/documents"): "write",
     ("DELETE", "/v1/documents/{document_id}"): "write",
     ("GET", "/v1/threads"): "read",
@@ -195,7 +198,7 @@ def request_for(world: World, method: str, path: str, target: str, turn: int, wh
         kwargs["json"] = {"title": f"Renamed by the role test {turn}"}
     elif method == "POST":
         kwargs["files"] = {"files": (f"upload{turn}.txt", b"A note uploaded by the role test.\n", "text/plain")}
-    if path == "/v1/entities":
+    if path in ("/v1/entities", "/v1/summaries", "/v1/chronology"):
         kwargs["params"] = {"collection": target}
     if path.endswith("/highlight"):
         kwargs["params"] = {"start": 0, "end": 40}

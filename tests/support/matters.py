@@ -8,7 +8,9 @@ exist, so "forbidden" and "missing" responses can be compared byte for byte.
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from service.api.app import create_app
 from service.components import Components
 from service.core.domain import DocumentRecord
 from tests.support.documents import LOREM_LEGAL, write_docx, write_pdf
+from tests.support.paths import COURT
 
 ALPHA, BRAVO, MISSING = "alpha", "bravo", "omega"
 
@@ -105,6 +108,15 @@ def build_matters(root: Path, parts: Components, with_keys: bool = True) -> Matt
     job_id = upload.json()["job_id"]
     wait_for_job(client, job_id, bearer(keys[ALPHA]) if with_keys else {})
     return Matters(client, parts, keys, parts.store.list_documents(ALPHA), job_id)
+
+
+def ingest_court_filings(parts: Components, collection: str, folder: Path, names: Sequence[str]) -> None:
+    """Copy the court filings ``names`` (``tests/data/court``) into ``folder`` and ingest them, all new."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(COURT / name, folder / name)
+    summary = parts.pipeline(collection).ingest([folder])
+    assert [result.outcome for result in summary.files] == ["new"] * len(names), summary.files
 
 
 def wait_for_job(client: TestClient, job_id: str, headers: dict[str, str], timeout_s: float = 60) -> dict[str, object]:

@@ -899,3 +899,54 @@ def test_entity_pages_list_counts_and_open_a_mention_at_its_span(desk: Screen, m
     page.click("#entity-back")
     expect(page.locator("#entities-list-view")).to_be_visible()
     expect(rows.first.locator("button")).to_be_focused()  # back where the reader left the list
+
+
+def test_a_filing_summary_shows_in_the_list_and_atop_the_viewer_and_opens_its_page(desk: Screen) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-documents")
+    opinion = page.locator("#documents-list li.document-row", has_text="Calvary Chapel of Bangor")
+    expect(opinion.locator(".document-summary")).to_contain_text("dismissed without prejudice")
+    assert_no_horizontal_scroll(page)
+    screenshot(page, "documents-summaries.png")
+    opinion.locator("button.document-open").click()
+    summary = page.locator("#viewer-summary")
+    expect(summary).to_be_visible()
+    expect(summary.locator('.summary-line[data-field="docket"]')).to_contain_text("20-1507")
+    expect(summary.locator('.summary-line[data-field="court"]')).to_contain_text("First Circuit")
+    disposition = summary.locator('.summary-line[data-field="disposition"]')
+    expect(disposition).to_contain_text("lack of appellate jurisdiction")
+    screenshot(page, "viewer-summary.png")
+    disposition.locator("button.summary-cite").click()
+    expect(page.locator("#viewer-page")).to_contain_text("Page 16 of ")
+    expect(summary).to_be_visible()  # paging through the same document keeps its summary
+    show_view(page, "text")
+    mark = page.locator("#viewer-mark")
+    expect(mark).to_be_in_viewport()
+    assert "dismissed without prejudice for lack of appellate jurisdiction" in squash(mark.inner_text())
+    assert_no_horizontal_scroll(page)
+    close_viewer(page)
+
+
+def test_the_chronology_lists_dated_events_in_order_and_opens_their_sentences(desk: Screen) -> None:
+    page = desk.page
+    close_viewer(page)
+    page.click("#tab-documents")
+    page.click("#chronology-show")
+    expect(page.locator("#chronology-status")).to_contain_text("dated events")
+    events = page.locator("#chronology-list li.chronology-event")
+    dates = events.locator("time").all_inner_texts()
+    assert len(dates) >= 4 and dates == sorted(dates)
+    consolidated = events.filter(has_text="These three appeals are consolidated")
+    expect(consolidated.first).to_have_attribute("data-kind", "decided")  # "Entered: January 3, 2013"
+    extended = events.filter(has_text="extended until March 8, 2013")
+    expect(extended.first).to_have_attribute("data-kind", "due")
+    expect(page.locator("#chronology-csv")).to_be_visible()
+    assert_no_horizontal_scroll(page)
+    extended.first.scroll_into_view_if_needed()
+    screenshot(page, "chronology.png")
+    extended.first.locator("button.chronology-open").click()
+    expect(page.locator("#viewer-page")).to_contain_text("Page 2 of ")
+    show_view(page, "text")
+    assert "extended until March 8, 2013" in squash(page.locator("#viewer-mark").inner_text())
+    close_viewer(page)

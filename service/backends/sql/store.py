@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.backends.sql.citations import SqlCitationIndex
 from service.backends.sql.record_index import SqlRecordIndex
+from service.backends.sql.summaries import SqlSummaryIndex
 from service.backends.sql.tables import Base, ChunkRow, CollectionRow, DocumentRow, EntityMentionRow, PageRow, utcnow
 from service.core.citations import CitationMention
 from service.core.domain import (
@@ -35,6 +36,7 @@ from service.core.domain import (
 )
 from service.core.errors import NotFound
 from service.core.seams import Vectors
+from service.core.summaries import DocumentDigest
 
 POOL_SIZE = 16
 """Connections an engine keeps open (and as many more it may open at once)."""
@@ -88,6 +90,7 @@ ADDED_COLUMNS = (
     ("pages", "ocr_words", "JSON"),
     ("cited_documents", "finder", "INTEGER"),
     ("thread_turns", "answer_id", "VARCHAR(32)"),
+    ("document_summaries", "generated", "JSON"),
 )
 """Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
 
@@ -108,6 +111,8 @@ class SqlDocumentStore:
         """The full-text index of page words, written in the transactions that write the pages."""
         self.citation_index = SqlCitationIndex(engine)
         """The citations of every page, written with the pages."""
+        self.summary_index = SqlSummaryIndex(engine)
+        """Each document's extractive summary and dated events, written with the pages."""
 
     def create_schema(self) -> None:
         """Create missing tables and columns, and build the page-word index of pages without one (idempotent)."""
@@ -237,10 +242,11 @@ class SqlDocumentStore:
         vectors: Vectors,
         citations: Sequence[CitationMention] | None = None,
         mentions: Sequence[EntityMention] = (),
+        digest: DocumentDigest | None = None,
     ) -> tuple[str, list[int], list[int]]:
         """Store a new or changed document in one transaction, with its page words and ``citations`` (``None``:
-        not looked for; the engine indexes them on first use) and its entity ``mentions`` (those stored before
-        for it are replaced).
+        not looked for; the engine indexes them on first use), its entity ``mentions`` (those stored before
+        for it are replaced) and its summary and dated events (``digest``; ``None``: made on first use).
 
         Returns ``(document_id, new_chunk_ids, replaced_chunk_ids)``; the caller updates FAISS.
         """
@@ -291,6 +297,8 @@ class SqlDocumentStore:
             self.record_index.add_pages(session, [(page_row.id, page_row.text) for page_row in page_rows])
             if citations is not None:
                 self.citation_index.write(session, row.id, citations)
+            if digest is not None:
+                self.summary_index.write(session, row, digest)
             chunk_rows = [
                 ChunkRow(
                     document_id=row.id,
@@ -364,6 +372,7 @@ class SqlDocumentStore:
         removed = list(session.scalars(select(ChunkRow.id).where(ChunkRow.document_id == document_id)))
         self.record_index.remove_document(session, document_id)
         self.citation_index.remove(session, document_id)
+        self.summary_index.remove(session, document_id)
         session.execute(delete(ChunkRow).where(ChunkRow.document_id == document_id))
         session.execute(delete(EntityMentionRow).where(EntityMentionRow.document_id == document_id))
         session.execute(delete(PageRow).where(PageRow.document_id == document_id))

@@ -284,3 +284,37 @@ class FeedbackRow(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     correction: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DocumentSummaryRow(Base):
+    """A document version's extractive summary (``service.engine.summaries``): written and deleted with its pages,
+    in the same transaction; ``sha256`` is the version it was made from."""
+
+    __tablename__ = "document_summaries"
+
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    """``SummaryLine`` fields, one object a line."""
+    generated: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """The LLM's summary of this version, checked (``GeneratedSummary.to_json``), once one was asked for."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DatedEventRow(Base):
+    """One dated event of a document (the chronology): the sentence on page ``page``, characters
+    ``[char_start, char_end)``; written and deleted with its document's pages, like its summary."""
+
+    __tablename__ = "dated_events"
+    __table_args__ = (Index("ix_dated_events_collection_date", "collection_id", "date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id"))
+    date: Mapped[str] = mapped_column(String(10))
+    """ISO ``YYYY-MM-DD``: sorts as the dates do."""
+    kind: Mapped[str] = mapped_column(String(16))
+    page: Mapped[int] = mapped_column(Integer)
+    char_start: Mapped[int] = mapped_column(Integer)
+    char_end: Mapped[int] = mapped_column(Integer)
+    sentence: Mapped[str] = mapped_column(Text)

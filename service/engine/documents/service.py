@@ -59,6 +59,15 @@ class DocumentsService:
             raise collection_not_found(collection)
         return collection
 
+    def collection_for(self, principal: Principal | None, collection: str) -> str:
+        """``readable_collection`` for a principal; for none (the command line: every collection), an existing
+        collection, or the same 404."""
+        if principal is not None:
+            return self.readable_collection(principal, collection)
+        if not self._store().collection_exists(collection):
+            raise collection_not_found(collection)
+        return collection
+
     def document(self, document_id: str, principal: Principal | None = None) -> DocumentRecord:
         """The document, if the principal may read its collection; otherwise the same 404 as a missing one."""
         allowed = None if principal is None else principal.collections
