@@ -199,11 +199,15 @@ class JobRunner:
         pipeline = self._pipeline(job.collection)
         parse = self._parser(job)
         with pipeline.writing():  # one writer per collection, across processes; saves before it lets go
+            # Serial: each file is read when the previous result is taken, after the cancel check. On Ray a few
+            # files are read ahead; a cancel stops the rest, and no file is stored after it.
+            results = pipeline.results([Candidate(path, name) for name, path in files], parse)
             for name, path in files:
                 if self._is_cancelled(job, ask_now=True):
+                    results.close()
                     return False
                 try:
-                    result = pipeline.ingest_file(Candidate(path, name), parse)
+                    result = next(results)
                 except ParseCancelled:
                     return False
                 previous = previous_copy(path)
