@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,11 @@ from service.backends.sql.tables import ChunkRow, CitationRow, DocumentRow, Enti
 from service.cli import app
 from service.components import Components
 from service.core.settings import LOCAL_RAY, IngestSettings, RaySettings, Settings
+from tests.ingest.test_crash import environment, ingest_command, kill_when, make_corpus
 from tests.ingest.test_pipeline import add_bad_files, corpus
 from tests.support.databases import fresh_database, make_settings
 from tests.support.matters import wait_for_job
+from tests.support.paths import REPO
 
 ray = pytest.importorskip("ray", reason="the extra docqa[ray] is not installed")
 
@@ -198,3 +201,33 @@ def test_cli_ingest_on_ray_and_uploads_on_the_configured_cluster(
         assert LOCAL_RAY in parts.__dict__.get("_ray", {})  # the job went to Ray
     finally:
         parts.close()
+
+
+@pytest.mark.slow
+def test_a_killed_ray_driver_leaves_what_a_killed_serial_ingest_leaves(
+    tmp_path: Path, sqlite_settings: Settings, make_components: Callable[..., Components]
+) -> None:
+    """SIGKILL ``docqa ingest --ray`` (its own local Ray) mid-way: the next run repairs and finishes, and the
+    collection equals a clean serial ingest of the folder."""
+    root = tmp_path / "in"
+    files = 10
+    make_corpus(root, files)
+    url = sqlite_settings.resolved_database_url
+    env = {**environment(sqlite_settings, 0.05), "RAY_AUTH_MODE": "disabled", "DOCQA_RAY__NUM_CPUS": "2"}
+    command = [*ingest_command(root), "--ray"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert kill_when(process, url, 3, timeout_s=300), "the ingest finished before it could be killed"
+
+    finish = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert finish.returncode == 0, finish.stderr
+    components = make_components(sqlite_settings)
+    records = components.store.list_documents("crash")
+    assert sorted(r.source for r in records) == sorted(p.name for p in root.iterdir())
+    assert all(r.status.value == "ingested" for r in records)
+    assert components.index("crash").ids() == components.store.chunk_ids("crash")
+
+    clean_settings = sqlite_settings.model_copy(update={"data_dir": tmp_path / "clean", "database_url": None})
+    make_components(clean_settings).pipeline("crash").ingest([root])
+    killed_rows, clean_rows = table_rows(url), table_rows(clean_settings.resolved_database_url)
+    # Chunk ids differ (the killed run's were used up), the rows and vectors do not.
+    assert killed_rows["chunks"] == clean_rows["chunks"] and killed_rows["pages"] == clean_rows["pages"]
