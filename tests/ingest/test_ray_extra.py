@@ -1,0 +1,34 @@
+"""Without the extra docqa[ray], asking for Ray says which extra to install, and nothing else needs Ray."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ingest.ray_ingest import require_ray
+from service.cli import app
+from service.core.errors import DocqaError
+from service.core.settings import Settings
+
+
+def test_ray_is_imported_only_when_asked_for_and_its_absence_is_explained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settings: Settings
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the extra were not installed: `import ray` fails
+    with pytest.raises(DocqaError, match=r"pip install 'docqa\[ray\]'"):
+        require_ray()
+
+    monkeypatch.setenv("DOCQA_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("DOCQA_DATABASE_URL", settings.resolved_database_url)
+    monkeypatch.setenv("DOCQA_EMBEDDING__CACHE_DIR", str(settings.embedding.cache_dir))
+    (tmp_path / "note.txt").write_text("The hearing is set for 9 April.\n")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["ingest", str(tmp_path / "note.txt"), "-c", "matter", "--ray"])
+    assert refused.exit_code == 2
+    assert "docqa[ray]" in refused.output and "Traceback" not in refused.output
+    # Serial ingest, and everything else, never imports Ray.
+    done = runner.invoke(app, ["ingest", str(tmp_path / "note.txt"), "-c", "matter", "--json"])
+    assert done.exit_code == 0, done.output
