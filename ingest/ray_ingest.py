@@ -97,7 +97,8 @@ class EmbeddingActor:
 
 @dataclass
 class _Pending:
-    """A file between its check and its result: done (``result``) or on the cluster (``refs``)."""
+    """A file between its check and its result: done on the writer (``result``), or read and embedded on the
+    cluster (``read``, ``embedded``: Ray object references)."""
 
     candidate: Candidate
     work: FileWork | None = None
