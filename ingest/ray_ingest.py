@@ -21,6 +21,7 @@ fails with a reason. Any other failure is caught where it happens and reported a
 from __future__ import annotations
 
 import os
+import socket
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
@@ -49,6 +50,22 @@ def require_ray() -> ModuleType:
     except ImportError as error:
         raise DocqaError(MISSING_RAY, {"extra": "docqa[ray]"}) from error
     return ray
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Raise a ``DocqaError`` when ``address`` names a head (``HOST:PORT``) that does not answer: ``ray.init``
+    would retry it for minutes, saying little."""
+    host, colon, port = address.rpartition(":")
+    if not colon or not port.isdigit() or "://" in address:
+        return  # "local", "auto" and ray:// client addresses are Ray's to resolve
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise DocqaError(
+            f"cannot reach the Ray head at {address}: {error.strerror or error} (check DOCQA_RAY__ADDRESS or "
+            "--ray-address, that the head runs, and that its port is open to this machine)",
+            {"address": address},
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -126,6 +143,7 @@ class RayIngest:
         """Join the cluster (or start the local Ray) and its embedding actors, once."""
         ray = require_ray()
         if not ray.is_initialized():
+            check_reachable(self.address)
             try:
                 if self.address == LOCAL_RAY:
                     ray.init(

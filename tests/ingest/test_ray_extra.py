@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from ingest.ray_ingest import require_ray
+from ingest.ray_ingest import check_reachable, require_ray
 from service.cli import app
 from service.core.errors import DocqaError
 from service.core.settings import Settings
@@ -32,3 +33,15 @@ def test_ray_is_imported_only_when_asked_for_and_its_absence_is_explained(
     # Serial ingest, and everything else, never imports Ray.
     done = runner.invoke(app, ["ingest", str(tmp_path / "note.txt"), "-c", "matter", "--json"])
     assert done.exit_code == 0, done.output
+
+
+def test_an_unreachable_ray_head_is_said_at_once() -> None:
+    """``ray.init`` retries a dead address for minutes; docqa checks the head's port first."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # a port nobody listens on: refused at once
+    with pytest.raises(DocqaError, match=rf"cannot reach the Ray head at 127.0.0.1:{port}"):
+        check_reachable(f"127.0.0.1:{port}")
+    for address in ("local", "auto", "ray://head:10001"):
+        check_reachable(address)  # Ray's to resolve
