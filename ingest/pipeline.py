@@ -5,6 +5,10 @@ lexical indexes in memory; they are saved every ``save_every_s`` seconds and at 
 between the two is repaired from SQL on the next start (``reconcile`` of each index), so re-running
 the same command finishes the job with nothing lost and nothing duplicated.
 
+The stages that need no database (``ingest.stages``: reading a file into chunks, and embedding them) run here,
+one file after the other, or on a ``Distributor`` (``ingest.ray_ingest``: a Ray cluster's workers); checking
+and storing each file stay here, in order, whichever it is.
+
 Every write (``ingest``, ``delete``, an upload job) holds the collection's writer lock
 (``service.core.writer_lock``): it starts from the indexes the previous writer saved, in this or
 another process, and saves before it lets go, so concurrent writers never drop each other's changes.
