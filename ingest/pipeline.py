@@ -5,6 +5,10 @@ lexical indexes in memory; they are saved every ``save_every_s`` seconds and at 
 between the two is repaired from SQL on the next start (``reconcile`` of each index), so re-running
 the same command finishes the job with nothing lost and nothing duplicated.
 
+The stages that need no database (``ingest.stages``: reading a file into chunks, and embedding them) run here,
+one file after the other, or on a ``Distributor`` (``ingest.ray_ingest``: a Ray cluster's workers); checking
+and storing each file stay here, in order, whichever it is.
+
 Every write (``ingest``, ``delete``, an upload job) holds the collection's writer lock
 (``service.core.writer_lock``): it starts from the indexes the previous writer saved, in this or
 another process, and saves before it lets go, so concurrent writers never drop each other's changes.
@@ -12,19 +16,26 @@ another process, and saves before it lets go, so concurrent writers never drop e
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from ingest.chunking import Chunker
 from ingest.discover import Candidate, discover
-from ingest.legal.entities import extract_entities
-from ingest.legal.structure import court_structure
 from ingest.ocr.processor import OcrProcessor
 from ingest.parse_worker import ParseCancelled
 from ingest.parsers import PARSERS, ParseLimits, parser_for
+from ingest.stages import (
+    DocumentMaker,
+    FileWork,
+    ParseRunner,
+    PreparedFile,
+    failure_reason,
+    parse_here,
+    sha256_of,
+)
 from service.core.citations import CitationMention
 from service.core.domain import (
     DocumentRecord,
@@ -36,30 +47,21 @@ from service.core.domain import (
 )
 from service.core.errors import DocqaError
 from service.core.ingestion import FileResult, IngestSummary, Outcome, Progress
-from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex
+from service.core.seams import DocumentStore, Embedder, LexicalIndex, VectorIndex, Vectors
 from service.core.settings import IngestSettings
 from service.core.summaries import DocumentDigest
 from service.core.writer_lock import writer_lock
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["Distributor", "IngestPipeline", "ParseRunner", "parse_here", "sha256_of"]
 
 
-ParseRunner = Callable[[Path, ParseLimits], ParsedDocument]
-"""Parses one file under limits somewhere: ``parse_here`` in this process, a ``ParseWorker`` in a child."""
+class Distributor(Protocol):
+    """Runs the reading and embedding of files elsewhere (``ingest.ray_ingest.RayIngest``, on a Ray cluster);
+    the pipeline still checks and stores every file, in order, on the writer."""
 
-
-def parse_here(path: Path, limits: ParseLimits) -> ParsedDocument:
-    """Parse ``path`` in this process (the parsers check the limits as they read)."""
-    parser = parser_for(path)
-    if parser is None:
-        raise DocqaError(f"{path.name}: unsupported file type")
-    return parser(path, limits)
+    def results(self, pipeline: IngestPipeline, candidates: Iterable[Candidate]) -> Generator[FileResult]:
+        """One result per candidate, in their order (``pipeline.check``, then ``pipeline.finish``)."""
+        ...
 
 
 class IngestPipeline:
@@ -78,6 +80,7 @@ class IngestPipeline:
         lexical: LexicalIndex | None = None,
         citations: Callable[[ParsedDocument], Sequence[CitationMention]] | None = None,
         summarise: Callable[[ParsedDocument, Sequence[EntityMention]], DocumentDigest] | None = None,
+        distributor: Distributor | None = None,
     ) -> None:
         self.store = store
         self.index = index
@@ -94,6 +97,10 @@ class IngestPipeline:
         self.ocr = ocr
         self.extra_metadata = dict(extra_metadata or {})
         self.limits = ParseLimits.from_settings(settings)
+        self.maker = DocumentMaker(chunker, self.limits, ocr, self.extra_metadata, settings.entities, citations)
+        """Reads a file into chunks, entities and citations: here, or on a ``distributor``'s workers."""
+        self.distributor = distributor
+        """Where files are read and embedded (``None``: in this process, one after the other)."""
         self.progress = Progress()
         self._last_save = time.monotonic()
 
@@ -105,11 +112,9 @@ class IngestPipeline:
         summary = IngestSummary(self.collection)
         candidates = list(discover(roots))
         progress.start(len(candidates))
-        seen: set[str] = set()
+        seen = {candidate.source for candidate in candidates}
         with self.writing():
-            for candidate in candidates:
-                seen.add(candidate.source)
-                result = self.ingest_file(candidate)
+            for result in self.results(candidates):
                 summary.files.append(result)
                 progress.file_done(result)
                 self._save_if_due()
@@ -152,24 +157,43 @@ class IngestPipeline:
                 self._save()
                 self._last_save = time.monotonic()
 
+    def results(self, candidates: Iterable[Candidate], parse: ParseRunner = parse_here) -> Generator[FileResult]:
+        """Ingest ``candidates`` (inside ``writing``) and yield each one's result, in order: on the
+        ``distributor`` when there is one (which parses wherever it runs), else here with ``parse``, each file
+        read only when the previous result has been taken (so a caller may stop between files)."""
+        if self.distributor is not None:
+            yield from self.distributor.results(self, candidates)
+            return
+        for candidate in candidates:
+            yield self.ingest_file(candidate, parse)
+
     def ingest_file(self, candidate: Candidate, parse: ParseRunner = parse_here) -> FileResult:
         """Ingest one file (inside ``writing``), parsed by ``parse``; any failure becomes a result with a reason,
         never an exception, except ``ParseCancelled``: a cancelled file is left as it was, nothing recorded."""
+        work = self.check(candidate)
+        if isinstance(work, FileResult):
+            return work
+        try:
+            prepared = self.maker(work.path, parse, self.progress.ocr_page_done)
+            vectors = self._embedder().embed_documents(prepared.embedding_texts())
+        except ParseCancelled:
+            raise
+        except Exception as error:  # one bad file must never stop a batch; the reason is recorded
+            return self.fail(work, failure_reason(work.source, error))
+        return self.finish(work, prepared, vectors)
+
+    def check(self, candidate: Candidate) -> FileResult | FileWork:
+        """What the writer decides before a file is read: its result when it failed a check or is unchanged
+        (recorded), else the ``FileWork`` to read it."""
         source = candidate.source
         if candidate.error:
             return FileResult(source, "failed", error=candidate.error)
         try:
-            return self._ingest_file(candidate.path, source, parse)
-        except ParseCancelled:
-            raise
-        except DocqaError as error:
-            return self._failed(candidate.path, source, error.message)
-        except OSError as error:
-            return self._failed(candidate.path, source, f"{source}: cannot read file ({error.strerror or error})")
-        except Exception as error:  # one bad file must never stop a batch; the reason is recorded
-            return self._failed(candidate.path, source, f"{source}: unexpected {type(error).__name__}: {error}")
+            return self._check(candidate.path, source)
+        except Exception as error:  # an unreadable file is a result with a reason, never the batch's end
+            return self._failed(candidate.path, source, failure_reason(source, error))
 
-    def _ingest_file(self, path: Path, source: str, parse: ParseRunner) -> FileResult:
+    def _check(self, path: Path, source: str) -> FileResult | FileWork:
         parser = parser_for(path)
         if parser is None:
             known = ", ".join(sorted(PARSERS))
@@ -192,31 +216,40 @@ class IngestPipeline:
         sha256 = sha256_of(path)
         if usable and existing and existing.sha256 == sha256:
             return FileResult(source, "unchanged", existing.id)
-        parsed = parse(path, self.limits)
-        if self.ocr is not None:
-            parsed = self.ocr(path, parsed, self.progress.ocr_page_done)
-        parsed = court_structure(path, parsed, self.extra_metadata)
-        drafts = self.chunker.chunk(parsed)
-        vectors = self._embedder().embed_documents([draft.embedding_text for draft in drafts])
-        mentions = extract_entities(parsed.pages) if self.settings.entities else []
         facts = FileFacts(source, sha256, stat.st_size, stat.st_mtime_ns, str(path.resolve()))
-        citations = self.citations(parsed) if self.citations is not None else None
-        digest = self.summarise(parsed, mentions) if self.summarise is not None else None
+        return FileWork(path, facts, replaces=existing is not None)
+
+    def finish(self, work: FileWork, prepared: PreparedFile, vectors: Vectors) -> FileResult:
+        """Store a read and embedded file in one transaction, then add it to the indexes (inside ``writing``);
+        a failure is recorded as the file's result."""
+        try:
+            return self._store(work, prepared, vectors)
+        except Exception as error:  # one bad file must never stop a batch; the reason is recorded
+            return self.fail(work, failure_reason(work.source, error))
+
+    def fail(self, work: FileWork, reason: str) -> FileResult:
+        """Record that ``work`` failed for ``reason`` (the stored version, if any, is kept)."""
+        return self._failed(work.path, work.source, reason)
+
+    def _store(self, work: FileWork, prepared: PreparedFile, vectors: Vectors) -> FileResult:
+        parsed, drafts = prepared.parsed, prepared.drafts
+        # The summary is made here, on the writer, from what the read stage produced: Ray workers need no engine.
+        digest = self.summarise(parsed, prepared.mentions) if self.summarise is not None else None
         document_id, new_ids, replaced_ids = self.store.replace_document(
-            self.collection, facts, parsed, drafts, vectors, citations, mentions, digest
+            self.collection, work.facts, parsed, drafts, vectors, prepared.citations, prepared.mentions, digest
         )
         self.index.remove(replaced_ids)
         self.index.add(new_ids, vectors)
         if self.lexical is not None:
             self.lexical.remove(replaced_ids)
-            title = (parsed.title or source.rsplit("/", 1)[-1])[:512]  # as the store keeps it
-            name = document_name(source, title, parsed.metadata)
+            title = (parsed.title or work.source.rsplit("/", 1)[-1])[:512]  # as the store keeps it
+            name = document_name(work.source, title, parsed.metadata)
             self.lexical.add_document(document_id, name, new_ids, [draft.text for draft in drafts])
-        outcome: Outcome = "updated" if existing else "new"
-        return FileResult(source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
+        outcome: Outcome = "updated" if work.replaces else "new"
+        return FileResult(work.source, outcome, document_id, pages=len(parsed.pages), chunks=len(drafts))
 
     def _can_ocr(self) -> bool:
-        return self.ocr is not None and self.ocr.available()
+        return self.maker.can_ocr()
 
     def _failed(self, path: Path, source: str, reason: str) -> FileResult:
         try:

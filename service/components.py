@@ -6,12 +6,13 @@ Nothing else imports a backend directly: the CLI, the HTTP app and the tests ask
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from ingest.chunking import Chunker
 from ingest.ocr.processor import OcrProcessor
 from ingest.pipeline import IngestPipeline
+from ingest.ray_ingest import RayIngest
 from service.backends.embedders import (
     ONNX_INT8_BACKEND,
     SENTENCE_TRANSFORMERS_BACKEND,
@@ -81,6 +82,8 @@ class Components:
     def close(self) -> None:
         """Save dirty indexes and release database connections and the LLM client's connections."""
         self.indexes.save_all()
+        for ray_ingest in self.__dict__.get("_ray", {}).values():
+            ray_ingest.close()
         if "sql" in self.__dict__:
             self.sql.close()
         # Only backends that hold connections (OpenAIChatGenerator) have close(); it is not part of the seam.
@@ -102,8 +105,12 @@ class Components:
 
     @cached_property
     def embedder(self) -> Embedder:
-        cache_dir = self.settings.embedding.cache_dir or self.settings.data_dir / "models"
-        return build_embedder(self.settings.embedding, cache_dir)
+        return build_embedder(self.settings.embedding, self.models_dir)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where exported embedding models are cached (absolute: Ray actors elsewhere read it too)."""
+        return (self.settings.embedding.cache_dir or self.settings.data_dir / "models").resolve()
 
     @cached_property
     def chunker(self) -> Chunker:
@@ -165,8 +172,12 @@ class Components:
             self.index_dir, collection, retrieval.bm25_k1, retrieval.bm25_b, profile_tokens=retrieval.profile_tokens
         )
 
-    def pipeline(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> IngestPipeline:
-        """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document."""
+    def pipeline(
+        self, collection: str, extra_metadata: Mapping[str, str] | None = None, ray: str | None = None
+    ) -> IngestPipeline:
+        """An ingestion pipeline into ``collection``; ``extra_metadata`` is set on every document. With ``ray``
+        (a cluster's address, or ``"local"`` for a Ray of this machine's own), files are read and embedded on
+        Ray (``ingest.ray_ingest``); the writes stay in this process."""
         return IngestPipeline(
             self.store,
             self.index(collection),
@@ -179,11 +190,29 @@ class Components:
             lexical=self.lexical(collection),
             citations=find_citations,
             summarise=summarise_parsed,
+            distributor=self.ray(ray) if ray else None,
         )
 
-    def batch_ingest(self, collection: str, extra_metadata: Mapping[str, str] | None = None) -> BatchIngest:
-        """A command-line batch into ``collection``: the pipeline, then the audit of every document change."""
-        return BatchIngest(self.pipeline(collection, extra_metadata), self.audit)
+    def batch_ingest(
+        self, collection: str, extra_metadata: Mapping[str, str] | None = None, ray: str | None = None
+    ) -> BatchIngest:
+        """A command-line batch into ``collection`` (on the Ray cluster at ``ray``, if given): the pipeline, then
+        the audit of every document change."""
+        return BatchIngest(self.pipeline(collection, extra_metadata, ray=ray), self.audit)
+
+    def upload_pipeline(self, collection: str) -> IngestPipeline:
+        """The pipeline of upload jobs: on the Ray cluster of ``DOCQA_RAY__ADDRESS`` when it is set."""
+        return self.pipeline(collection, ray=self.settings.ray.address)
+
+    def ray(self, address: str) -> RayIngest:
+        """Ingestion on the Ray cluster at ``address`` (``"local"``: a Ray started here), one per process: it
+        keeps its connection and embedding actors between batches."""
+        made: dict[str, RayIngest] = self.__dict__.setdefault("_ray", {})
+        if address not in made:
+            # A partial of a module-level function: it is pickled to the embedding actors, which build the model.
+            factory = partial(build_embedder, self.settings.embedding, self.models_dir)
+            made[address] = RayIngest(self.settings.ray, factory, address)
+        return made[address]
 
     @cached_property
     def retriever(self) -> Retriever:

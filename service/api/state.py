@@ -38,7 +38,7 @@ class AppState:
         parts = self.components
         self.jobs = JobRunner(
             lambda: parts.upload_jobs,
-            parts.pipeline,
+            parts.upload_pipeline,
             lambda job, result: parts.audit.uploaded(job, result),
             worker_memory_mb=self.settings.ingest.worker_memory_mb,
         )

@@ -20,6 +20,7 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from service.components import Components
@@ -65,7 +66,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a 
 
 def fail(message: str, code: int = 1) -> NoReturn:
     """End the command: ``message`` as one line on stderr, exit status ``code`` (2: a usage error)."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)  # one line, never wrapped
+    # escape: a message is text, never markup ("pip install 'docqa[ray]'", a file named "[draft] brief.pdf")
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)  # one line, never wrapped
     raise typer.Exit(code)
 
 

@@ -11,6 +11,7 @@ import typer
 from service.cli.app import CollectionOption, JsonFlag, app, components, err, fail, key_values
 from service.cli.progress import print_summary, terminal_bar
 from service.core.errors import DocqaError
+from service.core.settings import LOCAL_RAY
 from service.core.writer_lock import try_writer_lock
 
 
@@ -23,6 +24,22 @@ def ingest(
         list[str] | None,
         typer.Option("--meta", help="KEY=VALUE set on every document (repeatable), e.g. case=12-2209."),
     ] = None,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray",
+            help="Read and embed the files on Ray (the extra docqa[ray]): the cluster of --ray-address or "
+            "DOCQA_RAY__ADDRESS, else a local Ray of DOCQA_RAY__NUM_CPUS CPUs. Writes stay in this process.",
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address",
+            metavar="HOST:PORT",
+            help="The Ray cluster to join (its head's address, or 'auto'); implies --ray.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ingest files into a collection: new and changed files are indexed, unchanged ones skipped."""
@@ -31,8 +48,11 @@ def ingest(
         fail(f"no such file or folder: {', '.join(missing)}", code=2)
     extra = key_values(meta, "--meta")
     with components() as parts:
+        address = (ray_address or parts.settings.ray.address or LOCAL_RAY) if ray or ray_address else None
         try:
-            batch = parts.batch_ingest(collection, extra)
+            batch = parts.batch_ingest(collection, extra, ray=address)
+            if address is not None:
+                parts.ray(address).connect()  # a missing extra or an unreachable cluster is said before any work
         except DocqaError as error:
             fail(error.message, code=2)
         for message in parts.repairs:

@@ -149,6 +149,29 @@ class IndexSettings(Group):
     )
 
 
+LOCAL_RAY = "local"
+"""The Ray address that starts a Ray of this machine's own (``ray.init(address="local")``)."""
+
+
+class RaySettings(Group):
+    address: str | None = Field(
+        None,
+        description="Ray cluster that ingests uploads (host:port of its head, or 'auto'); unset: uploads are "
+        "ingested in the server process. 'docqa ingest --ray' joins it too, else starts a local Ray.",
+    )
+    num_cpus: int = Field(
+        0, ge=0, description="CPUs of the local Ray that 'docqa ingest --ray' starts without an address; 0: every core."
+    )
+    embed_actors: int = Field(
+        0,
+        ge=0,
+        description="Embedding actors (each loads the model once); 0: one per Ray node (machine) alive at the start.",
+    )
+    max_retries: int = Field(
+        3, ge=0, le=20, description="Times a file's task, or an embedding actor, is restarted after its worker dies."
+    )
+
+
 class RetrievalSettings(Group):
     default_k: int = Field(8, ge=1, le=200, description="Chunks retrieved when a request names no k.")
     max_k: int = Field(200, ge=1, description="Largest k a request may ask for.")
@@ -314,6 +337,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingestion.")
     ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scanned pages.")
     index: IndexSettings = Field(default_factory=IndexSettings, description="Vector index.")
+    ray: RaySettings = Field(default_factory=RaySettings, description="Ingestion on a Ray cluster.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval.")
     answers: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering and refusing.")
     llm: LlmSettings = Field(default_factory=LlmSettings, description="Answer generation.")

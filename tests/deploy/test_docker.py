@@ -68,8 +68,29 @@ def env_example_names() -> set[str]:
 # --- compose -------------------------------------------------------------------------------------------
 
 
-def test_compose_has_the_three_services(compose_config: dict[str, Any]) -> None:
-    assert set(compose_config["services"]) == {"docqa", "vllm", "postgres"}
+def test_compose_has_the_three_services_and_a_ray_profile(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    always = {name for name, service in services.items() if not service.get("profiles")}
+    assert always == {"docqa", "vllm", "postgres"}
+    assert {name for name in services if name not in always} == {"ray-head", "ray-worker"}
+
+
+def test_ray_nodes_run_the_docqa_image_with_shared_memory_and_the_data(compose_config: dict[str, Any]) -> None:
+    services = compose_config["services"]
+    docqa = services["docqa"]
+    head, worker = services["ray-head"], services["ray-worker"]
+    for node in (head, worker):
+        assert node["profiles"] == ["ray"]
+        assert node["image"] == docqa["image"]  # tasks run docqa's own code, so every node has the same
+        assert node["entrypoint"] == ["ray"] and node["command"][0] == "start" and "--block" in node["command"]
+        assert node["shm_size"] == "2gb"  # Ray's object store; Docker's 64 MB default would spill it to disk
+        assert [volume.split(":")[1] for volume in node["volumes"]] == ["/data"]  # docqa-data:/data:rw
+        assert node["environment"]["RAY_AUTH_TOKEN"] == docqa["environment"]["RAY_AUTH_TOKEN"] == "change-me-too"
+        assert node["environment"]["RAY_AUTH_MODE"] == docqa["environment"]["RAY_AUTH_MODE"] == "token"
+    assert "--head" in head["command"] and "--port=6379" in head["command"]
+    assert "--address=ray-head:6379" in worker["command"]
+    assert docqa["environment"]["DOCQA_RAY__ADDRESS"] == ""  # the example leaves Ray off
+    assert "install.sh --ray" in DOCKERFILE.read_text()
 
 
 def test_vllm_reserves_an_nvidia_gpu_and_serves_the_configured_model(compose_config: dict[str, Any]) -> None:

@@ -12,8 +12,13 @@ Each file is parsed in a child process (``ingest.parse_worker.ParseWorker``) lim
 ``DOCQA_INGEST__WORKER_MEMORY_MB`` of address space and ``DOCQA_INGEST__MAX_PARSE_S`` of wall time, so a runaway
 file costs that process, never the server's requests; a child that dies fails only its file.
 
+With ``DOCQA_RAY__ADDRESS`` set, the job's pipeline reads and embeds its files on that Ray cluster
+(``ingest.ray_ingest``), a few files ahead, and stores each here as above; the parse worker's limits are then the
+cluster's (a Ray worker that dies on a file is replaced, the file retried, then failed with a reason).
+
 A queued or running job can be cancelled (``cancel``, from any server process: the mark is in SQL, and the
-runner looks at it before each file and about once a second while a file is parsed, killing the parse). Files
+runner looks at it before each file and about once a second while a file is parsed, killing the parse; on Ray,
+only between files: the file awaited is stored first, and the files read ahead are cancelled there). Files
 not done by then are not ingested: their uploaded copies are removed, and a replaced document keeps its
 original; the job reads ``cancelled``.
 """
@@ -199,11 +204,15 @@ class JobRunner:
         pipeline = self._pipeline(job.collection)
         parse = self._parser(job)
         with pipeline.writing():  # one writer per collection, across processes; saves before it lets go
+            # Serial: each file is read when the previous result is taken, after the cancel check. On Ray a few
+            # files are read ahead; a cancel stops the rest, and no file is stored after it.
+            results = pipeline.results([Candidate(path, name) for name, path in files], parse)
             for name, path in files:
                 if self._is_cancelled(job, ask_now=True):
+                    results.close()
                     return False
                 try:
-                    result = pipeline.ingest_file(Candidate(path, name), parse)
+                    result = next(results)
                 except ParseCancelled:
                     return False
                 previous = previous_copy(path)
