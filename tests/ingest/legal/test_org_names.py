@@ -4,7 +4,8 @@ inside wrapped prose, court-system words left out."""
 
 from __future__ import annotations
 
-from ingest.legal.entities import extract_entities, model_text
+from ingest.legal.entities import extract_entities
+from ingest.legal.model_text import model_text
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
 from service.core.domain import ParsedPage
 
