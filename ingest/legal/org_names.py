@@ -10,7 +10,7 @@
   the same list item: "Interfaith Alliance Foundation", "National Council of the Churches of Christ in the USA";
 - **court-system words** ("PACER", "CM/ECF", "Clerk's Office") are never organisations of the matter.
 
-Every function takes the text the model reads (``entities.model_text``: same length as the page, wrapped prose on
+Every function takes the text the model reads (``model_text.model_text``: same length as the page, wrapped prose on
 one line), so that spans are the page's.
 """
 
