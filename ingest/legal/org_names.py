@@ -10,7 +10,7 @@
   the same list item: "Interfaith Alliance Foundation", "National Council of the Churches of Christ in the USA";
 - **court-system words** ("PACER", "CM/ECF", "Clerk's Office") are never organisations of the matter.
 
-Every function takes the text the model reads (``entities.model_text``: same length as the page, wrapped prose on
+Every function takes the text the model reads (``model_text.model_text``: same length as the page, wrapped prose on
 one line), so that spans are the page's.
 """
 
@@ -40,17 +40,18 @@ _SUFFIX = (
 _NAME_WORD = r"(?:[A-Z][\w'\u2019.\-]*|&)"
 _JOIN = r"(?:of|for|the|de|du|la|&)"  # not "and": "Richard Roe and Acme Corp." are two
 COMPANY = re.compile(
-    rf"(?<![\w.])(?P<name>{_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|{_JOIN}))*?),?[ \t]+{_SUFFIX}(?![\w])"
+    rf"(?<![\w.])(?P<name>{_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|{_JOIN})){{0,9}}?),?[ \t]+{_SUFFIX}(?![\w])"
     r"(?:[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z]+)?"
 )
-"""A company: capitalised words, then a corporate suffix on the same line (and "of Ohio" after "Co.")."""
-FIRM = re.compile(r"(?<![\w.])[A-Z][\w'\u2019\-]+(?:[ \t]+[A-Z][\w'\u2019\-]+)*[ \t]+&[ \t]+[A-Z][\w'\u2019\-]+"
-                  r"(?:[ \t]+[A-Z][\w'\u2019\-]+)*")  # fmt: skip
+"""A company: capitalised words, then a corporate suffix on the same line (and "of Ohio" after "Co."); the words are
+bounded, as in FIRM and BODY, so that a page-long run of capitalised words costs linear time, not quadratic."""
+FIRM = re.compile(r"(?<![\w.])[A-Z][\w'\u2019\-]+(?:[ \t]+[A-Z][\w'\u2019\-]+){0,5}[ \t]+&[ \t]+[A-Z][\w'\u2019\-]+"
+                  r"(?:[ \t]+[A-Z][\w'\u2019\-]+){0,5}")  # fmt: skip
 """A firm named by its partners: "Latham & Watkins", "Gibson Dunn & Crutcher"."""
 BODY = re.compile(
     r"(?<![\w.])(?:(?:U\.S\.|United[ \t]+States|[A-Z][a-z]+)[ \t]+)?"
     r"(?:Department|Office|Bureau|Board|Commission|Agency|Administration|Division|Council)[ \t]+of[ \t]+"
-    r"(?:the[ \t]+)?[A-Z][\w'\u2019\-]*(?:[ \t]+(?:(?:of|for|and|the)[ \t]+)?[A-Z][\w'\u2019\-]*)*"
+    r"(?:the[ \t]+)?[A-Z][\w'\u2019\-]*(?:[ \t]+(?:(?:of|for|and|the)[ \t]+)?[A-Z][\w'\u2019\-]*){0,9}"
 )
 """A government body: "U.S. Department of Labor", "Office of the Attorney General of Indiana"."""
 _STOP_BEFORE = {
@@ -179,6 +180,10 @@ def counsel_orgs(text: str) -> Iterator[tuple[int, int]]:
             between.append(above)
 
 
+_MOST_WORDS = 14
+"""The longest name an extension makes ("National Council of the Churches of Christ in the USA" is 10 words)."""
+
+
 def extend_org(text: str, start: int, end: int) -> tuple[int, int]:
     """An organisation the model found in part, extended over capitalised words and joining words around it in
     the same list item, on the same (joined) line: "Alliance Foundation" -> "Interfaith Alliance Foundation"."""
@@ -186,12 +191,20 @@ def extend_org(text: str, start: int, end: int) -> tuple[int, int]:
     new_end = end
     # "Church and State", "Health and Human Services": "and" joins one or two last words, never a second name
     last = r"[A-Z][\w'\u2019\-]*(?:[ \t]+[A-Z][\w'\u2019\-]*)?(?![\w'\u2019\-]|[ \t]+[A-Z])"
-    while match := re.match(rf"[ \t]+({word}|and[ \t]+{last})", text[new_end:]):
-        new_end += match.end()
+    following = re.compile(rf"[ \t]+({word}|and[ \t]+{last})")
+    for _ in range(_MOST_WORDS + 1):  # bounded: a page-long run of capitals is no name
+        if (match := following.match(text, new_end)) is None:
+            break
+        new_end = match.end()
+    else:
+        return start, end
     while (tail := re.search(r"[ \t]+(?:of|for|the|in|&)$", text[end:new_end])) is not None:
         new_end = end + tail.start()
     new_start = start
-    while match := re.search(rf"(?:^|(?<=[ \t])){word}[ \t]+$", text[max(0, new_start - 40) : new_start]):
+    for _ in range(_MOST_WORDS + 1):
+        match = re.search(rf"(?:^|(?<=[ \t])){word}[ \t]+$", text[max(0, new_start - 40) : new_start])
+        if match is None:
+            break
         candidate = new_start - (len(text[max(0, new_start - 40) : new_start]) - match.start())
         if re.sub(r"[^a-z]", "", match.group(0).lower()) in _STOP_BEFORE - {"for", "the"}:
             break
@@ -202,7 +215,7 @@ def extend_org(text: str, start: int, end: int) -> tuple[int, int]:
         new_start = candidate
     while (head := re.match(r"(?:of|for|the|in|&)[ \t]+", text[new_start:start])) is not None:
         new_start += head.end()
-    if len(text[new_start:new_end].split()) > 14:
+    if len(text[new_start:new_end].split()) > _MOST_WORDS:
         return start, end
     return new_start, new_end
 

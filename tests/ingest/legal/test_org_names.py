@@ -4,7 +4,10 @@ inside wrapped prose, court-system words left out."""
 
 from __future__ import annotations
 
-from ingest.legal.entities import extract_entities, model_text
+import time
+
+from ingest.legal.entities import extract_entities
+from ingest.legal.model_text import model_text
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
 from service.core.domain import ParsedPage
 
@@ -103,3 +106,12 @@ def test_a_list_of_names_with_initials_is_a_list_of_people() -> None:
     text = "By the Court:\nR. Daniel Prentiss\nRaymond Matthew Ripple\nDeming E. Sherman\nLegal Aid Society\nJane Roe\n"
     assert spans(text, listed_people(text)) == ["R. Daniel Prentiss", "Raymond Matthew Ripple", "Deming E. Sherman"]
     assert {"R. Daniel Prentiss", "Raymond Matthew Ripple", "Deming E. Sherman"} <= set(names(text, "person"))
+
+
+def test_a_page_long_run_of_capitalised_words_costs_linear_time() -> None:
+    # unbounded, the company and firm patterns took 17 s CPU on this line (quadratic); bounded, well under 0.5 s
+    line = "Smith & Jones " * 4000
+    started = time.process_time()
+    assert [span for span in rule_orgs(line) if span[1] - span[0] > 200] == []
+    assert extend_org(line, 7000, 7005) == (7000, 7005)  # longer than any name: left as the model found it
+    assert time.process_time() - started < 5
