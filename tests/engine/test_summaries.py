@@ -4,7 +4,6 @@ cites or one a party asks for), dates are read whole."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
@@ -15,7 +14,6 @@ import pytest
 from ingest.legal.structure import court_structure
 from ingest.parsers import parser_for
 from service.core.domain import DocumentRecord, DocumentStatus, ParsedDocument
-from service.core.seams import ChatMessage
 from service.core.summaries import DocumentDigest, SummaryLine
 from service.engine.answering.prompts import load_prompts
 from service.engine.summaries.dates import full_dates
@@ -24,6 +22,7 @@ from service.engine.summaries.extractive import digest, summary_lines
 from service.engine.summaries.generated import GeneratedSummary, generate_summary
 from service.engine.summaries.sentences import one_line
 from tests.support.paths import COURT, REPO
+from tests.support.scripted import ScriptedGenerator
 
 OPINION = "doctor__recap_documents__ca1_00117684624.pdf"
 ORDER = "courtlistener__recap_test_assets__gov.uscourts.ca1.12-2209.00106475093.0.pdf"
@@ -157,28 +156,6 @@ def test_a_stamp_repeated_on_every_page_is_one_event() -> None:
     assert stamped[0].sentence.startswith("Case: 20-1507 Document: 00117684624 Page: 1 Date Filed: 12/22/2020")
     order = summarised(ORDER)
     assert ("2013-03-08", "due") in {(event.date, event.kind) for event in order.events}
-
-
-class ScriptedGenerator:
-    """A generator that writes one fixed text (the claim check is what is tested, not a model)."""
-
-    mode = "scripted"
-    model = "scripted"
-    context_window = 4096
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.asked: list[list[ChatMessage]] = []
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def stream(self, messages: Sequence[ChatMessage], max_tokens: int) -> Iterator[str]:
-        yield self.generate(messages, max_tokens)
-
-    def generate(self, messages: Sequence[ChatMessage], max_tokens: int) -> str:
-        self.asked.append(list(messages))
-        return self.text
 
 
 def test_a_generated_summary_is_checked_against_the_lines_it_cites() -> None:

@@ -7,7 +7,9 @@ numbers of the latest earlier turn that named any, with the proper names of the 
 when it named a docket number but no case); or, in a thread
 that named no case, the proper names of the latest turn that named any) and the titles of the documents the
 latest answer quoted. A follow-up that names its own case or docket number inherits nothing. With an LLM, the model
-rewrites the follow-up (``prompts/followup.txt``); an empty or runaway rewrite falls back to the rule.
+rewrites the follow-up (``prompts/followup.txt``); a rewrite that is no question of its own falls back to the rule:
+empty or runaway, an answer instead of a question, an earlier question repeated, or one that drops what the
+follow-up asks (a small model such as SmolLM2 does all four).
 
 Either way the standalone question is what retrieval, document routing and the answerer see, and it is shown
 in the response (``rewritten_question``) and kept in the audit trail.
@@ -20,11 +22,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.core.seams import ChatMessage, Generator
+from service.core.words import fold, words
 from service.engine.answering.prompts import Prompts
 from service.engine.answering.question import _CASE_NAME, _COURT, _DOCKET, _QUESTION_WORDS
 
 REWRITE_TOKENS = 96
 """Most tokens of an LLM's standalone question; a longer one is cut off and the rule's is used instead."""
+KEPT_SHARE = 2 / 3
+"""Share of the follow-up's content words a model's rewrite must keep to be used (else the rule's is)."""
 MAX_TITLES = 2
 """Titles of documents an earlier answer quoted that a follow-up inherits (the first cited)."""
 
@@ -160,15 +165,49 @@ def standalone_by_rule(question: str, history: Sequence[Turn]) -> str | None:
     return f"{body} (in {'; '.join(context)}){mark}"
 
 
+_LABEL = re.compile(
+    r"^(?:q\d+|standalone question|question|rewritten(?: question)?|rewrite the last question[^:?]*)\s*:\s*",
+    re.IGNORECASE,
+)
+"""A label the model put before its question: the prompt's own "Q2:", "Standalone question:", "Rewrite ... to:"."""
+_FUNCTION_WORDS = {
+    "about", "after", "and", "are", "because", "been", "before", "but", "can", "could", "did", "does", "for", "from",
+    "had", "has", "have", "her", "him", "his", "how", "its", "not", "that", "the", "their", "them", "then", "there",
+    "they", "this", "was", "were", "what", "when", "where", "which", "who", "whom", "whose", "why", "will", "with",
+    "would",
+}  # fmt: skip
+
+
+def _keys(text: str) -> tuple[str, ...]:
+    return tuple(fold(word) for word in words(text))
+
+
+def _content_words(text: str) -> set[str]:
+    return {key for key in _keys(text) if len(key) > 2 and key not in _FUNCTION_WORDS}
+
+
+def _usable(rewrite: str, question: str, history: Sequence[Turn]) -> bool:
+    """Whether the model's ``rewrite`` is the follow-up as a standalone question: a question (an answer or a
+    statement is not), not an earlier turn's question repeated, keeping most of what the follow-up asks."""
+    if not rewrite.endswith("?") or rewrite.strip() == question.strip():
+        return False
+    if _keys(rewrite) in {_keys(text) for turn in history for text in (turn.question, turn.standalone)}:
+        return False
+    asked = _content_words(question)
+    return len(asked & _content_words(rewrite)) >= KEPT_SHARE * len(asked)
+
+
 def rewrite_with_model(question: str, history: Sequence[Turn], generator: Generator, prompts: Prompts) -> str | None:
-    """The model's standalone form of ``question``, or None when it gave none usable (empty, cut off, or
-    the same question)."""
+    """The model's standalone form of ``question``, or None when it gave none usable (empty, cut off, no
+    question, an earlier question again, or one that lost the follow-up's words)."""
     lines = [f"Q{number}: {turn.standalone}" for number, turn in enumerate(history, 1)]
     prompt = prompts.render_followup("\n".join(lines), question.strip())
     raw = generator.generate([ChatMessage("user", prompt)], REWRITE_TOKENS)
     first = next((line.strip() for line in raw.strip().splitlines() if line.strip()), "")
-    first = re.sub(r"^(?:standalone question|question|rewritten)\s*:\s*", "", first, flags=re.IGNORECASE).strip(' "')
-    if not first or generator.count_tokens(raw) >= REWRITE_TOKENS or first == question.strip():
+    while (label := _LABEL.match(first)) is not None:
+        first = first[label.end() :].strip()
+    first = first.strip(' "')
+    if not first or generator.count_tokens(raw) >= REWRITE_TOKENS or not _usable(first, question, history):
         return None
     return first
 

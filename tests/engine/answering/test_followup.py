@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from service.engine.answering.followup import Turn, scope_of, standalone_by_rule
+from service.engine.answering.followup import (
+    Turn,
+    rewrite_with_model,
+    scope_of,
+    standalone_by_rule,
+    standalone_question,
+)
+from service.engine.answering.prompts import load_prompts
+from tests.support.paths import REPO
+from tests.support.scripted import ScriptedGenerator
 
 CALVARY = "In Calvary Chapel of Bangor v. Mills (1st Cir. No. 20-1507), which judge wrote the opinion?"
 
@@ -62,3 +71,32 @@ def test_scope_leaves_out_courts_question_words_and_months() -> None:
     assert scope.names == ("Scooper Trooper's",) and not scope.names_case
     assert scope_of("How much did Tarrant ask for?").names == ("Tarrant",)
     assert not scope_of("What did the Supreme Court hold?")
+
+
+THREAD = (Turn(CALVARY),)
+PROMPTS = load_prompts(REPO / "prompts")
+
+
+def rewritten(model_says: str, question: str = "How did the court dispose of the appeal?") -> str | None:
+    return rewrite_with_model(question, THREAD, ScriptedGenerator(model_says), PROMPTS)
+
+
+def test_a_models_standalone_question_is_used_without_its_label() -> None:
+    wanted = "How did the First Circuit dispose of the appeal in Calvary Chapel of Bangor v. Mills?"
+    assert rewritten(wanted) == wanted
+    assert rewritten(f"Standalone question: {wanted}\nIt was dismissed.") == wanted
+    assert rewritten(f"Q2: {wanted}") == wanted
+    assert rewritten(f"Rewrite the last question to: {wanted}") == wanted
+
+
+def test_a_rewrite_that_is_no_question_of_its_own_falls_back_to_the_rule() -> None:
+    # What SmolLM2 wrote for court-filing threads: an answer, an earlier question again, a question that lost
+    # what the follow-up asks, nothing.
+    assert rewritten("The court dismissed the appeal in Calvary Chapel of Bangor v. Mills (No. 20-1507).") is None
+    assert rewritten(f"Q1: {CALVARY}") is None
+    assert rewritten("Which judge wrote the opinion in Calvary Chapel of Bangor v. Mills?") is None
+    assert rewritten("") is None
+    assert rewritten("How did the court dispose of the appeal?") is None  # the follow-up unchanged
+    question = "How did the court dispose of the appeal?"
+    generator = ScriptedGenerator("The appeal was dismissed.")
+    assert standalone_question(question, THREAD, generator, PROMPTS) == standalone_by_rule(question, THREAD)
