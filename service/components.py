@@ -74,6 +74,7 @@ class Components:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
+        self._ray_ingests: dict[str, RayIngest] = {}
         if embedder is not None:  # tests share one loaded model across many components
             self.__dict__["embedder"] = embedder
         self.indexes = IndexRegistry(self.index_dir, lambda: self.store, self._open_faiss, self._open_bm25)
@@ -82,7 +83,7 @@ class Components:
     def close(self) -> None:
         """Save dirty indexes and release database connections and the LLM client's connections."""
         self.indexes.save_all()
-        for ray_ingest in self.__dict__.get("_ray", {}).values():
+        for ray_ingest in self._ray_ingests.values():
             ray_ingest.close()
         if "sql" in self.__dict__:
             self.sql.close()
@@ -197,7 +198,10 @@ class Components:
         self, collection: str, extra_metadata: Mapping[str, str] | None = None, ray: str | None = None
     ) -> BatchIngest:
         """A command-line batch into ``collection`` (on the Ray cluster at ``ray``, if given): the pipeline, then
-        the audit of every document change."""
+        the audit of every document change. With ``ray``, the cluster is joined here, so a missing extra or an
+        unreachable head is a ``DocqaError`` before any file is read."""
+        if ray is not None:
+            self.ray(ray).connect()
         return BatchIngest(self.pipeline(collection, extra_metadata, ray=ray), self.audit)
 
     def upload_pipeline(self, collection: str) -> IngestPipeline:
@@ -207,12 +211,11 @@ class Components:
     def ray(self, address: str) -> RayIngest:
         """Ingestion on the Ray cluster at ``address`` (``"local"``: a Ray started here), one per process: it
         keeps its connection and embedding actors between batches."""
-        made: dict[str, RayIngest] = self.__dict__.setdefault("_ray", {})
-        if address not in made:
+        if address not in self._ray_ingests:
             # A partial of a module-level function: it is pickled to the embedding actors, which build the model.
             factory = partial(build_embedder, self.settings.embedding, self.models_dir)
-            made[address] = RayIngest(self.settings.ray, factory, address)
-        return made[address]
+            self._ray_ingests[address] = RayIngest(self.settings.ray, factory, address)
+        return self._ray_ingests[address]
 
     @cached_property
     def retriever(self) -> Retriever:

@@ -51,8 +51,6 @@ def ingest(
         address = (ray_address or parts.settings.ray.address or LOCAL_RAY) if ray or ray_address else None
         try:
             batch = parts.batch_ingest(collection, extra, ray=address)
-            if address is not None:
-                parts.ray(address).connect()  # a missing extra or an unreachable cluster is said before any work
         except DocqaError as error:
             fail(error.message, code=2)
         for message in parts.repairs:

@@ -198,7 +198,7 @@ def test_cli_ingest_on_ray_and_uploads_on_the_configured_cluster(
         results = {file["name"]: file for file in files}
         assert results["invoice.txt"]["outcome"] == "new"
         assert results["broken.pdf"]["outcome"] == "failed" and "broken.pdf" in results["broken.pdf"]["error"]
-        assert LOCAL_RAY in parts.__dict__.get("_ray", {})  # the job went to Ray
+        assert LOCAL_RAY in parts._ray_ingests  # the job went to Ray
     finally:
         parts.close()
 
