@@ -321,6 +321,8 @@ def _acceptable(kind: str, name: str) -> bool:
         return False
     if kind in ("person", "org") and court_system(name):
         return False
+    if kind == "date" and not any(char.isdigit() for char in name):
+        return False  # "monthly", "the same day", "annual": no day, month or year a chronology could place
     if len(name) < 2 or folded in _NOT_NAMES or not any(char.isalpha() for char in name):
         return kind in ("money", "date") and any(char.isdigit() for char in name)
     if kind == "person":

@@ -32,6 +32,11 @@ def test_a_role_word_is_a_role_not_part_of_the_name() -> None:
     assert named(mentions, "money")
 
 
+def test_a_date_without_a_number_is_no_date_entity() -> None:
+    text = "The debtor pays the lender monthly and files an annual report the same day each year, since May 1, 2015."
+    assert [name for name, _ in named(found(text), "date")] == ["May 1, 2015"]
+
+
 def test_judges_by_title_are_people_in_the_role_of_judge() -> None:
     text = "Before HOWARD, Chief Judge, SELYA and LIPEZ, Circuit Judges.\nThe Hon. Mary Smith presided."
     people = named(found(text), "person")
