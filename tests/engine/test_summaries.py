@@ -139,6 +139,9 @@ def test_full_dates_are_read_whole_and_only_when_real() -> None:
         ("The collision occurred on May 1, 2019 on Route 9.", "accident"),
         ("DATED: June 7, 2019", "signed"),
         ("The sky was blue on May 1, 2019.", "other"),
+        ("He filed an emergency motion for a stay, which this Court granted on July 1, 2020.", "decided"),
+        ("On April 29, 2020, the district court provisionally certified a class of detainees.", "decided"),
+        ("The note reflected a maturity date of July 15, 2037.", "due"),
     ],
 )
 def test_an_event_is_named_by_the_word_nearest_its_date(sentence: str, kind: str) -> None:

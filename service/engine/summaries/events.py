@@ -24,10 +24,20 @@ _DIGITS = re.compile(r"\d+")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "due",
-        re.compile(r"\bdue\b|\bdeadline\b|\bon\s+or\s+before\b|\bno\s+later\s+than\b|\bexpires?\b|\buntil\b", re.I),
+        re.compile(
+            r"\bdue\b|\bdeadline\b|\bon\s+or\s+before\b|\bno\s+later\s+than\b|\bexpir\w*|\buntil\b|\bmaturity\b|\bmatures\b",
+            re.I,
+        ),
     ),
     ("hearing", re.compile(r"\bhearings?\b|\bheard\b|\bargued\b|\boral\s+argument\b|\bconference\b|\btrial\b", re.I)),
-    ("decided", re.compile(r"\bdecided\b|\bentered\b|\bjudgment\b|\bopinion\b|\bordered\b|\bruled\b|\bissued\b", re.I)),
+    (
+        "decided",
+        re.compile(
+            r"\bdecided\b|\bentered\b|\bjudgment\b|\bopinion\b|\bordered\b|\bruled\b|\bissued\b|\bgranted\b|\bdenied\b"
+            r"|\bdismissed\b|\baffirmed\b|\breversed\b|\bvacated\b|\bremanded\b|\bcertified\b|\bsustained\b|\boverruled\b",
+            re.I,
+        ),
+    ),
     ("filed", re.compile(r"\bfiled\b|\bfiling\b|\bsubmitted\b|\bdocketed\b|\bserved\b|\blodged\b", re.I)),
     ("signed", re.compile(r"\bsigned\b|\bexecuted\b|\bdated\b|/s/", re.I)),
     ("accident", re.compile(r"\baccident\b|\bcollision\b|\binjur\w*|\bincident\b|\bcrash\w*|\barrest\w*", re.I)),
