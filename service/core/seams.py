@@ -419,8 +419,9 @@ class SummaryIndex(Protocol):
         """The stored summaries of those of ``document_ids`` that have one."""
         ...
 
-    def documents_without_summary(self, collection: str) -> list[str]:
-        """Ids of the readable documents of ``collection`` stored before summaries existed."""
+    def documents_to_summarise(self, collection: str) -> list[str]:
+        """Ids of the readable documents of ``collection`` stored before summaries existed, or whose digest older
+        rules than ``service.core.summaries.DIGEST_RULES`` made."""
         ...
 
     def set_digest(self, document_id: str, sha256: str, digest: DocumentDigest) -> bool:

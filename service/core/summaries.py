@@ -16,6 +16,10 @@ from datetime import datetime
 SUMMARY_FIELDS = ("court", "parties", "docket", "document_type", "date", "disposition", "relief", "holding")
 """The kinds of line an extractive summary has, in the order it shows them."""
 
+DIGEST_RULES = 2
+"""The version of the rules that make digests (``service.engine.summaries``): bumped when they change what a
+summary or the chronology holds, so that digests stored by older rules are made again on first use."""
+
 EVENT_KINDS = ("filed", "decided", "hearing", "signed", "due", "accident", "contract", "other")
 """What a dated event is, from the words of its sentence; ``other`` when the sentence names none."""
 
@@ -64,6 +68,13 @@ class StoredSummary:
     created_at: datetime
     generated: dict[str, object] | None = None
     """The checked LLM summary of this version, as stored (``GeneratedSummary.to_json``), once one was made."""
+    rules: int | None = None
+    """``DIGEST_RULES`` of the rules that made it (``None``: rules from before versions were kept)."""
+
+    @property
+    def current(self) -> bool:
+        """Made by today's rules."""
+        return self.rules is not None and self.rules >= DIGEST_RULES
 
 
 @dataclass(frozen=True)

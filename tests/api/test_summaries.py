@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from typer.testing import CliRunner
 
 from service.backends.sql.tables import DatedEventRow, DocumentSummaryRow
@@ -139,6 +139,23 @@ def test_a_document_stored_without_a_summary_gets_one_on_first_use(matters: Matt
     assert events == events_at_ingest  # made again from the stored pages, as ingest made them
     assert parts.summary_index.summaries([order])[order].lines == made_at_ingest
     assert parts.summaries().summary(order).lines == made_at_ingest
+
+
+def test_a_digest_made_by_older_rules_is_made_again_on_first_use(matters: Matters) -> None:
+    parts = matters.parts
+    order = document_id(matters, ORDER)
+    made_now = parts.summaries().summary(order).lines
+    events_now = [stored.event for stored in parts.summaries().chronology(ALPHA) if stored.document_id == order]
+    with parts.sql.session() as session, session.begin():  # as older rules left it, and a database before versions
+        session.execute(update(DatedEventRow).where(DatedEventRow.document_id == order).values(kind="other"))
+        session.execute(update(DocumentSummaryRow).values(rules=None))
+        session.execute(update(DocumentSummaryRow).where(DocumentSummaryRow.document_id == order).values(rules=1))
+    events = [stored.event for stored in parts.summaries().chronology(ALPHA) if stored.document_id == order]
+    assert events == events_now and {event.kind for event in events} != {"other"}
+    stored = parts.summary_index.summaries([order])[order]
+    assert stored.current and stored.lines == made_now
+    everything = [record.id for record in parts.store.list_documents(ALPHA)]
+    assert all(summary.current for summary in parts.summary_index.summaries(everything).values())
 
 
 def test_the_command_line_prints_summaries_and_chronologies(

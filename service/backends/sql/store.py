@@ -91,6 +91,7 @@ ADDED_COLUMNS = (
     ("cited_documents", "finder", "INTEGER"),
     ("thread_turns", "answer_id", "VARCHAR(32)"),
     ("document_summaries", "generated", "JSON"),
+    ("document_summaries", "rules", "INTEGER"),
 )
 """Columns added after the first release: ``create_schema`` adds them to an older database (all nullable)."""
 

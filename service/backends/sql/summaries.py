@@ -12,12 +12,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, or_, select
 from sqlalchemy.orm import Session
 
 from service.backends.sql.tables import CollectionRow, DatedEventRow, DocumentRow, DocumentSummaryRow, as_utc
 from service.core.domain import DocumentStatus
-from service.core.summaries import DatedEvent, DocumentDigest, StoredEvent, StoredSummary, SummaryLine
+from service.core.summaries import DIGEST_RULES, DatedEvent, DocumentDigest, StoredEvent, StoredSummary, SummaryLine
 
 _LINE_FIELDS = {"field", "text", "page", "char_start", "char_end"}
 
@@ -38,7 +38,12 @@ class SqlSummaryIndex:
     def write(session: Session, row: DocumentRow, digest: DocumentDigest) -> None:
         """Store ``digest`` as the version of document ``row`` (after ``remove``), in ``session``'s transaction."""
         session.add(
-            DocumentSummaryRow(document_id=row.id, sha256=row.sha256, lines=[asdict(line) for line in digest.lines])
+            DocumentSummaryRow(
+                document_id=row.id,
+                sha256=row.sha256,
+                lines=[asdict(line) for line in digest.lines],
+                rules=DIGEST_RULES,
+            )
         )
         session.add_all(
             DatedEventRow(
@@ -91,12 +96,13 @@ class SqlSummaryIndex:
                 for row in session.scalars(select(DocumentSummaryRow).where(DocumentSummaryRow.document_id.in_(batch))):
                     lines = tuple(_line(line) for line in row.lines)
                     found[row.document_id] = StoredSummary(
-                        row.document_id, row.sha256, lines, as_utc(row.created_at), row.generated
+                        row.document_id, row.sha256, lines, as_utc(row.created_at), row.generated, row.rules
                     )
         return found
 
-    def documents_without_summary(self, collection: str) -> list[str]:
-        """Ids of the readable documents of ``collection`` that have no summary (stored before summaries existed)."""
+    def documents_to_summarise(self, collection: str) -> list[str]:
+        """Ids of the readable documents of ``collection`` that have no summary (stored before summaries existed) or
+        one made by older rules than ``DIGEST_RULES``."""
         with Session(self.engine) as session:
             return list(
                 session.scalars(
@@ -106,7 +112,11 @@ class SqlSummaryIndex:
                     .where(
                         CollectionRow.name == collection,
                         DocumentRow.status != DocumentStatus.FAILED.value,
-                        DocumentSummaryRow.document_id.is_(None),
+                        or_(
+                            DocumentSummaryRow.document_id.is_(None),
+                            DocumentSummaryRow.rules.is_(None),
+                            DocumentSummaryRow.rules < DIGEST_RULES,
+                        ),
                     )
                     .order_by(DocumentRow.source)
                 )

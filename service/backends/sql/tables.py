@@ -298,6 +298,8 @@ class DocumentSummaryRow(Base):
     """``SummaryLine`` fields, one object a line."""
     generated: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     """The LLM's summary of this version, checked (``GeneratedSummary.to_json``), once one was asked for."""
+    rules: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """``DIGEST_RULES`` of the rules that made it (``NULL``: rules from before versions were kept)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

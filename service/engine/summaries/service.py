@@ -2,9 +2,9 @@
 headlines, and a collection's dated events in time order.
 
 Summaries and events are made at ingest and stored with the document's pages (``digest``); a document stored
-before they existed gets them on first use, from its stored pages, metadata and entity mentions, written only if
-it is still the version they were made from. A collection the principal may not read is the same 404 as a
-missing one, and every read is audited.
+before they existed, or whose digest older rules made (``DIGEST_RULES``), gets them on first use, from its stored
+pages, metadata and entity mentions, written only if it is still the version they were made from. A collection the
+principal may not read is the same 404 as a missing one, and every read is audited.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class SummariesService:
         built only when a generated summary is asked for."""
 
     def summary(self, document_id: str, principal: Principal | None = None, generated: bool = False) -> DocumentSummary:
-        """A document's extractive summary (made now if it was stored before summaries existed); with
+        """A document's extractive summary (made now if it was stored before summaries existed or by older rules); with
         ``generated``, also the configured LLM's summary of it, checked like an answer and kept per version and
         model (a 422 naming ``generated`` when no LLM is configured)."""
         record = self._documents.document(document_id, principal)
@@ -90,6 +90,8 @@ class SummariesService:
         stored = None
         if record.status != DocumentStatus.FAILED:
             stored = self._index().summaries([record.id]).get(record.id)
+            if stored is not None and not stored.current:
+                stored = None  # made again below; a generated summary of the old lines goes with them
             lines = stored.lines if stored is not None else self._make(record).lines
         written = self._generated(record, lines, stored.generated if stored else None) if generated else None
         self._record(principal, "summary", record.collection, {"document_id": record.id, "generated": generated})
@@ -134,8 +136,8 @@ class SummariesService:
         return events
 
     def _complete(self, collection: str) -> None:
-        """Make the digests of the collection's documents stored before summaries existed."""
-        missing = self._index().documents_without_summary(collection)
+        """Make the digests of the collection's documents stored before summaries existed or by older rules."""
+        missing = self._index().documents_to_summarise(collection)
         if not missing:
             return
         mentions = self._mentions(collection)
