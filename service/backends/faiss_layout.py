@@ -36,6 +36,8 @@ _BITMAP_IDS = 1 << 26
 that bitmap would hold more than ``_BITMAP_BITS_PER_ID`` bits per allowed id (a few ids, large keys); other
 filters use FAISS's hash set, whose construction costs 10 ms for 100k ids but little for a few."""
 _BITMAP_BITS_PER_ID = 256
+FILTER_ROOT = 4
+"""A filtered search probes ``nprobe`` times this root of the inverse share of the vectors it allows (``probes``)."""
 _BLOCK = 65_536
 """Vectors of the exact layout copied into a new index per call (bounds the temporary copies)."""
 
@@ -62,14 +64,16 @@ def list_count(vectors: int) -> int:
 
 
 def probes(index: Any, nprobe: int, allowed: int | None) -> int:
-    """Lists to scan: ``nprobe``, times the inverse square root of the share of vectors a filter allows, at most
-    every list. A list holds only that share of candidates, so the allowed top k lie farther out; scaling by the
-    inverse share itself would see as many allowed vectors as an unfiltered search, but measured at 1 M vectors
-    that over-probes (recall@10 1.000 where unfiltered search has 0.96) and costs 2-3 times more."""
+    """Lists to scan: ``nprobe``, times the inverse fourth root (``FILTER_ROOT``) of the share of vectors a
+    filter allows, at most every list. A list holds only that share of candidates, so the allowed top k lie
+    farther out. Measured at 1 M vectors (float16, nprobe 32, recall@10 0.96 unfiltered): scaling by the inverse
+    square root over-probed (recall@10 0.999 with 10 % of the ids allowed, 1.000 with 1 %, at 1.8 and 1.4 times
+    the unfiltered CPU time); the fourth root probes 57 and 101 lists instead of 102 and 320."""
     nlist, count = int(index.nlist), int(index.ntotal)
     if allowed is None or allowed >= count:
         return min(nlist, nprobe)
-    return min(nlist, math.ceil(nprobe * math.sqrt(count / max(1, allowed))))
+    widen: float = (count / max(1, allowed)) ** (1 / FILTER_ROOT)
+    return min(nlist, math.ceil(nprobe * widen))
 
 
 def visited(index: Any, nprobe: int, allowed: int | None) -> int:

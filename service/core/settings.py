@@ -139,7 +139,7 @@ class IndexSettings(Group):
         32,
         ge=1,
         description="Lists of the approximate index searched per query (more: higher recall, slower); a filtered "
-        "search probes more, by the inverse square root of the share of vectors it allows.",
+        "search probes more, by the inverse fourth root of the share of vectors it allows.",
     )
     ivf_storage: Literal["float16", "float32"] = Field(
         "float16",

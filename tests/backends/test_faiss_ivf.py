@@ -83,7 +83,7 @@ def test_recall_against_exact_search_with_and_without_a_filter(
     for index in (exact, approximate):
         index.add(ids, rows)
     assert approximate.kind == "ivf"  # 55 lists, 8 probed: about 15 % of the vectors scanned per query
-    # Half the ids allowed: twice the lists probed (16 of 55), a filtered scan rather than direct scoring.
+    # Half the ids allowed: 2 ** (1/4) times the lists probed (10 of 55), a filtered scan, not direct scoring.
     allowed = sorted(np.random.default_rng(4).choice(ids, size=1500, replace=False).tolist())
     found = {"all": 0, "filtered": 0}
     for query in queries:

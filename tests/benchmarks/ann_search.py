@@ -39,6 +39,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from service.backends import faiss_layout
 from service.backends.faiss_index import DIRECT_FRACTION, FaissIndex, IndexManifest
 from service.backends.faiss_layout import Storage, list_count
 from service.core.seams import VectorIndex
@@ -52,6 +53,9 @@ Ids = npt.NDArray[np.int64]
 K = 10
 BLOCK = 65_536
 IVF_STATS = faiss.cvar.indexIVF_stats  # type: ignore[attr-defined]  # FAISS's global counters, not in the stub
+DEFAULT_ROOT = faiss_layout.FILTER_ROOT
+ROOTS = {2: "nprobe x (1/share)^1/2", 4: "nprobe x (1/share)^1/4"}
+"""How a filtered search's lists grow (``faiss_layout.FILTER_ROOT``): 2 before 2026-12-03's second session, 4 since."""
 MANIFEST = IndexManifest(embedder="bench", dimension=384, chunk_tokens=0, overlap_tokens=0)
 
 
@@ -164,7 +168,7 @@ def recall(truth: list[list[int]], found: list[list[int]]) -> float:
 def line(label: str, latencies: list[float], hit_rate: float | None, done: str) -> str:
     shown = "1.000 (exact)" if hit_rate is None else f"{hit_rate:.3f}"
     return (
-        f"  {label:<18} p50 {percentile(latencies, 0.5):7.2f} ms  p90 {percentile(latencies, 0.9):7.2f} ms"
+        f"  {label:<42} p50 {percentile(latencies, 0.5):7.2f} ms  p90 {percentile(latencies, 0.9):7.2f} ms"
         f"  CPU p50 {percentile(CPU_MS, 0.5):7.2f} ms  {done}  recall@{K} {shown}"
     )
 
@@ -235,9 +239,13 @@ def ivf_side(
         approximate.layout = IndexSettings(kind="ivf", nprobe=nprobe, ivf_storage=storage)
         print(f" {label}, nprobe {nprobe}:")
         for label_, ids in allowed.items():
-            latencies, found = timed(approximate, queries, ids)
-            done = work(approximate, len(queries), ids)
-            print(line(label_, latencies, recall(truth[label_], found), done), flush=True)
+            for root in [DEFAULT_ROOT] if ids is None else args.filter_roots:
+                faiss_layout.FILTER_ROOT = root
+                latencies, found = timed(approximate, queries, ids)
+                done = work(approximate, len(queries), ids)
+                shown = label_ if ids is None else f"{label_}, {ROOTS.get(root, f'root {root}')}"
+                print(line(shown, latencies, recall(truth[label_], found), done), flush=True)
+        faiss_layout.FILTER_ROOT = DEFAULT_ROOT
 
 
 def incremental(real: Matrix, args: argparse.Namespace) -> None:
@@ -317,6 +325,9 @@ def main() -> None:
     parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32])
     parser.add_argument(
         "--storage", nargs="+", choices=["float32", "float16"], default=["float32", "float16"], help="ivf vectors"
+    )
+    parser.add_argument(
+        "--filter-roots", type=int, nargs="+", default=[DEFAULT_ROOT], help="filtered: nprobe x (1/share)^(1/root)"
     )
     parser.add_argument("--shares", type=float, nargs="*", default=[0.1, 0.01], help="filters: shares of ids")
     parser.add_argument("--sizes", type=int, nargs="*", default=[3_000, 10_000, 30_000, 100_000])
