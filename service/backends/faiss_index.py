@@ -1,9 +1,10 @@
 """``FaissIndex``: one inner-product index per collection, ids = SQL chunk ids.
 
 Vectors are normalised, so inner product is cosine similarity. A collection's index is exact, or approximate
-(IVF) from ``IndexSettings.ivf_from`` vectors on (``faiss_layout``): it is rebuilt into the other layout when
-it crosses that size, retrained when it grows ``retrain_factor`` times past the size it was trained at, and
-when the settings force the other layout. The index is saved atomically
+(IVF, its vectors stored as ``float16`` or ``float32``) from ``IndexSettings.ivf_from`` vectors on
+(``faiss_layout``): it is rebuilt into the other layout when it crosses that size, retrained when it grows
+``retrain_factor`` times past the size it was trained at, and when the settings force the other layout or
+another storage. The index is saved atomically
 (temporary file, fsync, rename) beside a manifest that records what built it; an index built by
 another embedder or other chunking settings is refused. SQL is the source of truth: after a
 crash, ``reconcile`` adds what SQL has and FAISS lacks (from the stored vectors) and drops what
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from service.backends import faiss_layout
-from service.backends.faiss_layout import Kind
+from service.backends.faiss_layout import Kind, Storage
 from service.backends.saved_index import SavedIndex, write_atomically
 from service.core.errors import IndexMismatch
 from service.core.names import check_collection_name
@@ -48,7 +49,7 @@ faiss.omp_set_num_threads(1)
 @dataclass(frozen=True)
 class IndexManifest:
     """What built an index; two manifests agree when every field but the layout's (``count``, ``kind``,
-    ``nlist``, ``nprobe``, ``trained_at``) matches, since any layout serves the same vectors."""
+    ``nlist``, ``nprobe``, ``trained_at``, ``storage``) matches, since any layout serves the same vectors."""
 
     embedder: str
     dimension: int
@@ -65,6 +66,8 @@ class IndexManifest:
     """Lists an ``ivf`` search probed when it was saved (a setting, not part of the file)."""
     trained_at: int = 0
     """Vectors the ``ivf`` index held when its lists were trained."""
+    storage: Storage = "float32"
+    """How the index stores its vectors: ``float32``, or ``float16`` in an ``ivf`` index (``ivf_storage``)."""
 
     def mismatch(self, other: IndexManifest) -> list[str]:
         """Human-readable differences that make ``other``'s index unusable with these settings."""
@@ -136,11 +139,12 @@ class FaissIndex(SavedIndex):
         count = int(self._index.ntotal)
         wanted = self._wanted() if count else "exact"  # lists cannot be trained on nothing
         outgrown = self.kind == "ivf" and count >= self._trained_at * self.layout.retrain_factor
-        if wanted == self.kind and not outgrown:
+        restorage = self.kind == "ivf" and faiss_layout.storage_of(self._index) != self.layout.ivf_storage
+        if wanted == self.kind and not outgrown and not restorage:
             return
         # Not marked dirty: the vectors are the same, so a rebuild at load must not stop this process from
         # refreshing to what other processes save (``newer_on_disk``); the next save writes the new layout.
-        self._index = faiss_layout.rebuild(self._index, wanted)
+        self._index = faiss_layout.rebuild(self._index, wanted, self.layout.ivf_storage)
         self._trained_at = count if wanted == "ivf" else 0
 
     @property
@@ -242,6 +246,7 @@ class FaissIndex(SavedIndex):
                     "nlist": int(self._index.nlist) if ivf else 0,
                     "nprobe": self.layout.nprobe if ivf else 0,
                     "trained_at": self.trained_at,
+                    "storage": faiss_layout.storage_of(self._index),
                 }
             )
             write_atomically(self.manifest_path, lambda path: path.write_text(json.dumps(asdict(manifest), indent=1)))

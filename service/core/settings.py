@@ -139,7 +139,12 @@ class IndexSettings(Group):
         32,
         ge=1,
         description="Lists of the approximate index searched per query (more: higher recall, slower); a filtered "
-        "search probes more, by the inverse square root of the share of vectors it allows.",
+        "search probes more, by the inverse fourth root of the share of vectors it allows.",
+    )
+    ivf_storage: Literal["float16", "float32"] = Field(
+        "float16",
+        description="How the approximate index stores its vectors: float16 halves its memory and the bytes a search "
+        "reads (about 1.5 times faster; scores within about 1e-4 of the exact cosine), float32 keeps exact scores.",
     )
     retrain_factor: float = Field(
         2.0,

@@ -8,15 +8,17 @@ The vectors: REAL chunk embeddings, repeated with noise. The legalbench-rag-dev 
 a copy keeps a cosine of about 0.89 to its source), normalised again. Queries are the benchmark's real
 questions (contractnli and maud), embedded as queries. Ground truth is exact search over the same vectors.
 
-Both indexes are docqa's own ``FaissIndex`` (exact: ``IndexFlatIP``; ``ivf``: ``IndexIVFFlat`` trained by
-``FaissIndex`` itself), timed one query at a time with FAISS on ONE thread (``faiss.omp_set_num_threads(1)``,
-as the service runs it). Filtered searches pass ``allowed_ids`` (10 % of the ids, or 1 %, chosen at random) as
-an int64 array; converting a Python list of them, as the retriever hands them over, costs the same on both
-sides and is printed apart. Each line also prints the wall and the CPU time of the searching thread, and how
-many vectors were scored, which does not depend on the machine's load. The trained IVF index is saved in the
-cache folder and reused by later runs (``--fresh`` retrains). Then a crossover at smaller sizes (``--sizes``)
-shows where exact search gets slower than ivf at recall@10 0.99. ``--incremental`` instead adds the vectors
-block by block with the default settings, as an ingest would, and reports what the retraining costs.
+Both indexes are docqa's own ``FaissIndex`` (exact: ``IndexFlatIP``; ``ivf``: trained by ``FaissIndex`` itself,
+once per ``--storage``: ``float32``, an ``IndexIVFFlat``, and ``float16``, the default, an
+``IndexIVFScalarQuantizer``; both are trained on the same sample, so they have the same lists), timed one query
+at a time with FAISS on ONE thread (``faiss.omp_set_num_threads(1)``, as the service runs it). Filtered
+searches pass ``allowed_ids`` (10 % of the ids, or 1 %, chosen at random) as an int64 array; converting a
+Python list of them, as the retriever hands them over, costs the same on both sides and is printed apart. Each
+line also prints the wall and the CPU time of the searching thread, and how many vectors were scored, which does
+not depend on the machine's load. The trained IVF indexes are saved in the cache folder (a subfolder per
+storage) and reused by later runs (``--fresh`` retrains). Then a crossover at smaller sizes (``--sizes``) shows
+where exact search gets slower than ivf at recall@10 0.99. ``--incremental`` instead adds the vectors block by
+block with the default settings, as an ingest would, and reports what the retraining costs.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from service.backends import faiss_layout
 from service.backends.faiss_index import DIRECT_FRACTION, FaissIndex, IndexManifest
-from service.backends.faiss_layout import list_count
+from service.backends.faiss_layout import Storage, list_count
 from service.core.seams import VectorIndex
 from service.core.settings import IndexSettings
 from service.engine.evaluation.retrieval import percentile
@@ -50,6 +53,9 @@ Ids = npt.NDArray[np.int64]
 K = 10
 BLOCK = 65_536
 IVF_STATS = faiss.cvar.indexIVF_stats  # type: ignore[attr-defined]  # FAISS's global counters, not in the stub
+DEFAULT_ROOT = faiss_layout.FILTER_ROOT
+ROOTS = {2: "nprobe x (1/share)^1/2", 4: "nprobe x (1/share)^1/4"}
+"""How a filtered search's lists grow (``faiss_layout.FILTER_ROOT``): 2 before 2026-12-03's second session, 4 since."""
 MANIFEST = IndexManifest(embedder="bench", dimension=384, chunk_tokens=0, overlap_tokens=0)
 
 
@@ -162,7 +168,7 @@ def recall(truth: list[list[int]], found: list[list[int]]) -> float:
 def line(label: str, latencies: list[float], hit_rate: float | None, done: str) -> str:
     shown = "1.000 (exact)" if hit_rate is None else f"{hit_rate:.3f}"
     return (
-        f"  {label:<18} p50 {percentile(latencies, 0.5):7.2f} ms  p90 {percentile(latencies, 0.9):7.2f} ms"
+        f"  {label:<42} p50 {percentile(latencies, 0.5):7.2f} ms  p90 {percentile(latencies, 0.9):7.2f} ms"
         f"  CPU p50 {percentile(CPU_MS, 0.5):7.2f} ms  {done}  recall@{K} {shown}"
     )
 
@@ -198,35 +204,48 @@ def exact_side(
 
 def ivf_side(
     folder: Path,
+    storage: Storage,
     args: argparse.Namespace,
     queries: Matrix,
     allowed: dict[str, Ids | None],
     truth: dict[str, list[list[int]]],
 ) -> None:
-    """Load the saved index as ``ivf`` (trained then, or reused from an earlier run), and time it per nprobe."""
+    """Load the saved exact index as ``ivf`` storing ``storage`` (trained then, in a subfolder of its own, or
+    reused from an earlier run), and time it per nprobe."""
     before = rss_mib()
-    manifest_path = folder / "bench.manifest.json"
+    own = folder / storage
+    manifest_path = own / "bench.manifest.json"
+    if not manifest_path.exists():  # a link to the exact file: saving the ivf one replaces the link, not the file
+        own.mkdir()
+        os.link(folder / "bench.faiss", own / "bench.faiss")
+        shutil.copyfile(folder / "bench.manifest.json", manifest_path)
     trains = json.loads(manifest_path.read_text())["kind"] == "exact"
+    layout = IndexSettings(kind="ivf", nprobe=args.nprobe[0], ivf_storage=storage)
     started = time.perf_counter()
-    approximate = FaissIndex(folder, "bench", MANIFEST, IndexSettings(kind="ivf", nprobe=args.nprobe[0]))
+    approximate = FaissIndex(own, "bench", MANIFEST, layout)
     took = time.perf_counter() - started
+    label = f"ivf {storage}"
     if trains:  # the exact file was read and rebuilt as ivf (trained, filled): save it for the next run
         approximate.save()
-        print(f"ivf: read the exact file, trained and filled in {took:.1f} s; peak RSS {peak_mib():,.0f} MiB")
+        print(f"{label}: read the exact file, trained and filled in {took:.1f} s; peak RSS {peak_mib():,.0f} MiB")
     else:
-        print(f"ivf: read the trained index in {took:.1f} s")
+        print(f"{label}: read the trained index in {took:.1f} s")
     manifest = json.loads(manifest_path.read_text())
     print(
-        f"ivf: nlist {manifest['nlist']}, trained at {manifest['trained_at']:,} vectors, "
-        f"+{rss_mib() - before:,.0f} MiB resident"
+        f"{label}: nlist {manifest['nlist']}, trained at {manifest['trained_at']:,} vectors, "
+        f"+{rss_mib() - before:,.0f} MiB resident, file {(own / 'bench.faiss').stat().st_size / 2**20:,.0f} MiB"
     )
     for nprobe in args.nprobe:
-        approximate.layout = IndexSettings(kind="ivf", nprobe=nprobe)
-        print(f" nprobe {nprobe}:")
-        for label, ids in allowed.items():
-            latencies, found = timed(approximate, queries, ids)
-            done = work(approximate, len(queries), ids)
-            print(line(label, latencies, recall(truth[label], found), done), flush=True)
+        approximate.layout = IndexSettings(kind="ivf", nprobe=nprobe, ivf_storage=storage)
+        print(f" {label}, nprobe {nprobe}:")
+        for label_, ids in allowed.items():
+            for root in [DEFAULT_ROOT] if ids is None else args.filter_roots:
+                faiss_layout.FILTER_ROOT = root
+                latencies, found = timed(approximate, queries, ids)
+                done = work(approximate, len(queries), ids)
+                shown = label_ if ids is None else f"{label_}, {ROOTS.get(root, f'root {root}')}"
+                print(line(shown, latencies, recall(truth[label_], found), done), flush=True)
+        faiss_layout.FILTER_ROOT = DEFAULT_ROOT
 
 
 def incremental(real: Matrix, args: argparse.Namespace) -> None:
@@ -304,6 +323,12 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.5, help="norm of the noise added to a real vector")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--nprobe", type=int, nargs="+", default=[8, 16, 32])
+    parser.add_argument(
+        "--storage", nargs="+", choices=["float32", "float16"], default=["float32", "float16"], help="ivf vectors"
+    )
+    parser.add_argument(
+        "--filter-roots", type=int, nargs="+", default=[DEFAULT_ROOT], help="filtered: nprobe x (1/share)^(1/root)"
+    )
     parser.add_argument("--shares", type=float, nargs="*", default=[0.1, 0.01], help="filters: shares of ids")
     parser.add_argument("--sizes", type=int, nargs="*", default=[3_000, 10_000, 30_000, 100_000])
     parser.add_argument("--fresh", action="store_true", help="rebuild and retrain instead of reusing the cache")
@@ -340,8 +365,10 @@ def main_comparison(real: Matrix, args: argparse.Namespace, queries: Matrix) -> 
     else:
         truth = json.loads(truth_file.read_text())
         print("exact: ground truth and index reused from", folder)
-    ivf_side(folder, args, queries, allowed, truth)
+    for storage in args.storage:
+        ivf_side(folder, storage, args, queries, allowed, truth)
     list_cost(allowed)
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":
