@@ -94,11 +94,18 @@ def _trim_start(text: str, start: int, end: int) -> int:
     return end
 
 
+_FIRST_AND = re.compile(r"(?:^|(?<=[\n,(])|(?<=v\.)|(?<=[a-z]))[ \t]*(?P<word>[A-Z][a-z]+)\s+and[ \t]+$")
+"""One capitalised word and "and" before a company, after no other capitalised word: the company's first word
+("Create and Construct, LLC"; not "Richard Roe and Acme Corp.", two parties)."""
+
+
 def rule_orgs(text: str) -> Iterator[tuple[int, int]]:
     """Spans of companies, firms and government bodies named by their form (see the module's docstring)."""
     for pattern in (COMPANY, FIRM, BODY):
         for match in pattern.finditer(text):
             start = _trim_start(text, match.start(), match.end())
+            if pattern is COMPANY and (first := _FIRST_AND.search(text, max(0, start - 40), start)) is not None:
+                start = first.start("word")  # "Create and Construct, LLC"
             end = match.end()
             if pattern is BODY:  # "Council of the Churches of Christ" in the USA
                 start, end = extend_org(text, start, end)
@@ -112,15 +119,19 @@ _JOINING = {"of", "for", "the", "and", "&", "in"}
 
 def _one_org_per_name(lines: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
     """Firm or office lines in reading order, as organisations: a line that ends or begins with a joining word, or
-    that has no word of an organisation's, runs on into the next ("AMERICAN CIVIL LIBERTIES / UNION FOUNDATION OF
-    / NORTHERN CALIFORNIA" is one); "U.S. Department of Labor / Office of the Solicitor" are two."""
+    that has no word of an organisation's, or that is followed by such a line, runs on into the next ("AMERICAN
+    CIVIL LIBERTIES / UNION FOUNDATION OF / NORTHERN CALIFORNIA" is one, so is "OFFICE OF THE PUBLIC DEFENDER /
+    SAN FRANCISCO"); "U.S. Department of Labor / Office of the Solicitor" are two."""
     start: int | None = None
     for index, line in enumerate(lines):
         words = _words(line.group(0))
         start = line.start() if start is None else start
         following = _words(lines[index + 1].group(0)) if index + 1 < len(lines) else []
         runs_on = bool(following) and (
-            words[-1] in _JOINING or following[0] in _JOINING or not any(word in _ORG_CUES for word in words)
+            words[-1] in _JOINING
+            or following[0] in _JOINING
+            or not any(word in _ORG_CUES for word in words)
+            or not any(word in _ORG_CUES for word in following)  # "OFFICE OF THE PUBLIC DEFENDER / SAN FRANCISCO"
         )
         if not runs_on:
             yield start, line.start() + len(line.group(0).rstrip(" \t,"))
