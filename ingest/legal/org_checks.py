@@ -33,7 +33,8 @@ NOT_ORG_HEADS = {
     "waiver", "offer", "letter", "form", "schedule", "record", "transcript", "proposition", "limit", "process",
     "collection", "enrollment", "appointments", "designations", "time", "account", "fees", "costs", "litigation",
     "estoppel", "doctrine", "products", "product", "software", "warrant", "indictment", "proceedings", "hearing",
-    "syllabus", "index", "appendix", "addendum", "section", "chapter", "paragraph", "count", "counts", "question",
+    "syllabus", "index", "excerpts", "appendix", "addendum", "section", "chapter", "paragraph", "count", "counts",
+    "question",
     "argument", "background", "introduction", "conclusion", "discussion", "facts", "procedure", "history",
     "review", "jurisdiction", "venue", "relief", "damages", "judgment", "decision", "verdict", "trial", "appeal",
     "value", "values", "rate", "rates", "charges", "deductions", "income", "deficiency", "filer", "guide",
@@ -74,8 +75,8 @@ _STATES = (
 _HONORIFIC_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Messrs|Dr)\.?\s+$")
 _CASE_AFTER = re.compile(r"^,?[ \t]+v\.?[ \t\n]")
 _CASE_BEFORE = re.compile(r"\bv\.?[ \t\n]+$")
-_REPORTER_AFTER = re.compile(r"^,[ \t\n]+\d+[ \t\n]+[A-Z]")
-_COURT_PAREN = re.compile(r"\([^()\n]{0,12}$")
+_REPORTER_AFTER = re.compile(r"^,[ \t\n]+(?:\d+[ \t\n]+[A-Z]|No\.)")
+_COURT_PAREN = re.compile(r"\([^()\n]{0,12}\Z")
 _YEAR_AFTER = re.compile(r"^[^()]{0,24}\b(?:1[89]|20)\d\d\)")
 
 
@@ -94,10 +95,16 @@ def head(name: str) -> str:
 
 
 _NEXT_LINE = re.compile(
-    rf"[ \t]*\n[ \t]*(?P<rest>(?:[A-Z][\w'\u2019.\-]*[ \t]+){{0,3}}(?:{ORG_HEADS}|{_SERVICE_HEADS}|Insurance[ \t]+Company))"
+    rf"[ \t]*\n[ \t]*(?P<rest>(?:[A-Z][\w'\u2019.\-]*[ \t]+){{0,3}}"
+    rf"(?:{ORG_HEADS}|{_SERVICE_HEADS}|Insurance[ \t]+Company))"
     r"(?=[ \t]*(?:[,;:]|\n|$))",
     re.IGNORECASE,
 )
+
+
+def org_head(name: str) -> bool:
+    """Whether ``name`` holds an organisation's noun or a company's suffix."""
+    return bool(_ORG_MARK.search(name) or _SUFFIX.search(name))
 
 
 def join_next_line(text: str, start: int, end: int) -> int:
@@ -149,7 +156,10 @@ def trim_org(text: str, start: int, end: int) -> list[tuple[int, int]]:
         while words and re.sub(r"[^\w]", "", words[0].group(0).lower()) in _FORM_WORDS | _JOINERS - {"the"}:
             words.pop(0)
         if words:
-            trimmed.append((piece_start + words[0].start(), piece_start + words[-1].end()))
+            piece_end = piece_start + words[-1].end()
+            while piece_end > start and text[piece_end - 1] in "\u2013\u2014-":  # "Dependent Life \u2013"
+                piece_end -= 1
+            trimmed.append((piece_start + words[0].start(), piece_end))
     return trimmed
 
 
@@ -166,6 +176,8 @@ def org_verdict(text: str, start: int, end: int) -> str | None:
         return None
     if all(part in _FORM_WORDS for word in words for part in word.split("-") if part):
         return None  # "Plaintiffs-Appellees"
+    if re.search(r"\d(?:st|nd|rd|th)?[ \t]+\Z", before):
+        return None  # "6th Circuit Bar", "5th Floor": the name's first word is a number the span lost
     if re.fullmatch(r"[A-Z](?:-[A-Z])+", name.strip()) or (len(words) == 1 and re.match(r"[ \t]*:", after)):
         return None  # "P-H" (petitioner-husband), "Entered:" (a form's label)
     if not marked and len(words) <= 2 and re.match(rf",[ \t]+(?:{_STATES})\b", after):
