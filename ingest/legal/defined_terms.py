@@ -32,9 +32,11 @@ GENERIC = {
     "creditor", "lender", "borrower", "buyer", "seller", "landlord", "tenant", "insurer", "carrier", "parties",
     "party", "defendant", "defendants", "plaintiff", "plaintiffs", "petitioner", "respondent", "appellant",
     "appellee", "movant", "claimant", "receiver", "trustee", "estate", "entity", "entities", "affiliates",
-    "group", "court", "commission", "committee", "union",
+    "group", "court", "commission", "committee", "union", "bureau", "service", "services", "director", "federal",
+    "national", "united", "american", "administration", "inquiries", "etc", "affirm", "reverse", "council",
+    "association", "society", "corp", "inc", "llc", "company's",
 }  # fmt: skip
-"""Short forms that are a role or a kind of body, not a name."""
+"""Words that are a role, a kind of body or a title, not a name: no short name, and no organisation alone."""
 _SMALL = {"of", "for", "the", "and", "&", "in", "on", "at", "to", "de"}
 
 

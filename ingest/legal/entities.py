@@ -26,7 +26,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from ingest.legal.defined_terms import Terms, short_name, terms_in
+from ingest.legal.defined_terms import GENERIC, Terms, short_name, terms_in
 from ingest.legal.model_text import model_text
 from ingest.legal.org_checks import case_party_orgs, cue_orgs, join_next_line, org_head, org_verdict, trim_org
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
@@ -468,7 +468,7 @@ def _model(page: _Page, doc: Any) -> None:
                 if not re.search(r"\bcourt\b", line.group(0), re.IGNORECASE) and org_head(line.group(0)):
                     _add_org(page, start + line.start(), start + line.end())
             continue
-        if kind == "org" and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
+        if kind == "org" and re.search(r"\bcourts?\b", ent.text, re.IGNORECASE):
             kind = "court"
         last = re.sub(r"[^a-z]", "", ent.text.split()[-1].lower()) if ent.text.split() else ""
         if kind == "person" and last in _ORG_WORDS:
@@ -525,6 +525,7 @@ def _defined_terms(pages: list[_Page]) -> None:
             if mention.type in ("org", "person") and (alias := short_name(page.read, mention.char_end, mention.name)):
                 terms.names.setdefault(alias, mention.type)
     lower = {word for page in pages for word in re.findall(r"\b[a-z][a-z\-]{2,}\b", page.read)}
+    surnames = {mention.name.split()[-1] for page in pages for mention in page.mentions if mention.type == "person"}
     name_words = {
         word for page in pages for mention in page.mentions if mention.type == "org" and " " in mention.name
         for word in mention.name.split()
@@ -537,10 +538,10 @@ def _defined_terms(pages: list[_Page]) -> None:
                 mention.type == "org"
                 and " " not in word
                 and (word[1:].islower() or (word.isupper() and len(word) > 5))
-                and word.lower() in lower
+                and (word.lower() in lower or word.lower() in GENERIC or word[:-1] in surnames)
                 and word not in terms.names
                 and word not in name_words
-            )
+            )  # "the Estate", "DIRECTOR", "the Bordelons" (a family)
             if (mention.type == "org" and word in terms.others) or common:
                 page.taken.remove((mention.char_start, mention.char_end))
             else:

@@ -41,6 +41,7 @@ NOT_ORG_HEADS = {
     "manual", "handbook", "instructions", "website", "page", "mail", "email", "e-mail", "road", "street",
     "avenue", "boulevard", "drive", "highway", "route", "county", "city", "facility", "jail", "prison",
     "penitentiary", "courthouse", "building", "plaza", "square", "spouse", "employer", "employee", "debtor",
+    "judge", "judges", "justice", "clerk", "magistrate",
 }  # fmt: skip
 """Heads of names that are documents, provisions, terms of a deal, places or roles, never an organisation."""
 ORG_HEADS = (
@@ -63,8 +64,12 @@ _ABBREVIATIONS = {
     "prods", "grp", "sys", "ctr", "fed", "ins", "fin", "mgmt", "comm", "invs", "elec", "pharm", "tech", "coop",
 }  # fmt: skip
 """Words that end in a period inside case names ("Bell Atl. Corp.", "Christus Spohn Health Sys. Corp.")."""
-_SUFFIX = re.compile(r"\b(?:L\.?L\.?[CP]|PLLC|Inc|Corp|Co|Ltd|N\.A|P\.C|P\.A|LLP|plc|S\.A)\b\.?", re.IGNORECASE)
-_ORG_MARK = re.compile(rf"\b(?:{ORG_HEADS}|{_SERVICE_HEADS}|Firm|Fund|Trust|Center|Office)\b|&", re.IGNORECASE)
+_SUFFIX = re.compile(r"\b(?:L\.?L\.?[CP]|L\.P|PLLC|Inc|Corp|Co|Ltd|N\.A|P\.C|P\.A|LLP|plc|S\.A)\b\.?", re.IGNORECASE)
+_ORG_MARK = re.compile(
+    rf"\b(?:{ORG_HEADS}|{_SERVICE_HEADS}|Firm|Fund|Trust|Center|Office|Club|Partnership|Project|Network|Hosp|Ass'n|"
+    r"Comm'n|Dep't|Dept|Bd|Univ|Sch|Dist|Auth|Nat'l|Int'l|Soc'y|Inst|Sys|Servs|Grp)\b|&",
+    re.IGNORECASE,
+)
 _STATES = (
     "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|"
     "Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|"
@@ -111,6 +116,9 @@ def join_next_line(text: str, start: int, end: int) -> int:
     """Where an organisation broken at a line's end ends: "Dearborn National Life / Insurance Company," and
     "EXPERIAN CONSUMER / SERVICES," are one name when the next line is the rest of it (words ending in an
     organisation's noun, then a comma or the line's end) and the first part has no such noun."""
+    if re.search(r"(?:&|\b(?:of|for|and|the))[ \t]*$", text[start:end]):  # "KILPATRICK TOWNSEND & / STOCKTON LLP"
+        rest = re.match(r"[ \t]*\n[ \t]*[A-Z][\w'\u2019.,&\- ]*?(?=[ \t]*(?:\n|$))", text[end : end + 80])
+        return end + rest.end() if rest and len(rest.group(0).split()) <= 6 else end
     if (
         _ORG_MARK.search(text[start:end])
         or len(text[start:end].split()) < 2
@@ -188,6 +196,7 @@ def org_verdict(text: str, start: int, end: int) -> str | None:
         return None  # "62 T.C.M. (CCH) 505": the publisher of a reporter
     if len(words) == 1 and len(name) <= 4 and re.match(r"\.?[ \t]*(?:\d|[A-Z]{2,}\.)", after):
         return None  # "TEX. INS. CODE", "Sec. 752(a)"
+    marked = marked or (name.isupper() and len(name) <= 6)  # "Rhode Island v. EPA": an agency's initials
     if not marked and (_HONORIFIC_BEFORE.search(before) or _CASE_AFTER.match(after)):
         return "person" if len(words) <= 3 and not any(char.isdigit() for char in name) else None
     if not marked and _CASE_BEFORE.search(before) and _REPORTER_AFTER.match(after) and len(words) <= 3:
