@@ -205,9 +205,10 @@ def org_verdict(text: str, start: int, end: int) -> str | None:
 
 
 _CAP = r"(?:[A-Z][\w'\u2019.\-]*|&)"
+_ENDS = r"(?![ \t]+(?!(?:Of|For|OF|FOR)\b)[A-Z])"  # a line in capitals reads "Department Of Labor" to the model
 _CUE = re.compile(
-    rf"(?<![\w.\-])(?:{_CAP}[ \t]+(?:(?:of|for|the|&)[ \t]+)?){{1,5}}(?:{ORG_HEADS})\b(?![ \t]+[A-Z])"
-    rf"|(?<![\w.\-])(?:{_CAP}[ \t]+){{2,4}}(?:{_SERVICE_HEADS})\b(?![ \t]+[A-Z])"
+    rf"(?<![\w.\-])(?:{_CAP}[ \t]+(?:(?:of|for|the|&)[ \t]+)?){{1,5}}(?:{ORG_HEADS})\b{_ENDS}"
+    rf"|(?<![\w.\-])(?:{_CAP}[ \t]+){{2,4}}(?:{_SERVICE_HEADS})\b{_ENDS}"
 )
 """Capitalised words, then an organisation's noun that ends them ("League Manag" is a name cut short, not one)."""
 _OF_TAIL = re.compile(
