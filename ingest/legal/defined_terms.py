@@ -13,9 +13,12 @@ one's name.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ingest.legal.org_checks import NOT_ORG_HEADS, head
+from service.core.domain import EntityMention
 
 _DEFINITION = re.compile(
     r"[ \t\n]*,?[ \t\n]*\((?:(?:collectively|hereinafter|together|jointly)[,:]?[ \t\n]+)?(?:the[ \t\n]+)?"
@@ -79,3 +82,57 @@ def terms_in(text: str) -> set[str]:
         if before[:1].islower() or head(before) in NOT_ORG_HEADS:
             found.add(match.group("alias"))
     return found
+
+
+class PageMentions(Protocol):
+    """A page's mentions as extraction holds them (``entities._Page``): what the model read, the mentions, the
+    spans taken, and a way to add one."""
+
+    read: str
+    mentions: list[EntityMention]
+    taken: list[tuple[int, int]]
+
+    def add(self, start: int, end: int, kind: str, role: str | None = None, force: bool = False) -> None: ...
+
+
+def apply_defined_terms(pages: Sequence[PageMentions]) -> None:
+    """The document's defined terms, over its pages' mentions: a party's short name is that party wherever it appears; a
+    term is no organisation; one capitalised word the model calls an organisation is none when the document uses it
+    in lower case ("the Estate" and "the estate") and it is no party's short name or word of a longer name."""
+    terms = Terms()
+    for page in pages:
+        terms.others |= terms_in(page.read)
+        for mention in page.mentions:
+            if mention.type in ("org", "person") and (alias := short_name(page.read, mention.char_end, mention.name)):
+                terms.names.setdefault(alias, mention.type)
+    lower = {word for page in pages for word in re.findall(r"\b[a-z][a-z\-]{2,}\b", page.read)}
+    surnames = {mention.name.split()[-1] for page in pages for mention in page.mentions if mention.type == "person"}
+    name_words = {
+        word for page in pages for mention in page.mentions if mention.type == "org" and " " in mention.name
+        for word in mention.name.split()
+    }  # fmt: skip
+    for page in pages:
+        kept: list[EntityMention] = []
+        for mention in page.mentions:
+            word = mention.name.strip()
+            common = (
+                mention.type == "org"
+                and " " not in word
+                and (
+                    word.lower().strip(".") in GENERIC
+                    or (
+                        (word[1:].islower() or (word.isupper() and len(word) > 5))
+                        and (word.lower() in lower or word[:-1] in surnames)
+                    )
+                )
+                and word not in terms.names
+                and word not in name_words
+            )  # "the Estate", "DIRECTOR", "the Bordelons" (a family)
+            if (mention.type == "org" and word in terms.others) or common:
+                page.taken.remove((mention.char_start, mention.char_end))
+            else:
+                kept.append(mention)
+        page.mentions = kept
+        for alias, kind in terms.names.items():
+            for match in re.finditer(rf"(?<![\w\-]){re.escape(alias)}(?![\w\-])", page.read):
+                page.add(match.start(), match.end(), kind)

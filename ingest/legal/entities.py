@@ -26,7 +26,7 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
-from ingest.legal.defined_terms import GENERIC, Terms, short_name, terms_in
+from ingest.legal.defined_terms import apply_defined_terms
 from ingest.legal.model_text import model_text
 from ingest.legal.org_checks import case_party_orgs, cue_orgs, join_next_line, org_head, org_verdict, trim_org
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
@@ -514,44 +514,6 @@ def _role_names(page: _Page) -> None:
         page.add(match.start("name"), match.end("name"), "person", ROLES[match.group("role").lower()])
 
 
-def _defined_terms(pages: list[_Page]) -> None:
-    """The document's defined terms (``defined_terms``): a party's short name is that party wherever it appears; a
-    term is no organisation; one capitalised word the model calls an organisation is none when the document uses it
-    in lower case ("the Estate" and "the estate") and it is no party's short name or word of a longer name."""
-    terms = Terms()
-    for page in pages:
-        terms.others |= terms_in(page.read)
-        for mention in page.mentions:
-            if mention.type in ("org", "person") and (alias := short_name(page.read, mention.char_end, mention.name)):
-                terms.names.setdefault(alias, mention.type)
-    lower = {word for page in pages for word in re.findall(r"\b[a-z][a-z\-]{2,}\b", page.read)}
-    surnames = {mention.name.split()[-1] for page in pages for mention in page.mentions if mention.type == "person"}
-    name_words = {
-        word for page in pages for mention in page.mentions if mention.type == "org" and " " in mention.name
-        for word in mention.name.split()
-    }  # fmt: skip
-    for page in pages:
-        kept: list[EntityMention] = []
-        for mention in page.mentions:
-            word = mention.name.strip()
-            common = (
-                mention.type == "org"
-                and " " not in word
-                and (word[1:].islower() or (word.isupper() and len(word) > 5))
-                and (word.lower() in lower or word.lower() in GENERIC or word[:-1] in surnames)
-                and word not in terms.names
-                and word not in name_words
-            )  # "the Estate", "DIRECTOR", "the Bordelons" (a family)
-            if (mention.type == "org" and word in terms.others) or common:
-                page.taken.remove((mention.char_start, mention.char_end))
-            else:
-                kept.append(mention)
-        page.mentions = kept
-        for alias, kind in terms.names.items():
-            for match in re.finditer(rf"(?<![\w\-]){re.escape(alias)}(?![\w\-])", page.read):
-                page.add(match.start(), match.end(), kind)
-
-
 _STATE = re.compile(r"^(?:State|STATE|Commonwealth|COMMONWEALTH) (?:of|OF) ")
 
 
@@ -581,6 +543,6 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
         _role_names(current)
         for start, end in listed_people(current.read):  # after the model: its spans and roles stand
             current.add(start, end, "person")
-    _defined_terms(read)
+    apply_defined_terms(read)
     found = [mention for current in read for mention in sorted(current.mentions, key=lambda m: m.char_start)]
     return _places(found)
