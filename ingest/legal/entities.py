@@ -26,7 +26,9 @@ from dataclasses import replace
 from functools import cache
 from typing import Any
 
+from ingest.legal.defined_terms import apply_defined_terms
 from ingest.legal.model_text import model_text
+from ingest.legal.org_checks import case_party_orgs, cue_orgs, join_next_line, org_head, org_verdict, trim_org
 from ingest.legal.org_names import counsel_orgs, court_system, extend_org, listed_people, rule_orgs, split_list
 from service.core.domain import EntityMention, ParsedPage
 
@@ -358,22 +360,55 @@ _CAPTION_LINE = re.compile(
 _CORPORATE = {"llc", "inc", "co", "corp", "ltd", "lp", "llp", "na", "company", "corporation", "dba"}
 
 
+_CAPTION_SAME_LINE = re.compile(
+    r"^[ \t]*(?P<name>[A-Z][A-Z0-9.'&\- ]*[A-Z.]),[ \t]*(?=(?:Plaintiffs?|Defendants?|Petitioners?|Respondents?|"
+    r"Appellants?|Appellees?)\b)",
+    re.MULTILINE,
+)
+"""A caption's party with its part on the same line ("COMMISSIONER OF INTERNAL REVENUE, Respondent")."""
+_CAPTION_RUN_ON = re.compile(r"^[ \t]*[A-Z][A-Z0-9.,'&\- ]*(?:dba|DBA|d/b/a)?[ \t]*$")
+
+
+def _caption_start(text: str, start: int) -> int:
+    """Where a caption's party begins: up over lines in capitals that do not end in a comma and name no court
+    ("CONSUMERINFO.COM, INC. dba / EXPERIAN CONSUMER / SERVICES,"), at most three."""
+    for _ in range(3):
+        line_end = text.rfind("\n", 0, start)
+        if line_end <= 0:
+            break
+        line_start = text.rfind("\n", 0, line_end) + 1
+        line = text[line_start:line_end]
+        if (
+            not _CAPTION_RUN_ON.match(line)
+            or line.rstrip().endswith((",", "v.", "V."))
+            or re.search(r"\b(?:COURT|DISTRICT|CIRCUIT|DIVISION|STATE OF|IN RE|NO\.)", line)
+            or len(line.split()) > 6
+        ):
+            break
+        start = line_start + len(line) - len(line.lstrip())
+    return start
+
+
 def _caption_parties(page: _Page) -> None:
-    """A caption's parties: a line in capitals followed by a line naming its part ("Plaintiff, Appellant,")."""
+    """A caption's parties: a line in capitals followed by a line naming its part ("Plaintiff, Appellant,"), or
+    with its part on the same line; a name in capitals over two or three lines is read whole."""
     text = page.page.text
-    for match in _CAPTION_LINE.finditer(text):
-        after = text[match.end() :].lstrip("\r\n")
-        role = _PARTY_ROLE.match(after)
+    found = [(match, _PARTY_ROLE.match(text[match.end() :].lstrip("\r\n"))) for match in _CAPTION_LINE.finditer(text)]
+    found += [(match, _PARTY_ROLE.match(text, match.end())) for match in _CAPTION_SAME_LINE.finditer(text)]
+    for match, role in found:
         if role is None:
             continue
         name = match.group("name")
         name = re.sub(r",?\s*ET AL\.?$", "", name)
         words = [re.sub(r"[^a-z]", "", word.lower()) for word in name.split()]
-        corporate = any(word in _ORG_WORDS or word in _CORPORATE for word in words)
+        corporate = any(word in _ORG_WORDS or word in _CORPORATE or word == "of" for word in words)
         kind = "org" if corporate or not 2 <= len(words) <= 4 else "person"
         start = match.start("name")
         word = role.group("role").lower().rstrip("s")
-        page.add(start, start + len(name), kind, ROLES.get(word) if kind == "person" else None)
+        if kind == "person":
+            page.add(start, start + len(name), kind, ROLES.get(word))
+        else:
+            _add_org(page, _caption_start(text, start), start + len(name))
 
 
 def _rules(page: _Page) -> None:
@@ -381,8 +416,10 @@ def _rules(page: _Page) -> None:
     _caption_parties(page)
     for match in _COURT.finditer(text):
         page.add(match.start(), match.end(), "court")
-    for start, end in (*counsel_orgs(page.read), *rule_orgs(page.read)):
+    for start, end in counsel_orgs(page.read):
         page.add(start, end, "org")
+    for start, end in (*rule_orgs(page.read), *case_party_orgs(page.read)):
+        _add_org(page, start, end)
     for start, end in _statutes(text):
         page.add(start, end, "statute")
     for match in _JUDGE_AFTER.finditer(text):
@@ -408,14 +445,30 @@ def _strip_role(text: str, start: int, end: int) -> tuple[int, str | None]:
     return end, role
 
 
+def _add_org(page: _Page, start: int, end: int) -> None:
+    """An organisation span of the model's or a rule's, cut to its names and checked (``org_checks``)."""
+    end = join_next_line(page.read, start, end)
+    for name_start, name_end in trim_org(page.read, start, end):
+        kind = org_verdict(page.read, name_start, name_end)
+        if kind is not None:
+            page.add(name_start, name_end, kind)
+
+
 def _model(page: _Page, doc: Any) -> None:
     text = page.page.text
-    for ent in doc.ents:
+    # organisations first: one the rules extend ("Athens" Church of the Open Bible) takes the words the model
+    # called a place or a person
+    for ent in sorted(doc.ents, key=lambda ent: ent.label_ != "ORG"):
         kind = _LABELS.get(ent.label_)
         if kind is None:
             continue
         start, end = ent.start_char, ent.end_char
-        if kind == "org" and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
+        if kind == "org" and "\n" in ent.text.strip() and re.search(r"\bcourt\b", ent.text, re.IGNORECASE):
+            for line in re.finditer(r"[^\n]+", ent.text):  # a letterhead's body over its court, on two lines
+                if not re.search(r"\bcourt\b", line.group(0), re.IGNORECASE) and org_head(line.group(0)):
+                    _add_org(page, start + line.start(), start + line.end())
+            continue
+        if kind == "org" and re.search(r"\bcourts?\b", ent.text, re.IGNORECASE):
             kind = "court"
         last = re.sub(r"[^a-z]", "", ent.text.split()[-1].lower()) if ent.text.split() else ""
         if kind == "person" and last in _ORG_WORDS:
@@ -445,7 +498,7 @@ def _model(page: _Page, doc: Any) -> None:
                 if re.search(r"\b[A-Z][a-z]+ [A-Z]\. [A-Z][a-z]+", piece):
                     page.add(piece_start, piece_end, "person")  # "Marcia M. Waldron / Clerk / Office"
                 elif not re.search(r"\bcourt\b", piece, re.IGNORECASE):
-                    page.add(piece_start, piece_end, "org")
+                    _add_org(page, piece_start, piece_end)
             continue
         page.add(start, end, kind, role if kind == "person" else None)
 
@@ -479,13 +532,17 @@ def extract_entities(pages: Sequence[ParsedPage]) -> list[EntityMention]:
     written = [page for page in pages if page.text.strip()]  # a blank or image-only page costs the model nothing
     with _MODEL_LOCK:
         docs = list(_nlp().pipe((model_text(page.text) for page in written), batch_size=BATCH_PAGES))
-    found: list[EntityMention] = []
+    read: list[_Page] = []
     for page, doc in zip(written, docs, strict=True):
         current = _Page(page, doc.text)
+        read.append(current)
         _rules(current)
         _model(current, doc)
+        for start, end in cue_orgs(current.read):  # after the model: names it missed, not ones it found longer
+            _add_org(current, start, end)
         _role_names(current)
         for start, end in listed_people(current.read):  # after the model: its spans and roles stand
             current.add(start, end, "person")
-        found.extend(sorted(current.mentions, key=lambda mention: mention.char_start))
+    apply_defined_terms(read)
+    found = [mention for current in read for mention in sorted(current.mentions, key=lambda m: m.char_start)]
     return _places(found)

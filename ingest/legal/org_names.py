@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ingest.legal.org_checks import NOT_ORG_HEADS, head
+
 COURT_SYSTEM = {
     "pacer", "ecf", "cm/ecf", "cmecf", "cm", "clerk", "clerks office", "clerk's office", "office of the clerk",
     "clerk of court", "case manager", "law office", "law offices", "nw", "ne", "sw", "se", "fed", "mdl", "usa",
@@ -41,7 +43,7 @@ _NAME_WORD = r"(?:[A-Z][\w'\u2019.\-]*|&)"
 _JOIN = r"(?:of|for|the|de|du|la|&)"  # not "and": "Richard Roe and Acme Corp." are two
 COMPANY = re.compile(
     rf"(?<![\w.])(?P<name>{_NAME_WORD}(?:[ \t]+(?:{_NAME_WORD}|{_JOIN})){{0,9}}?),?[ \t]+{_SUFFIX}(?![\w])"
-    r"(?:[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z]+)?"
+    r"(?:[ \t]+of[ \t]+(?:the[ \t]+)?[A-Z][A-Za-z]+(?:[ \t]+[A-Z][a-z]+(?![ \t]+v\.))?)?"
 )
 """A company: capitalised words, then a corporate suffix on the same line (and "of Ohio" after "Co."); the words are
 bounded, as in FIRM and BODY, so that a page-long run of capitalised words costs linear time, not quadratic."""
@@ -94,11 +96,26 @@ def _trim_start(text: str, start: int, end: int) -> int:
     return end
 
 
+_FIRST_AND = re.compile(r"(?P<word>[A-Z][a-z]+)\s+and[ \t]+$")
+_AFTER_NO_NAME = re.compile(r"(?:^|[\n,(]|\bv\.|\b[a-z]+)[ \t]*$")
+
+
+def _first_and(text: str, start: int) -> int:
+    """Where a company begins that has one capitalised word and "and" before it, after no other capitalised word
+    ("Create and Construct, LLC"; not "Richard Roe and Acme Corp.", two parties)."""
+    found = _FIRST_AND.search(text, max(0, start - 40), start)
+    if found is None or not _AFTER_NO_NAME.search(text, max(0, found.start() - 30), found.start()):
+        return start
+    return found.start("word")
+
+
 def rule_orgs(text: str) -> Iterator[tuple[int, int]]:
     """Spans of companies, firms and government bodies named by their form (see the module's docstring)."""
     for pattern in (COMPANY, FIRM, BODY):
         for match in pattern.finditer(text):
             start = _trim_start(text, match.start(), match.end())
+            if pattern is COMPANY:
+                start = _first_and(text, start)
             end = match.end()
             if pattern is BODY:  # "Council of the Churches of Christ" in the USA
                 start, end = extend_org(text, start, end)
@@ -112,15 +129,19 @@ _JOINING = {"of", "for", "the", "and", "&", "in"}
 
 def _one_org_per_name(lines: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
     """Firm or office lines in reading order, as organisations: a line that ends or begins with a joining word, or
-    that has no word of an organisation's, runs on into the next ("AMERICAN CIVIL LIBERTIES / UNION FOUNDATION OF
-    / NORTHERN CALIFORNIA" is one); "U.S. Department of Labor / Office of the Solicitor" are two."""
+    that has no word of an organisation's, or that is followed by such a line, runs on into the next ("AMERICAN
+    CIVIL LIBERTIES / UNION FOUNDATION OF / NORTHERN CALIFORNIA" is one, so is "OFFICE OF THE PUBLIC DEFENDER /
+    SAN FRANCISCO"); "U.S. Department of Labor / Office of the Solicitor" are two."""
     start: int | None = None
     for index, line in enumerate(lines):
         words = _words(line.group(0))
         start = line.start() if start is None else start
         following = _words(lines[index + 1].group(0)) if index + 1 < len(lines) else []
         runs_on = bool(following) and (
-            words[-1] in _JOINING or following[0] in _JOINING or not any(word in _ORG_CUES for word in words)
+            words[-1] in _JOINING
+            or following[0] in _JOINING
+            or not any(word in _ORG_CUES for word in words)
+            or not any(word in _ORG_CUES for word in following)  # "OFFICE OF THE PUBLIC DEFENDER / SAN FRANCISCO"
         )
         if not runs_on:
             yield start, line.start() + len(line.group(0).rstrip(" \t,"))
@@ -134,7 +155,10 @@ def listed_people(text: str) -> Iterator[tuple[int, int]]:
     lines = [line for line in re.finditer(r"[^\n]+", text)]
     shaped = [PERSON_LINE.match(line.group(0)) for line in lines]
     named = [
-        bool(match) and not set(_words(line.group(0))) & (_ORG_CUES | _JOINING) and not court_system(line.group(0))
+        bool(match)
+        and not set(_words(line.group(0))) & (_ORG_CUES | _JOINING)
+        and not court_system(line.group(0))
+        and head(line.group(0)) not in NOT_ORG_HEADS  # "B. Promissory Estoppel": a heading
         for line, match in zip(lines, shaped, strict=True)
     ]
     strong = [
@@ -187,7 +211,7 @@ _MOST_WORDS = 14
 def extend_org(text: str, start: int, end: int) -> tuple[int, int]:
     """An organisation the model found in part, extended over capitalised words and joining words around it in
     the same list item, on the same (joined) line: "Alliance Foundation" -> "Interfaith Alliance Foundation"."""
-    word = r"(?:[A-Z][\w'\u2019\-]*|of|for|the|in|&)"
+    word = r"(?:[A-Z][\w'\u2019\-]*|of|for|the|in(?=[ \t]+the\b)|&)"  # "Christ in the USA", not "Bank in Texas"
     new_end = end
     # "Church and State", "Health and Human Services": "and" joins one or two last words, never a second name
     last = r"[A-Z][\w'\u2019\-]*(?:[ \t]+[A-Z][\w'\u2019\-]*)?(?![\w'\u2019\-]|[ \t]+[A-Z])"
