@@ -2,16 +2,18 @@
 without reading and tokenizing their text.
 
 One row per page and distinct key (``service.core.words.words``): ``positions`` is the indexes of the page's
-words with that key, ascending, as decimal numbers separated by spaces, and ``hits`` how many there are. Every indexed page also has a
-**marker** row, key ``""`` (no word has an empty key): its ``positions`` is ``""`` when the page's keys are
-all stored, or ``"text"`` when they are not (a key too long for PostgreSQL's B-tree) and the page must be read
-from its text. A page without a marker (stored while an older version was running, before the backfill) is
-read from its text too, so a reader never depends on rows that may be missing.
+words with that key, ascending, as decimal numbers separated by spaces, and ``hits`` how many there are.
+Every indexed page also has a **marker** row, key ``""`` (no word has an empty key): its ``positions`` is
+``""`` when the page's keys are all stored, or ``"text"`` when they are not (a key too long for
+PostgreSQL's B-tree) and the page must be read from its text. A page without a marker (stored by an older
+version, before the backfill) is read from its text too, so a reader never depends on rows that may be
+missing.
 
-The primary key (page id, key) serves what a search asks of its candidate pages (the rows of given keys, and
-of keys in a prefix's range) and the delete of a document's pages; the index (key, page id, hits) counts a
-word's or a prefix's hits on every page without reading a position (``count_statement``). Keys compare byte-wise (SQLite's
-``BINARY``, PostgreSQL's ``"C"`` collation), which is code point order, so the keys with a prefix are one range.
+The primary key (page id, key) serves what a search asks of its candidate pages (the rows of given keys,
+and of keys in a prefix's range) and the delete of a document's pages; the index (key, page id, hits)
+counts a word's or a prefix's hits on every page without reading a position (``count_statement``,
+``count_all_statement``). Keys compare byte-wise (SQLite's ``BINARY``, PostgreSQL's ``"C"`` collation),
+which is code point order, so the keys with a prefix are one range.
 
 Rows are written and deleted in the document's transaction, beside ``page_words``, and no row is ever
 updated in place, so what a search reads is what the page's text says.

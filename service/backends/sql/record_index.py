@@ -265,9 +265,9 @@ class SqlRecordIndex:
             ]
             texts = self.page_texts(unread) if unread else {}
             for page_id in batch:
-                row = rows.get(page_id)
-                if row is None or (page_id in unread and page_id not in texts):  # deleted since the ids were read
+                if page_id not in rows or (page_id in unread and page_id not in texts):  # deleted since read
                     continue
+                row = rows[page_id]
                 page_words = positions.get(page_id, {})
                 page_words.pop(page_positions.MARKER, None)
                 text_read = texts.get(page_id)

@@ -119,13 +119,13 @@ def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Words) -> list[Int
             starts = [index for key in page.starting_with(stem) for index in page.where(key)]
             return [(index, index) for index in sorted(starts)]
         case Phrase(keys):
-            starts = page.where(keys[0])
-            if not starts:
+            first_words = page.where(keys[0])
+            if not first_words:
                 return []
             following = [set(page.where(key)) for key in keys[1:]]
             return [
                 (start, start + len(keys) - 1)
-                for start in starts
+                for start in first_words
                 if all(start + offset in found for offset, found in enumerate(following, start=1))
             ]
         case AnyOf(terms):
