@@ -16,36 +16,29 @@ stop list can drop a word:
   which every query also asks for: such pages are always candidates.
 
 Either way the index returns a superset of the matching pages (a ``NOT`` is not asked of it, and
-proximity only asks for its words near each other), and the exact evaluator confirms each page on the
-positions of the words it asks for (``page_positions``), read for the candidate pages only, without their
-text.
+proximity only asks for its words near each other; the expressions: ``fulltext_queries``), and the exact
+evaluator confirms each page on the positions of the words it asks for (``page_positions``), read for the
+candidate pages only, without their text. A query of one word or one prefix is not asked of it: the key
+index of ``page_positions`` gives its pages and exact counts at once.
+
 Rows are written and deleted in the document's transaction (``SqlDocumentStore``); ``create`` makes
 the table on an existing database and indexes the pages that have no row yet (the migration).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.orm import Session
 
-from service.backends.sql import page_positions
-from service.core.record_query import And, AnyOf, Near, Not, Operand, Or, Phrase, Prefix, Query, Word, words_asked
+from service.backends.sql import fulltext_queries, page_positions
+from service.core.record_query import Query, words_asked
 from service.core.seams import CandidatePage
 from service.core.words import words
 
-_ASCII_KEY = re.compile(r"[a-z0-9]+")
-WHOLE_PAGE = "_whole_page_"
-"""The PostgreSQL lexeme of a page too large for a ``tsvector``: every query matches it."""
-_MAX_LEXEME_BYTES = 2046
-_MAX_VECTOR_BYTES = 900_000
-_NEAR_COMBINATIONS = 16
-"""A proximity whose operands have more alternatives than this is asked as AND (still a superset)."""
 _BACKFILL_BATCH = 500
 _DDL_LOCK = 0x646F6371_7265630A
 """PostgreSQL advisory lock held while the index's tables are created ("docqrec\n")."""
@@ -76,15 +69,6 @@ database (330 ms for ``court`` on 10,042 pages, against 11 ms as a join)."""
 _IN_ORDER = " ORDER BY d.source, p.number"
 """Appended to ``_MATCHING``: the same order as ``_PAGE_ORDER``."""
 _TEXTS = text("SELECT id, text FROM pages WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
-
-
-def fts5_token(key: str) -> str:
-    """How SQLite's index spells a word key (see the module docstring)."""
-    return key if _ASCII_KEY.fullmatch(key) else "x" + key.encode().hex()
-
-
-def _quoted(token: str) -> str:
-    return f'"{token}"'
 
 
 class SqlRecordIndex:
@@ -174,12 +158,15 @@ class SqlRecordIndex:
                     "VALUES (:page_id, array_to_tsvector(CAST(:words AS TEXT[]))) "
                     "ON CONFLICT (page_id) DO UPDATE SET words = EXCLUDED.words"  # a concurrent migration's row
                 ),
-                [{"page_id": page_id, "words": _lexemes(keys)} for page_id, keys in pages],
+                [{"page_id": page_id, "words": fulltext_queries.lexemes(keys)} for page_id, keys in pages],
             )
         else:
             session.execute(
                 text("INSERT INTO page_words (rowid, words) VALUES (:page_id, :words)"),
-                [{"page_id": page_id, "words": " ".join(map(fts5_token, keys))} for page_id, keys in pages],
+                [
+                    {"page_id": page_id, "words": " ".join(map(fulltext_queries.fts5_token, keys))}
+                    for page_id, keys in pages
+                ],
             )
 
     def remove_document(self, session: Session, document_id: str) -> None:
@@ -379,115 +366,12 @@ class SqlRecordIndex:
         """The SQL naming the pages that may match ``query`` and its ``:match`` parameter; ``None`` when the
         index cannot narrow ``query``."""
         if self.postgres:
-            tsquery = _tsquery(query)
+            tsquery = fulltext_queries.tsquery(query)
             if tsquery is None:
                 return None
             statement = _MATCHING.format(index="SELECT page_id FROM page_words WHERE words @@ CAST(:match AS tsquery)")
-            return statement, f"({tsquery}) | {_lexeme(WHOLE_PAGE)}"
-        expression = _fts5(query)
+            return statement, f"({tsquery}) | {fulltext_queries.lexeme(fulltext_queries.WHOLE_PAGE)}"
+        expression = fulltext_queries.fts5_expression(query)
         if expression is None:
             return None
         return _FTS5_MATCHING, expression
-
-
-# --- PostgreSQL ----------------------------------------------------------------------------------
-
-
-def _lexemes(keys: Sequence[str]) -> list[str]:
-    """The distinct keys of a page, or only ``WHOLE_PAGE`` when a ``tsvector`` could not hold them."""
-    distinct = sorted(set(keys))
-    sizes = [len(key.encode()) for key in distinct]
-    if any(size > _MAX_LEXEME_BYTES for size in sizes) or sum(sizes) + 8 * len(sizes) > _MAX_VECTOR_BYTES:
-        return [WHOLE_PAGE]
-    return distinct
-
-
-def _lexeme(key: str) -> str:
-    """A ``tsquery`` operand for exactly ``key`` (quoted: taken as it is, no parsing)."""
-    return "'" + key.replace("\\", "\\\\").replace("'", "''") + "'"
-
-
-def _ts_term(term: Word | Prefix | Phrase) -> str:
-    match term:
-        case Word(key):
-            return _lexeme(key)
-        case Prefix(stem):
-            return _lexeme(stem) + ":*"
-        case Phrase(keys):  # no positions: all its words
-            return "(" + " & ".join(map(_lexeme, keys)) + ")"
-
-
-def _ts_operand(operand: Operand) -> str:
-    if isinstance(operand, AnyOf):
-        return "(" + " | ".join(map(_ts_term, operand.terms)) + ")"
-    return _ts_term(operand)
-
-
-def _tsquery(query: Query) -> str | None:
-    """A ``tsquery`` every matching page satisfies; ``None`` when nothing can be asked (any page may match)."""
-    match query:
-        case Word() | Prefix() | Phrase():
-            return _ts_term(query)
-        case Near(left, right):
-            return f"({_ts_operand(left)} & {_ts_operand(right)})"
-        case Not():
-            return None
-        case And(operands):
-            parts = [part for part in map(_tsquery, operands) if part is not None]
-            return "(" + " & ".join(parts) + ")" if parts else None
-        case Or(operands):
-            alternatives = [_tsquery(operand) for operand in operands]
-            if any(part is None for part in alternatives):
-                return None
-            return "(" + " | ".join(part for part in alternatives if part is not None) + ")"
-
-
-# --- SQLite FTS5 ---------------------------------------------------------------------------------
-
-
-def _fts5_forms(term: Word | Prefix | Phrase) -> list[str]:
-    """The FTS5 phrases, any one of which finds ``term``."""
-    match term:
-        case Word(key):
-            return [_quoted(fts5_token(key))]
-        case Prefix(stem):
-            forms = [_quoted(fts5_token(stem)) + " *"]
-            if _ASCII_KEY.fullmatch(stem):  # a longer, non-ASCII word may start with it
-                forms.append(_quoted("x" + stem.encode().hex()) + " *")
-            return forms
-        case Phrase(keys):
-            return [_quoted(" ".join(map(fts5_token, keys)))]
-
-
-def _fts5_operand(operand: Operand) -> list[str]:
-    if isinstance(operand, AnyOf):
-        return [form for term in operand.terms for form in _fts5_forms(term)]
-    return _fts5_forms(operand)
-
-
-def _any(forms: Sequence[str]) -> str:
-    return forms[0] if len(forms) == 1 else "(" + " OR ".join(forms) + ")"
-
-
-def _fts5(query: Query) -> str | None:
-    """An FTS5 expression every matching page satisfies; ``None`` when nothing can be asked."""
-    match query:
-        case Word() | Prefix() | Phrase():
-            return _any(_fts5_forms(query))
-        case Near(left, right, distance):
-            lefts, rights = _fts5_operand(left), _fts5_operand(right)
-            if len(lefts) * len(rights) > _NEAR_COMBINATIONS:
-                return f"({_any(lefts)} AND {_any(rights)})"
-            # FTS5's NEAR counts the words *between* the two (ours: w/1 = adjacent), in either order:
-            # a superset of w/N and pre/N.
-            return _any([f"NEAR({a} {b}, {distance})" for a, b in itertools.product(lefts, rights)])
-        case Not():
-            return None
-        case And(operands):
-            parts = [part for part in map(_fts5, operands) if part is not None]
-            return "(" + " AND ".join(parts) + ")" if parts else None
-        case Or(operands):
-            alternatives = [_fts5(operand) for operand in operands]
-            if any(part is None for part in alternatives):
-                return None
-            return "(" + " OR ".join(part for part in alternatives if part is not None) + ")"
