@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from service.core.record_query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
-from service.core.words import spans, words
+from service.core.words import spans_at, words
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,6 @@ class _Page:
         self.keys: list[str] = words(text)
         self._positions: dict[str, list[int]] = {}
         self._distinct: set[str] | None = None
-        self._spans: list[tuple[int, int]] | None = None
 
     def where(self, key: str) -> list[int]:
         """The indexes of the words with ``key``, ascending (found by C-level scans, once per key)."""
@@ -104,10 +103,11 @@ class _Page:
             self._distinct = set(self.keys)
         return [key for key in self._distinct if key.startswith(stem)]
 
-    def span(self, first: int, last: int) -> tuple[int, int]:
-        if self._spans is None:
-            self._spans = spans(self.text)
-        return self._spans[first][0], self._spans[last][1]
+    def spans(self, intervals: Iterable[Interval]) -> list[tuple[int, int]]:
+        """The character spans of word intervals, in their order."""
+        intervals = list(intervals)
+        at = spans_at(self.text, [index for interval in intervals for index in interval])
+        return [(at[first][0], at[last][1]) for first, last in intervals]
 
 
 def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Words) -> list[Interval]:
@@ -185,7 +185,7 @@ def _evaluate(query: Query, page: _Words) -> tuple[bool, set[Interval]]:
 
 
 def _sorted_matches(page: _Page, intervals: set[Interval]) -> list[Match]:
-    located = [page.span(first, last) for first, last in sorted(intervals)]
+    located = page.spans(sorted(intervals))
     return [Match(start, end, page.text[start:end]) for start, end in located]
 
 
