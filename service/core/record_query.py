@@ -7,6 +7,7 @@ Words compare by their key (``service.core.words.fold``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -77,3 +78,34 @@ class Or:
 
 
 Query = Term | Near | Not | And | Or
+
+
+def words_asked(queries: Iterable[Query]) -> tuple[frozenset[str], frozenset[str]]:
+    """The word keys and the prefix stems that ``queries`` name anywhere, under a ``NOT`` too: what the exact
+    evaluator looks up on a page (a page where none of them occurs matches none of ``queries``)."""
+    keys: set[str] = set()
+    stems: set[str] = set()
+
+    def visit(node: Query | AnyOf) -> None:
+        match node:
+            case Word(key):
+                keys.add(key)
+            case Prefix(stem):
+                stems.add(stem)
+            case Phrase(phrase_keys):
+                keys.update(phrase_keys)
+            case AnyOf(terms):
+                for term in terms:
+                    visit(term)
+            case Near(left, right):
+                visit(left)
+                visit(right)
+            case Not(operand):
+                visit(operand)
+            case And(operands) | Or(operands):
+                for operand in operands:
+                    visit(operand)
+
+    for query in queries:
+        visit(query)
+    return frozenset(keys), frozenset(stems)

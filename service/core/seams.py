@@ -358,8 +358,10 @@ class LexicalIndex(DerivedIndex, Protocol):
 
 @dataclass(frozen=True)
 class CandidatePage:
-    """A page a record search may match, with what a hit needs of its document."""
+    """A page a record search may match, with what a hit needs of its document, and either its text or where
+    the words the search asks for occur on it."""
 
+    page_id: int
     document_id: str
     source: str
     title: str
@@ -368,7 +370,15 @@ class CandidatePage:
     label: str | None
     char_start: int
     """Where the page starts in its document's text."""
-    text: str
+    text: str | None
+    """The page's text; ``None`` when ``positions`` stand for it (``RecordIndex.page_texts`` reads it)."""
+    positions: Mapping[str, Sequence[int]] | None = None
+    """When ``text`` is ``None``: for every word key the search's queries name, and every key starting with one
+    of their prefix stems, the indexes of the page's words with that key, ascending (``words.words``); a key
+    missing here does not occur on the page."""
+    counts: Mapping[int, int] | None = None
+    """When ``text`` is ``None``: the hits on this page of the queries the index counted exactly, by their
+    index in the search's queries (the evaluator need not count them again)."""
 
 
 class RecordIndex(Protocol):
@@ -387,6 +397,10 @@ class RecordIndex(Protocol):
         """Every page of ``collection`` that may match one of ``queries``, each with the indexes of the queries
         it may match (for each query, a superset of the pages it matches), in document order: by source path,
         then page number. Each page is read once, however many queries it may match."""
+        ...
+
+    def page_texts(self, page_ids: Sequence[int]) -> dict[int, str]:
+        """The text of each of these pages (by ``CandidatePage.page_id``) that still exists."""
         ...
 
 

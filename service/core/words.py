@@ -17,9 +17,11 @@ compatibility-decomposed (NFKD: the PDF ligature "ﬁ" = "fi") and with combinin
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 from typing import NamedTuple
 
 
@@ -94,3 +96,16 @@ def spans(text: str) -> list[tuple[int, int]]:
     """The ``(char_start, char_end)`` of the words of ``text``, in order (``tokenize`` without the keys)."""
     pattern = _ASCII_WORD if _ascii_words(text) else _word_pattern()
     return [match.span() for match in pattern.finditer(text)]
+
+
+def spans_at(text: str, indexes: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """The ``(char_start, char_end)`` of the words of ``text`` with these indexes (``spans`` of only those: the
+    words between them are skipped by C code, and the text after the last is not read)."""
+    pattern = _ASCII_WORD if _ascii_words(text) else _word_pattern()
+    found: dict[int, tuple[int, int]] = {}
+    matches, at = pattern.finditer(text), 0  # ``at``: the index of the next word ``matches`` yields
+    for index in sorted(set(indexes)):
+        match = next(itertools.islice(matches, index - at, None))
+        found[index] = match.span()
+        at = index + 1
+    return found

@@ -7,8 +7,8 @@ index and the citation index add to ingestion.
 
 1. **Ingest cost.** Ingests the court filings end to end (parse, OCR off, chunk, embed, store) into a fresh
    SQLite store with the real pipeline, timing the two additions inside it: writing the pages' words to
-   FTS5 (``SqlRecordIndex.add_pages``) and finding the citations (eyecite). Reports each as a share of
-   the whole ingest.
+   FTS5 and their positions to ``page_positions`` (``SqlRecordIndex.add_pages``) and finding the citations
+   (eyecite). Reports each as a share of the whole ingest.
 2. **Query time.** Parses the PDFs of ``--folders`` (default: the court filings and contracts-pdf) once,
    stores copies of them (no chunks, no vectors: the record search reads pages only) until the collection
    holds ``--pages`` pages, on SQLite and on a fresh PostgreSQL database, and times exhaustive searches

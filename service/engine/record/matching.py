@@ -19,6 +19,10 @@ Semantics, over the words of a page (``words.tokenize``; a page is the unit, not
 
 Since the parser refuses a query with an OR alternative made only of NOTs, a page matches exactly
 when it has at least one hit.
+
+A page is read either from its text (``words.words``) or from the word positions the store keeps for it
+(``CandidatePage.positions``: where each key a query names occurs); both give the same hits, and only the
+text gives their character spans.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from service.core.record_query import And, AnyOf, Near, Not, Or, Phrase, Prefix, Query, Word
-from service.core.words import spans, words
+from service.core.words import spans_at, words
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,28 @@ Interval = tuple[int, int]
 """An occurrence of a term: the indexes of its first and last word (inclusive)."""
 
 
+class _Words(Protocol):
+    """What the evaluator asks of a page: where a key occurs, and which of its keys start with a stem."""
+
+    def where(self, key: str) -> Sequence[int]: ...
+
+    def starting_with(self, stem: str) -> Iterable[str]: ...
+
+
+class _Positions:
+    """A page read from its stored word positions: every key a query names (and every key starting with one
+    of its stems) maps to the indexes of its words; any other key does not occur on the page."""
+
+    def __init__(self, positions: Mapping[str, Sequence[int]]) -> None:
+        self._positions = positions
+
+    def where(self, key: str) -> Sequence[int]:
+        return self._positions.get(key, ())
+
+    def starting_with(self, stem: str) -> list[str]:
+        return [key for key in self._positions if key.startswith(stem)]
+
+
 class _Page:
     """A page's word keys, indexed by key; the words' character spans are found only when a hit needs them
     (counting needs none: distinct word intervals are distinct spans)."""
@@ -53,7 +80,6 @@ class _Page:
         self.keys: list[str] = words(text)
         self._positions: dict[str, list[int]] = {}
         self._distinct: set[str] | None = None
-        self._spans: list[tuple[int, int]] | None = None
 
     def where(self, key: str) -> list[int]:
         """The indexes of the words with ``key``, ascending (found by C-level scans, once per key)."""
@@ -77,13 +103,14 @@ class _Page:
             self._distinct = set(self.keys)
         return [key for key in self._distinct if key.startswith(stem)]
 
-    def span(self, first: int, last: int) -> tuple[int, int]:
-        if self._spans is None:
-            self._spans = spans(self.text)
-        return self._spans[first][0], self._spans[last][1]
+    def spans(self, intervals: Iterable[Interval]) -> list[tuple[int, int]]:
+        """The character spans of word intervals, in their order."""
+        intervals = list(intervals)
+        at = spans_at(self.text, [index for interval in intervals for index in interval])
+        return [(at[first][0], at[last][1]) for first, last in intervals]
 
 
-def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Page) -> list[Interval]:
+def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Words) -> list[Interval]:
     """Where ``term`` occurs on ``page``, sorted and distinct."""
     match term:
         case Word(key):
@@ -92,18 +119,20 @@ def _occurrences(term: Word | Prefix | Phrase | AnyOf, page: _Page) -> list[Inte
             starts = [index for key in page.starting_with(stem) for index in page.where(key)]
             return [(index, index) for index in sorted(starts)]
         case Phrase(keys):
-            length, page_keys = len(keys), page.keys
+            first_words = page.where(keys[0])
+            if not first_words:
+                return []
+            following = [set(page.where(key)) for key in keys[1:]]
             return [
-                (start, start + length - 1)
-                for start in page.where(keys[0])
-                if start + length <= len(page_keys)
-                and all(page_keys[start + offset] == keys[offset] for offset in range(1, length))
+                (start, start + len(keys) - 1)
+                for start in first_words
+                if all(start + offset in found for offset, found in enumerate(following, start=1))
             ]
         case AnyOf(terms):
             return sorted({interval for alternative in terms for interval in _occurrences(alternative, page)})
 
 
-def _near_pairs(near: Near, page: _Page) -> set[Interval]:
+def _near_pairs(near: Near, page: _Words) -> set[Interval]:
     """The word intervals of every pair of occurrences that satisfies ``near``."""
     lefts, rights = _occurrences(near.left, page), _occurrences(near.right, page)
     rights_by_first = sorted(rights)
@@ -127,7 +156,7 @@ def _near_pairs(near: Near, page: _Page) -> set[Interval]:
     return pairs
 
 
-def _evaluate(query: Query, page: _Page) -> tuple[bool, set[Interval]]:
+def _evaluate(query: Query, page: _Words) -> tuple[bool, set[Interval]]:
     """Whether ``page`` matches ``query``, and the word intervals of its hits (empty when it does not).
 
     Words do not overlap, so distinct intervals are distinct character spans, in the same order."""
@@ -156,7 +185,7 @@ def _evaluate(query: Query, page: _Page) -> tuple[bool, set[Interval]]:
 
 
 def _sorted_matches(page: _Page, intervals: set[Interval]) -> list[Match]:
-    located = [page.span(first, last) for first, last in sorted(intervals)]
+    located = page.spans(sorted(intervals))
     return [Match(start, end, page.text[start:end]) for start, end in located]
 
 
@@ -194,26 +223,16 @@ class TermReport:
     per_document: Mapping[str, tuple[int, ...]]
 
 
-class PageHits:
-    """One query's hits on one page: ``count`` at once, the ``matches`` (with their spans) when asked."""
-
-    def __init__(self, page: _Page, intervals: set[Interval]) -> None:
-        self._page = page
-        self._intervals = intervals
-        self.count = len(intervals)
-
-    def matches(self) -> list[Match]:
-        return _sorted_matches(self._page, self._intervals)
-
-
-def hits_each(queries: Sequence[Query], text: str) -> list[PageHits]:
-    """The hits of each of ``queries`` on the page ``text``, reading its words once (count 0: no match)."""
-    page = _Page(text)
-    found: list[PageHits] = []
+def hit_counts(queries: Sequence[Query], page: str | Mapping[str, Sequence[int]]) -> list[int]:
+    """The number of hits of each of ``queries`` on a page (0: no match), given as its text or as its stored
+    word positions (``CandidatePage.positions``, holding every key and stem of ``queries``); its words are
+    read once for all queries."""
+    words_of: _Words = _Page(page) if isinstance(page, str) else _Positions(page)
+    counts: list[int] = []
     for query in queries:
-        matched, intervals = _evaluate(query, page)
-        found.append(PageHits(page, intervals if matched else set()))
-    return found
+        matched, intervals = _evaluate(query, words_of)
+        counts.append(len(intervals) if matched else 0)
+    return counts
 
 
 def report_from_counts(queries: Sequence[Query], counts: Mapping[str, Sequence[int]]) -> TermReport:

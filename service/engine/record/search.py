@@ -1,7 +1,8 @@
 """Searching the whole record of a collection: every hit in document order, and search-term reports.
 
 The store's full-text index (``RecordIndex``) names the pages that may match; ``matching`` confirms each
-one on its text and gives the exact spans, so every hit and every count is exact. Metadata filters
+one on the positions of its words that the store keeps (or on its text) and counts its hits, so every hit
+and every count is exact. Only the pages whose hits are shown are read as text, for their spans. Metadata filters
 (the same as ``/v1/search``'s) keep only the documents they accept; the caller checks the walls.
 """
 
@@ -16,7 +17,7 @@ from ingest.legal.paragraphs import paragraph_at
 from service.core.errors import InvalidInput
 from service.core.record_query import Query
 from service.core.seams import CandidatePage, RecordIndex
-from service.engine.record.matching import Match, PageHits, TermReport, hits_each, report_from_counts
+from service.engine.record.matching import Match, TermReport, hit_counts, matches, report_from_counts
 from service.engine.record.query import QueryError, parse_query, parse_term_list
 from service.engine.retrieval.retriever import check_filters, document_matches
 
@@ -108,16 +109,23 @@ class RecordSearch:
 
     def _pages(
         self, collection: str, queries: Sequence[Query], filters: Mapping[str, str] | None
-    ) -> Iterator[tuple[CandidatePage, list[PageHits | None]]]:
-        """The candidate pages the filters accept, each with its hits for each query (``None``: the index
-        ruled the page out for that query)."""
+    ) -> Iterator[tuple[CandidatePage, list[int]]]:
+        """The candidate pages the filters accept, each with its number of hits for each query (0 where the
+        index ruled the page out)."""
         checked = check_filters(filters)
         for page, which in self._index().candidate_pages(collection, queries):
             if checked and not document_matches(page.metadata, checked):
                 continue
-            per_query: list[PageHits | None] = [None] * len(queries)
-            for index, found in zip(which, hits_each([queries[index] for index in which], page.text), strict=True):
-                per_query[index] = found
+            per_query = [0] * len(queries)
+            known = page.counts or {}
+            for index in which:
+                if index in known:
+                    per_query[index] = known[index]
+            left = [index for index in which if index not in known]
+            if left:
+                words_of = page.text if page.text is not None else page.positions or {}
+                for index, count in zip(left, hit_counts([queries[index] for index in left], words_of), strict=True):
+                    per_query[index] = count
             yield page, per_query
 
     def search(
@@ -147,20 +155,26 @@ class RecordSearch:
     ) -> RecordSearchResult:
         parsed = parse_search(query)
         total = 0
-        shown: list[RecordHit] = []
+        to_show: list[tuple[CandidatePage, int, int]] = []
         documents: dict[str, DocumentHits] = {}
-        for page, (found,) in self._pages(collection, [parsed], filters):
-            if found is None or not found.count:
+        for page, (count,) in self._pages(collection, [parsed], filters):
+            if not count:
                 continue
             first = max(0, offset - total)
-            last = found.count if limit is None else min(found.count, max(0, offset + limit - total))
-            if first < last:  # only the hits on the page of results get their spans and paragraphs
-                shown.extend(_hit(page, match) for match in found.matches()[first:last])
-            total += found.count
+            last = count if limit is None else min(count, max(0, offset + limit - total))
+            if first < last:  # only the hits on the page of results are located, with their paragraphs
+                to_show.append((page, first, last))
+            total += count
             before = documents.get(page.document_id)
             documents[page.document_id] = DocumentHits(
-                page.document_id, page.source, page.title, (before.hits if before else 0) + found.count
+                page.document_id, page.source, page.title, (before.hits if before else 0) + count
             )
+        texts = self._index().page_texts([page.page_id for page, _, _ in to_show if page.text is None])
+        shown: list[RecordHit] = []
+        for page, first, last in to_show:
+            text = page.text if page.text is not None else texts.get(page.page_id)
+            if text is not None:  # None: deleted since it was counted
+                shown.extend(_hit(page, text, match) for match in matches(parsed, text)[first:last])
         return RecordSearchResult(query, total, list(documents.values()), offset, limit or total, shown)
 
     def term_report(self, collection: str, terms: str, filters: Mapping[str, str] | None = None) -> TermReportResult:
@@ -168,21 +182,24 @@ class RecordSearch:
         parsed = parse_terms(terms)
         queries = [query for _, _, query in parsed]
         counts: dict[str, list[int]] = {}
-        documents: dict[str, DocumentHits] = {}
-        for page, per_query in self._pages(collection, queries, filters):
-            page_counts = [found.count if found is not None else 0 for found in per_query]
+        named: dict[str, CandidatePage] = {}
+        for page, page_counts in self._pages(collection, queries, filters):
             if not any(page_counts):
                 continue
-            row = counts.setdefault(page.document_id, [0] * len(queries))
-            for index, count in enumerate(page_counts):
-                row[index] += count
-            before = documents.get(page.document_id)
-            total = sum(page_counts) + (before.hits if before else 0)
-            documents[page.document_id] = DocumentHits(page.document_id, page.source, page.title, total)
+            row = counts.get(page.document_id)
+            if row is None:
+                row = counts[page.document_id] = page_counts
+                named[page.document_id] = page
+            else:
+                counts[page.document_id] = [before + count for before, count in zip(row, page_counts, strict=True)]
+        documents = {
+            document_id: DocumentHits(document_id, named[document_id].source, named[document_id].title, sum(row))
+            for document_id, row in counts.items()
+        }
         return TermReportResult([line for _, line, _ in parsed], report_from_counts(queries, counts), documents)
 
 
-def _hit(page: CandidatePage, match: Match) -> RecordHit:
+def _hit(page: CandidatePage, text: str, match: Match) -> RecordHit:
     start, end = match.char_start, match.char_end
     return RecordHit(
         document_id=page.document_id,
@@ -190,7 +207,7 @@ def _hit(page: CandidatePage, match: Match) -> RecordHit:
         title=page.title,
         page=page.number,
         page_label=page.label,
-        paragraph=paragraph_at(page.text, start),
+        paragraph=paragraph_at(text, start),
         char_start=page.char_start + start,
         char_end=page.char_start + end,
         page_char_start=start,

@@ -45,6 +45,11 @@ def found(store: SqlDocumentStore, collection: str, query: str) -> list[tuple[st
     return [(hit.source, hit.page, hit.text) for hit in result.hits]
 
 
+def counted(store: SqlDocumentStore, collection: str, terms: str) -> list[int]:
+    report = RecordSearch(lambda: store.record_index).term_report(collection, terms)
+    return [term.total_hits for term in report.report.terms]
+
+
 def test_words_phrases_prefixes_and_proximity(sql_store: SqlDocumentStore) -> None:
     store_pages(sql_store, "m", "b.txt", "The Kiamichi River permit was denied.", "Négligence of the Straße crew.")
     store_pages(sql_store, "m", "a.txt", "A permit for the river; settlement in 2019.", "nothing here")
@@ -66,8 +71,13 @@ def test_reingest_and_delete_keep_it_consistent(sql_store: SqlDocumentStore) -> 
     sql_store.replace_document("m", facts("a.txt", sha="2" * 64), parsed, drafts_for(parsed), vectors(2))
     assert candidates(sql_store, "m", "settlement") == []
     assert candidates(sql_store, "m", "agreement OR second") == [("a.txt", 1), ("a.txt", 2)]
+    assert found(sql_store, "m", "settlement OR new w/1 agreement") == [("a.txt", 1, "new agreement")]
+    assert counted(sql_store, "m", "old\nsecond\nsettl*") == [0, 1, 0]
     sql_store.delete_document(document_id)
     assert candidates(sql_store, "m", "agreement OR second") == []
+    assert counted(sql_store, "m", "agreement\nsecond") == [0, 0]
+    with sql_store.engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM page_positions")).scalar() == 0
 
 
 def test_a_failed_write_leaves_the_index_as_it_was(
@@ -93,6 +103,21 @@ def test_an_existing_store_gets_the_index_when_opened(sql_store: SqlDocumentStor
     assert found(sql_store, "m", "settlement OR 2019") == [("a.txt", 1, "settlement"), ("a.txt", 2, "2019")]
     sql_store.create_schema()  # idempotent: nothing indexed twice
     assert candidates(sql_store, "m", "settlement") == [("a.txt", 1)]
+
+
+def test_pages_without_stored_positions_are_read_as_text_until_backfilled(sql_store: SqlDocumentStore) -> None:
+    store_pages(sql_store, "m", "a.txt", "the settlement agreement, settled", "of 2019 and the agreement")
+    expected_hits = [("a.txt", 1, "settlement agreement"), ("a.txt", 2, "the agreement")]
+    with sql_store.engine.begin() as connection:  # pages stored before the positions existed
+        connection.execute(text("DELETE FROM page_positions"))
+    assert found(sql_store, "m", "settlement w/1 agreement OR the pre/1 agreement") == expected_hits
+    assert counted(sql_store, "m", "agreement\nsettl*\n2019 w/3 agreement") == [2, 2, 1]
+    sql_store.create_schema()  # what opening a store does: every page gets its positions back
+    with sql_store.engine.connect() as connection:
+        markers = connection.execute(text("SELECT COUNT(*) FROM page_positions WHERE key = ''")).scalar()
+    assert markers == 2
+    assert found(sql_store, "m", "settlement w/1 agreement OR the pre/1 agreement") == expected_hits
+    assert counted(sql_store, "m", "agreement\nsettl*\n2019 w/3 agreement") == [2, 2, 1]
 
 
 def test_two_processes_opening_an_old_store_at_once(sql_store: SqlDocumentStore) -> None:
