@@ -220,7 +220,7 @@ class Fact:
         """Whether ``source`` states this fact (see the module docstring for how each kind compares)."""
         match self.kind:
             case FactKind.CITATION:
-                return self.key in source.citations or fold(self.text).replace(" ", "") in source.compact
+                return self.key in source.citations or source.has_compact(fold(self.text).replace(" ", ""))
             case FactKind.DOCKET:
                 (identifier,) = self.key
                 return identifier in source.dockets or source.has_token(str(identifier))
@@ -380,6 +380,13 @@ class SourceFacts:
     @cached_property
     def dispositions(self) -> frozenset[str]:
         return frozenset(disposition_words(self.text))
+
+    def has_compact(self, written: str) -> bool:
+        """Whether the folded, space-free ``written`` ("200u.s.321") is in the compact text as a whole citation:
+        not the start of a longer one ("200u.s.32" is not in "200u.s.321", nor "§105" in "§105.9"); ``fold`` has
+        made every dash "-"."""
+        pattern = rf"(?<![0-9a-z]){re.escape(written)}(?![0-9a-z]|[.:-]\d)"
+        return re.search(pattern, self.compact) is not None
 
     def has_token(self, identifier: str) -> bool:
         """Whether the folded ``identifier`` ("20-1507") stands alone in the text (not inside "120-15070")."""

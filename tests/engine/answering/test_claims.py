@@ -87,6 +87,17 @@ def test_a_date_matches_in_any_form(written: str) -> None:
             OKLAHOMA,
             "Okla. Stat., Tit. 82, \u00a7105.12 is not in source [1]",
         ),
+        # the first digits of a citation the page gives ("200 U. S. 321", "\u00a7105.9") are another citation
+        (
+            "The syllabus cites United States v. Detroit Timber & Lumber Co., 200 U.S. 32 [1].",
+            TARRANT,
+            "200 U.S. 32 is not in source [1]",
+        ),
+        (
+            "A permit is needed under Okla. Stat., Tit. 82, \u00a7105 [1].",
+            OKLAHOMA,
+            "Okla. Stat., Tit. 82, \u00a7105 is not in source [1]",
+        ),
         ("The jury awarded damages in Apple v. Samsung [1].", EXPERIAN, "Apple v. Samsung is not in source [1]"),
         ("The court affirmed the dismissal [1].", CALVARY, "'affirmed' but source [1] says deny, dismiss"),
         ("The court reversed the injunction [1].", EXPERIAN, "'reversed' but source [1] says grant"),
