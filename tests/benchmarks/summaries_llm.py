@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("-v", action="store_true", help="print every summary with its claims")
     args = parser.parse_args()
 
-    model = convert_smollm2(CACHE / smollm2_folder_name())
+    model = convert_smollm2(CACHE / smollm2_folder_name()).resolve()  # the name summaries are kept under
     tally = Tally()
     seconds: list[float] = []
     with serve_model(model) as base_url:
