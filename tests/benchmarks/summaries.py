@@ -1,6 +1,10 @@
 """Do the extractive summaries state how each decided case came out? On the dev court questions.
 
     PYTHONPATH=. .venv/bin/python tests/benchmarks/summaries.py [--questions FILE] [--filings FOLDER] [--all] [-v]
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/summaries.py --llm [...]
+
+``--llm`` measures the generated summaries instead (SmolLM2 behind ``transformers serve``): see
+``tests/benchmarks/summaries_llm.py``.
 
 For every ``what_held`` / ``what_happened`` question of ``court-qa-dev`` (``../shared/data/court-qa-dev``), the filing
 its evidence is in is read as ingest reads it (pypdfium2, the court structure, the entity index) and summarised
@@ -38,6 +42,12 @@ def states_outcome(question: dict[str, object]) -> bool:
 
 def main() -> None:
     args = sys.argv[1:]
+    if "--llm" in args:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from summaries_llm import main as generated_main
+
+        generated_main()
+        return
     verbose = "-v" in args
     questions_path = SHARED / "court-qa-dev" / "questions.json"
     filings = SHARED / "court-filings"

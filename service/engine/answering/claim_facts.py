@@ -3,7 +3,8 @@
 ``extract_facts(text)`` finds, in this order (a span taken by one kind is not read again by the
 next): case and statute citations (``eyecite``, with the codes and rules the citation index adds:
 "550 U.S. 544", "28 U.S.C. § 1291", "Fed. R. Civ. P. 12(b)(6)", "N.C.G.S. § 14-306.4"), docket numbers
-("No. 20-1507", "2:18-cv-10166-JAK"), dates ("January 19, 2021" = "Jan. 19, 2021" = "1/19/2021";
+("No. 20-1507", "2:18-cv-10166-JAK"), court designations ("Fifth Circuit", "Eastern District", "Court of Appeals":
+``service.engine.answering.court_designations``), dates ("January 19, 2021" = "Jan. 19, 2021" = "1/19/2021";
 "June 2019"), money ("$142,500.00", "$1.1 billion"), percentages, plain numbers ("100,000" =
 "100000"), and names: runs of capitalised words ("Calvary Chapel of Bangor", "Apple v. Samsung"),
 minus sentence openers ("The", "However") and the generic words of captions ("Court", "Judge",
@@ -28,6 +29,7 @@ from functools import cached_property
 from eyecite import get_citations
 from eyecite.models import CaseCitation, FullCaseCitation, FullLawCitation, ShortCaseCitation
 
+from service.engine.answering.court_designations import court_designations, designations_in
 from service.engine.record.laws import TOKENIZER, law_key
 
 # eyecite logs a warning for every pair of overlapping citations it cannot classify; one per
@@ -40,6 +42,7 @@ class FactKind(enum.StrEnum):
 
     CITATION = "citation"
     DOCKET = "docket"
+    COURT = "court"
     DATE = "date"
     MONEY = "money"
     PERCENT = "percent"
@@ -220,10 +223,12 @@ class Fact:
         """Whether ``source`` states this fact (see the module docstring for how each kind compares)."""
         match self.kind:
             case FactKind.CITATION:
-                return self.key in source.citations or fold(self.text).replace(" ", "") in source.compact
+                return self.key in source.citations or source.has_compact(fold(self.text).replace(" ", ""))
             case FactKind.DOCKET:
                 (identifier,) = self.key
                 return identifier in source.dockets or source.has_token(str(identifier))
+            case FactKind.COURT:
+                return self.key in source.courts
             case FactKind.DATE:
                 return self.key in source.dates
             case FactKind.MONEY:
@@ -261,6 +266,8 @@ def extract_facts(text: str) -> list[Fact]:
         reader.take(match.start(), match.end(), Fact(FactKind.DOCKET, match.group(0), (_civil_key(match),)))
     for match in _NUMBERED_DOCKET.finditer(reader.rest):
         reader.take(match.start(), match.end(), Fact(FactKind.DOCKET, match.group(0), (_docket_key(match["id"]),)))
+    for start, end, court in court_designations(reader.rest):
+        reader.take(start, end, Fact(FactKind.COURT, text[start:end], court))
     for pattern in DATE_PATTERNS:
         for match in pattern.finditer(reader.rest):
             date = _date_key(match)  # an impossible date ("13/45/2020") is read as nothing at all
@@ -369,6 +376,10 @@ class SourceFacts:
         return frozenset(civil | {_docket_key(match["id"]) for match in _NUMBERED_DOCKET.finditer(self.text)})
 
     @cached_property
+    def courts(self) -> frozenset[tuple[str, object]]:
+        return designations_in(self.text)
+
+    @cached_property
     def citations(self) -> frozenset[tuple[object, ...]]:
         keys: set[tuple[object, ...]] = set()
         for _span, key in _citations(self.text):
@@ -380,6 +391,13 @@ class SourceFacts:
     @cached_property
     def dispositions(self) -> frozenset[str]:
         return frozenset(disposition_words(self.text))
+
+    def has_compact(self, written: str) -> bool:
+        """Whether the folded, space-free ``written`` ("200u.s.321") is in the compact text as a whole citation:
+        not the start of a longer one ("200u.s.32" is not in "200u.s.321", nor "§105" in "§105.9"); ``fold`` has
+        made every dash "-"."""
+        pattern = rf"(?<![0-9a-z]){re.escape(written)}(?![0-9a-z]|[.:-]\d)"
+        return re.search(pattern, self.compact) is not None
 
     def has_token(self, identifier: str) -> bool:
         """Whether the folded ``identifier`` ("20-1507") stands alone in the text (not inside "120-15070")."""

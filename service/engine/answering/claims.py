@@ -29,7 +29,8 @@ Known limits: a fact is checked for presence, not for its role ("the appeal was 
 2013 [1]" passes when the source gives that date as a deadline); a chunk holding several
 dispositions (a precedent "reversed" inside an opinion that "affirms") passes either word; names
 are capitalised words, so a lower-case name is not checked and a capitalised common word the lists
-do not know is checked as a name; court names made of generic words ("the First Circuit") are not.
+do not know is checked as a name; court names made of generic words are checked by their designation
+("the Fifth Circuit", "the Eastern District", "the Court of Appeals"), not by the words of the whole name.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from service.core.answers import ClaimCheck
 from service.core.domain import AnswerState, SearchHit
 from service.engine.answering.citations import MARKER, claim_spans, marker_numbers
 from service.engine.answering.claim_facts import SourceFacts, disposition_words, extract_facts
+from service.engine.answering.court_designations import court_id_designation
 
 NO_CITATION = "no citation"
 
@@ -51,8 +53,10 @@ DOCKET_FIELDS = ("case_name", "case_number", "document_number", "filed")
 def source_text(hit: SearchHit) -> str:
     """A source as the prompt shows it to the model (title and page, then the passage), and the docket
     facts of its document: a docket number or filing date that only the stamps print is still the
-    cited document's."""
+    cited document's, and so is the court its RECAP metadata names ("ca1": the First Circuit)."""
     docket = [str(hit.metadata[name]) for name in DOCKET_FIELDS if isinstance(hit.metadata.get(name), str | int)]
+    if isinstance(court := hit.metadata.get("court"), str):
+        docket.append(court_id_designation(court))
     return f"{hit.title} (page {hit.page_start})\n{hit.text}\n{' '.join(docket)}"
 
 

@@ -34,9 +34,18 @@ def page(name: str, number: int) -> SearchHit:
     return SearchHit(number, name, "court", name, title, number, number, 0, len(text), 1.0, text)
 
 
+RECAP_COURTS = {CALVARY[0]: "ca1", EXPERIAN[0]: "cacd"}
+"""The court ingest records for a RECAP filing (``metadata["court"]``), which its pages may not print."""
+
+
 def check(sentence: str, *sources: tuple[str, int]) -> ClaimCheck:
-    """The check of a one-sentence answer citing ``sources`` as [1], [2], ..."""
-    (claim,) = check_claims(sentence, [page(*source) for source in sources])
+    """The check of a one-sentence answer citing ``sources`` as [1], [2], ... (with their documents' courts)."""
+    hits = [page(*source) for source in sources]
+    hits = [
+        replace(hit, metadata={"court": RECAP_COURTS[hit.source]}) if hit.source in RECAP_COURTS else hit
+        for hit in hits
+    ]
+    (claim,) = check_claims(sentence, hits)
     return claim
 
 
@@ -86,6 +95,24 @@ def test_a_date_matches_in_any_form(written: str) -> None:
             "A permit is needed under Okla. Stat., Tit. 82, \u00a7105.12 [1].",
             OKLAHOMA,
             "Okla. Stat., Tit. 82, \u00a7105.12 is not in source [1]",
+        ),
+        # the first digits of a citation the page gives ("200 U. S. 321", "\u00a7105.9") are another citation
+        (
+            "The syllabus cites United States v. Detroit Timber & Lumber Co., 200 U.S. 32 [1].",
+            TARRANT,
+            "200 U.S. 32 is not in source [1]",
+        ),
+        (
+            "A permit is needed under Okla. Stat., Tit. 82, \u00a7105 [1].",
+            OKLAHOMA,
+            "Okla. Stat., Tit. 82, \u00a7105 is not in source [1]",
+        ),
+        # a court made of generic words is checked by its designation (SmolLM2 wrote "for the Fifth Circuit" of a
+        # Third Circuit letter)
+        (
+            "The United States Court of Appeals for the Fifth Circuit dismissed the appeal [1].",
+            CALVARY,
+            "Fifth Circuit is not in source [1]",
         ),
         ("The jury awarded damages in Apple v. Samsung [1].", EXPERIAN, "Apple v. Samsung is not in source [1]"),
         ("The court affirmed the dismissal [1].", CALVARY, "'affirmed' but source [1] says deny, dismiss"),
@@ -154,3 +181,14 @@ def test_answer_support_needs_one_checked_fact_that_passed() -> None:
     uncited = "The court of appeals is the highest court in the land."
     assert answer_support(check_claims(uncited, sources)) == "not_found"
     assert answer_support([]) == "answered"
+
+
+def test_a_court_designation_without_a_citation_is_marked() -> None:
+    # SmolLM2's sentence about an Eighth Circuit filing: nothing but generic words, once read as connective text
+    (claim,) = check_claims("The court is a division of the United States Court of Appeals.", [page(*CALVARY)])
+    assert not claim.supported and claim.reasons == [NO_CITATION] and claim.facts == ["Court of Appeals"]
+
+
+@pytest.mark.parametrize("written", ["First Circuit", "1st Cir.", "FIRST CIRCUIT"])
+def test_a_circuit_matches_in_any_form(written: str) -> None:
+    assert check(f"The {written} dismissed the appeal [1].", CALVARY).supported
