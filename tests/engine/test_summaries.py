@@ -15,6 +15,7 @@ from ingest.legal.structure import court_structure
 from ingest.parsers import parser_for
 from service.core.domain import DocumentRecord, DocumentStatus, ParsedDocument
 from service.core.summaries import DocumentDigest, SummaryLine
+from service.engine.answering.claims import CHECK_VERSION
 from service.engine.answering.prompts import load_prompts
 from service.engine.summaries.dates import full_dates
 from service.engine.summaries.events import event_kind
@@ -196,3 +197,12 @@ def test_a_generated_summary_is_checked_against_the_lines_it_cites() -> None:
     assert "$50,000" in reasons and "March 3, 2021" in reasons
     assert made.state == "low_support" and made.model == "scripted"
     assert GeneratedSummary.from_json(made.to_json()) == made
+
+
+def test_a_kept_generated_summary_is_served_only_to_its_model_and_claim_check() -> None:
+    made = GeneratedSummary("smollm2", "The appeal is dismissed [1].", (), "answered")
+    kept = made.to_json()
+    assert GeneratedSummary.current(kept, "smollm2") and GeneratedSummary.from_json(kept) == made
+    assert not GeneratedSummary.current(kept, "another-model")
+    assert not GeneratedSummary.current({**kept, "check": CHECK_VERSION - 1}, "smollm2")
+    assert not GeneratedSummary.current({key: value for key, value in kept.items() if key != "check"}, "smollm2")

@@ -43,6 +43,10 @@ from service.engine.answering.citations import MARKER, claim_spans, marker_numbe
 from service.engine.answering.claim_facts import SourceFacts, disposition_words, extract_facts
 from service.engine.answering.court_designations import court_id_designation
 
+CHECK_VERSION = 2
+"""The version of the claim check: bumped when it reads claims otherwise (2: court designations are facts, a
+citation must end where its source's does), so that kept checks from an older one are not served."""
+
 NO_CITATION = "no citation"
 
 

@@ -14,7 +14,7 @@ from service.core.domain import AnswerState, DocumentRecord, SearchHit
 from service.core.seams import ChatMessage, Generator
 from service.core.summaries import SummaryLine
 from service.engine.answering.citations import check_citations
-from service.engine.answering.claims import answer_support, check_claims
+from service.engine.answering.claims import CHECK_VERSION, answer_support, check_claims
 from service.engine.answering.prompts import Prompts
 
 SUMMARY_REQUEST = (
@@ -38,7 +38,18 @@ class GeneratedSummary:
 
     def to_json(self) -> dict[str, object]:
         """As stored beside the extractive summary."""
-        return {"model": self.model, "text": self.text, "state": self.state, "claims": [asdict(c) for c in self.claims]}
+        return {
+            "model": self.model,
+            "check": CHECK_VERSION,
+            "text": self.text,
+            "state": self.state,
+            "claims": [asdict(c) for c in self.claims],
+        }
+
+    @staticmethod
+    def current(stored: dict[str, object], model: str) -> bool:
+        """Whether a kept summary is ``model``'s, checked by today's claim check (``CHECK_VERSION``)."""
+        return stored.get("model") == model and stored.get("check") == CHECK_VERSION
 
     @classmethod
     def from_json(cls, stored: dict[str, object]) -> GeneratedSummary:

@@ -106,7 +106,7 @@ class SummariesService:
                 "generated: no LLM is configured (DOCQA_LLM__BACKEND is extractive); ask without generated=true",
                 {"field": "generated"},
             )
-        if kept is not None and kept.get("model") == generator.model:
+        if kept is not None and GeneratedSummary.current(kept, generator.model):
             return GeneratedSummary.from_json(kept)
         if not lines:
             return None
