@@ -5,9 +5,10 @@
 Parses every PDF of FOLDER (default /work/shared/data/court-filings) as ingest does (pypdfium2, then the court
 structure: running heads and stamps), then times ``extract_entities`` over all pages (model load reported apart):
 wall and CPU seconds (``time.process_time``, less moved by other processes on a shared machine), pages/s and
-characters/s, mentions per type. With ``--ingest N`` it also ingests the first N files into fresh stores, entity
-index off then on, R times interleaved (default 2), and prints each run's wall and CPU seconds, the medians, the
-ratios and the load average before and after.
+characters/s, mentions per type. With ``--ingest N`` it also ingests the first N files into fresh stores, R times
+interleaved (default 2): bare (no entity index, no summaries), summaries alone, and entity index with summaries
+(what ingest does), and prints each run's wall and CPU seconds, the medians, what the entity index and the
+summaries add to the bare ingest, and the load average before and after.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ def parse_all(folder: Path) -> list[ParsedDocument]:
     return documents
 
 
-def ingest_once(files: list[Path], entities: bool) -> tuple[float, float]:
-    """Wall and CPU seconds to ingest ``files`` into a fresh store, entity index on or off."""
+def ingest_once(files: list[Path], entities: bool, summaries: bool = True) -> tuple[float, float]:
+    """Wall and CPU seconds to ingest ``files`` into a fresh store, entity index and extractive summaries on or
+    off."""
     from service.components import Components
     from service.core.settings import Settings
 
@@ -56,31 +58,35 @@ def ingest_once(files: list[Path], entities: bool) -> tuple[float, float]:
         parts = Components(settings)
         parts.embedder.embed_documents(["warm up"])
         started, cpu = time.perf_counter(), time.process_time()
-        summary = parts.pipeline("bench").ingest([source])
+        pipeline = parts.pipeline("bench")
+        if not summaries:
+            pipeline.summarise = None
+        summary = pipeline.ingest([source])
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         pages = sum(result.pages or 0 for result in summary.files)
         stored = len(parts.store.mentions("bench"))
-        state = "on " if entities else "off"
-        print(f"entities {state}: {pages} pages, {stored} mentions, {seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
+        state = f"entities {'on ' if entities else 'off'}, summaries {'on ' if summaries else 'off'}"
+        print(f"{state}: {pages} pages, {stored} mentions, {seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
         parts.close()
     return seconds, cpu
 
 
 def ingest_times(folder: Path, count: int, rounds: int) -> None:
-    """Ingest the first ``count`` files with the entity index off then on, ``rounds`` times, interleaved (the
-    machine's load moves between runs); the model is loaded before, as a server has it."""
+    """Ingest the first ``count`` files bare, with summaries, and with the entity index and summaries, ``rounds``
+    times, interleaved (the machine's load moves between runs); the model is loaded before, as a server has it."""
     files = sorted(folder.glob("*.pdf"))[:count]
-    runs: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    variants = ((False, False), (False, True), (True, True))  # (entities, summaries)
+    runs: dict[tuple[bool, bool], list[tuple[float, float]]] = {variant: [] for variant in variants}
     print(f"load average before: {os.getloadavg()[0]:.1f}")
     for _ in range(rounds):
-        for entities in (False, True):
-            runs[entities].append(ingest_once(files, entities))
+        for entities, summaries in variants:
+            runs[(entities, summaries)].append(ingest_once(files, entities, summaries))
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     for column, label in ((0, "wall"), (1, "CPU")):
-        off = statistics.median(run[column] for run in runs[False])
-        on = statistics.median(run[column] for run in runs[True])
+        bare, summarised, both = (statistics.median(run[column] for run in runs[variant]) for variant in variants)
         print(
-            f"ingest of {count} files, median {label}: entities off {off:.1f} s, on {on:.1f} s: {(on - off) / off:+.0%}"
+            f"ingest of {count} files, median {label}: bare {bare:.1f} s, summaries {summarised:.1f} s "
+            f"({(summarised - bare) / bare:+.1%}), entities and summaries {both:.1f} s ({(both - bare) / bare:+.1%})"
         )
 
 

@@ -3,7 +3,9 @@ like filings and on real filings: exact page-relative spans, roles stripped, jud
 
 from __future__ import annotations
 
-from ingest.legal.entities import extract_entities, person_name
+from threadpoolctl import threadpool_info
+
+from ingest.legal.entities import _nlp, extract_entities, person_name
 from ingest.parsers import parser_for
 from service.core.domain import EntityMention, ParsedPage
 from tests.support.paths import COURT
@@ -62,6 +64,14 @@ def test_mentions_inside_running_heads_and_stamps_are_left_out() -> None:
     mentions = found(text, skip=((0, len(stamp)),))
     assert all(mention.char_start >= len(stamp) for mention in mentions)
     assert ("Jane Doe", "plaintiff") in named(mentions, "person")
+
+
+def test_the_model_multiplies_through_numpy_and_leaves_the_blas_threads_as_they_were() -> None:
+    before = [pool["num_threads"] for pool in threadpool_info()]
+    assert ("Jane Doe", "plaintiff") in named(found("Plaintiff Jane Doe sued Acme Corp. in Portland."), "person")
+    assert [pool["num_threads"] for pool in threadpool_info()] == before  # one thread only inside the model
+    layers = list(_nlp().get_pipe("ner").model.walk())
+    assert layers and all(layer.ops.use_blis is False for layer in layers)
 
 
 def test_names_lose_honorifics_and_capitals() -> None:
