@@ -97,7 +97,9 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     )
     (scratch_site / "docqa_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     install = [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q"]
-    result = subprocess.run([*install, str(wheel)], capture_output=True, text=True, timeout=300)
+    # Without PYTHONPATH: with the checkout on it, pip finds docqa "already installed" and installs nothing.
+    clean = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    result = subprocess.run([*install, str(wheel)], capture_output=True, text=True, timeout=300, env=clean)
     assert result.returncode == 0, result.stderr
 
     outside = tmp_path_factory.mktemp("elsewhere")
