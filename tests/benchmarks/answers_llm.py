@@ -38,13 +38,17 @@ from service.backends.generators.openai_chat import OpenAIChatGenerator  # noqa:
 from service.components import Components  # noqa: E402
 from service.core.answers import AnswerResult, ClaimCheck  # noqa: E402
 from service.core.domain import SearchHit  # noqa: E402
-from service.core.settings import EmbeddingSettings, LlmSettings, OcrSettings, Settings  # noqa: E402
 from service.engine.answering.claims import NO_CITATION, check_claims  # noqa: E402
 from service.engine.evaluation.answers import missing_facts  # noqa: E402
 from service.engine.evaluation.question_file import Question, load_questions  # noqa: E402
 from tests.support.api import Recorder  # noqa: E402
 from tests.support.claims_oracle import prompt_sources, shown_unmarked  # noqa: E402
-from tests.support.llm import convert_smollm2, serve_model, smollm2_folder_name  # noqa: E402
+from tests.support.llm import (  # noqa: E402
+    convert_smollm2,
+    serve_model,
+    served_model_settings,
+    smollm2_folder_name,
+)
 
 QA_DEV = Path("/work/shared/data/court-qa-dev/questions.json")
 FILINGS = Path("/work/shared/data/court-filings")
@@ -85,26 +89,13 @@ def main() -> None:
     unmarked_facts: list[str] = []
     started = time.perf_counter()
     with serve_model(model) as base_url:
-        llm = LlmSettings(
-            backend="openai",
-            base_url=base_url,
-            model=str(model),
-            tokenizer_dir=model,
-            context_window=2048,
-            answer_tokens=args.answer_tokens,
-            timeout_s=600,
-            max_retries=0,
-        )
-        settings = Settings(
-            data_dir=args.data_dir,
-            embedding=EmbeddingSettings(cache_dir=CACHE / "models"),
-            ocr=OcrSettings(enabled=False),
-            llm=llm,
+        settings = served_model_settings(
+            base_url, model, args.data_dir, CACHE / "models", args.answer_tokens, timeout_s=600
         )
         recorder = Recorder()
         parts = Components(settings)
         # The generator records every prompt: the oracle reads the sources as the model saw them.
-        generator = OpenAIChatGenerator(llm, http_client=httpx.Client(event_hooks={"request": [recorder]}))
+        generator = OpenAIChatGenerator(settings.llm, http_client=httpx.Client(event_hooks={"request": [recorder]}))
         parts.__dict__["generator"] = generator
         try:
             ingest_started = time.perf_counter()

@@ -34,12 +34,16 @@ sys.path.insert(0, str(REPO))
 from service.components import Components  # noqa: E402
 from service.core.answers import ClaimCheck  # noqa: E402
 from service.core.domain import DocumentRecord, DocumentStatus, SearchHit  # noqa: E402
-from service.core.settings import EmbeddingSettings, LlmSettings, OcrSettings, Settings  # noqa: E402
 from service.engine.answering.citations import check_citations  # noqa: E402
 from service.engine.answering.claims import answer_support, check_claims  # noqa: E402
 from service.engine.summaries.generated import summary_sources  # noqa: E402
 from tests.support.claims_oracle import uncovered_text  # noqa: E402
-from tests.support.llm import convert_smollm2, serve_model, smollm2_folder_name  # noqa: E402
+from tests.support.llm import (  # noqa: E402
+    convert_smollm2,
+    serve_model,
+    served_model_settings,
+    smollm2_folder_name,
+)
 from tests.support.summary_oracle import CitedText, facts_of  # noqa: E402
 
 FILINGS = REPO.parents[0] / "shared" / "data" / "court-filings"
@@ -136,21 +140,8 @@ def main() -> None:
     tally = Tally()
     seconds: list[float] = []
     with serve_model(model) as base_url:
-        llm = LlmSettings(
-            backend="openai",
-            base_url=base_url,
-            model=str(model),
-            tokenizer_dir=model,
-            context_window=2048,
-            answer_tokens=args.answer_tokens,
-            timeout_s=900,
-            max_retries=0,
-        )
-        settings = Settings(
-            data_dir=args.data_dir,
-            embedding=EmbeddingSettings(cache_dir=CACHE / "models"),
-            ocr=OcrSettings(enabled=False),
-            llm=llm,
+        settings = served_model_settings(
+            base_url, model, args.data_dir, CACHE / "models", args.answer_tokens, timeout_s=900
         )
         parts = Components(settings)
         try:

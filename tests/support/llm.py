@@ -27,6 +27,8 @@ from pathlib import Path
 
 import httpx
 
+from service.core.settings import EmbeddingSettings, LlmSettings, OcrSettings, Settings
+
 # Trained into the tokenizer so that ordinary English and chat markup split into real subwords.
 _TRAINING_TEXT = """\
 The quick brown fox jumps over the lazy dog. A contract is an agreement between parties.
@@ -302,4 +304,26 @@ def _wait_until_healthy(process: subprocess.Popen[bytes], root: str, timeout_s: 
     raise RuntimeError(
         f"transformers serve did not answer {root}/health within {timeout_s:.0f} s (last: {last_error}); log:\n"
         + log_path.read_text(errors="replace")
+    )
+
+
+def served_model_settings(
+    base_url: str, model: Path, data_dir: Path, models_cache: Path, answer_tokens: int, timeout_s: float
+) -> Settings:
+    """docqa's settings for a benchmark over a model served by ``serve_model``: OCR off, no retries."""
+    llm = LlmSettings(
+        backend="openai",
+        base_url=base_url,
+        model=str(model),
+        tokenizer_dir=model,
+        context_window=2048,
+        answer_tokens=answer_tokens,
+        timeout_s=timeout_s,
+        max_retries=0,
+    )
+    return Settings(
+        data_dir=data_dir,
+        embedding=EmbeddingSettings(cache_dir=models_cache),
+        ocr=OcrSettings(enabled=False),
+        llm=llm,
     )
